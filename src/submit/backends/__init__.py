@@ -1,0 +1,1 @@
+"""Backends: check offline, submit, track. SDKs are imported inside functions."""

@@ -1,0 +1,51 @@
+"""Flags (and their environment fallbacks) -> one validated settings model, or BadInput naming the flag."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import click
+
+from submit.errors import BadInput
+from submit.options import flag_for, nest
+
+T = TypeVar("T")
+
+_FIELD_PREFIX = re.compile(r"^([a-z_.]+): (.*)$", re.DOTALL)
+
+
+def build(model: type[T], params: dict[str, Any], command: click.Command) -> T:
+    """Validate once; the first problem becomes one line: `--flag: what is wrong`."""
+    from pydantic import ValidationError  # lazy: start-up time of --help
+
+    try:
+        return model.model_validate({"job": {}, **nest(params)})
+    except ValidationError as exc:
+        raise BadInput(_first_problem(exc, command)) from None
+
+
+def _first_problem(exc: Any, command: click.Command) -> str:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    path = [str(part) for part in error["loc"] if not isinstance(part, int)]
+    message = error["msg"].removeprefix("Value error, ")
+    match = _FIELD_PREFIX.match(message)
+    if match:
+        path.append(match.group(1))
+        message = match.group(2)
+    flag = flag_for(".".join(path), command)
+    message = _plain(message, error)
+    return f"{flag}: {message}"
+
+
+def _plain(message: str, error: dict[str, Any]) -> str:
+    """Pydantic's wording, made to say what is accepted."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        return f"accepted values: {ctx.get('expected', '').replace(' or ', ', ')}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return message.replace("Input should be", "must be")
+    if kind in ("string_too_short", "string_too_long"):
+        return message.replace("String should have", "must have")
+    return message

@@ -1,0 +1,113 @@
+"""The `submit` group, the console-script aliases, and the one boundary where errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from submit.errors import SubmitError
+
+
+class Boundary:
+    """Mixin for the top-level command: bad input exits 2 with one line, failures exit 1 (STYLE.md 6)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            # Without standalone mode Click returns Exit's code (--help, --version) instead of raising it.
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)  # type: ignore[misc]
+            code = result if isinstance(result, int) else 0
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.ClickException as exc:  # usage errors: unknown flags, bad choices, bad integers
+            click.echo(f"{prog_name or self.name}: error: {_usage_message(exc)}", err=True)
+            code = 2 if isinstance(exc, click.UsageError) else exc.exit_code
+        except click.Abort:
+            click.echo("aborted", err=True)
+            code = 130
+        except SubmitError as exc:
+            click.echo(f"{prog_name or self.name}: error: {exc}", err=True)
+            code = exc.exit_code
+        except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
+            if os.environ.get("SUBMIT_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"{prog_name or self.name}: error: unexpected {type(exc).__name__}: {exc} (SUBMIT_DEBUG=1 shows the traceback)", err=True)
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _usage_message(exc: click.ClickException) -> str:
+    """One line, in the same `--flag: what is wrong` form the settings model uses."""
+    if isinstance(exc, click.BadParameter) and exc.param is not None and exc.param.opts:
+        message = f"{max(exc.param.opts, key=len)}: {exc.message}"
+    else:
+        message = exc.format_message()
+    return " ".join(message.split())
+
+
+class BoundaryGroup(Boundary, click.Group):
+    pass
+
+
+def _boundary_command(command: click.Command) -> click.Command:
+    """A console-script alias of a subcommand, with the same boundary."""
+    if isinstance(command, click.Group):
+        return command
+    aliased = type("BoundaryCommand", (Boundary, type(command)), {})
+    aliased_command = aliased.__new__(aliased)
+    aliased_command.__dict__.update(command.__dict__)
+    return aliased_command
+
+
+@click.group("submit", cls=BoundaryGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="robo-submit")
+def cli() -> None:
+    """Render, validate, submit and run robot-learning training jobs (Azure ML, OSMO, local)."""
+
+
+def _register() -> None:
+    from submit.commands.azureml import azureml
+
+    cli.add_command(azureml)
+    for module, name in (("submit.commands.osmo", "osmo"), ("submit.commands.local", "local"), ("submit.commands.validate", "validate")):
+        try:
+            command = getattr(__import__(module, fromlist=[name]), name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli.main(prog_name="submit")
+
+
+def _alias(group: str, name: str, prog: str) -> None:
+    command = cli.commands[group].commands[name]  # type: ignore[attr-defined]
+    command.context_settings.setdefault("help_option_names", ["-h", "--help"])
+    _boundary_command(command).main(prog_name=prog)
+
+
+def azureml_training_main() -> None:
+    _alias("azureml", "training", "submit-azureml-training")
+
+
+def azureml_lerobot_training_main() -> None:
+    _alias("azureml", "lerobot-training", "submit-azureml-lerobot-training")
+
+
+def osmo_training_main() -> None:
+    _alias("osmo", "training", "submit-osmo-training")
+
+
+def osmo_lerobot_training_main() -> None:
+    _alias("osmo", "lerobot-training", "submit-osmo-lerobot-training")

@@ -1,0 +1,60 @@
+"""`submit azureml training|lerobot-training|status|logs|cancel`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from submit import options
+from submit.output import emit, say
+
+EXAMPLE = """
+\b
+Example:
+  submit-azureml-training -t Isaac-Cartpole-Direct -n 512 -m 300 --compute gpu-a100 --dry-run
+"""
+
+
+@click.group("azureml")
+def azureml() -> None:
+    """Azure ML command jobs."""
+
+
+@azureml.command("training", epilog=EXAMPLE)
+@options.rl_job
+@options.checkpoint
+@options.registration
+@options.tracking
+@options.resources
+@options.naming
+@options.azure
+@options.output
+def training(**params: Any) -> None:
+    """Train an Isaac Lab task with skrl on Azure ML."""
+    from submit.build import build  # lazy: keeps --help free of pydantic
+    from submit.settings import AzureMLTrainingSettings
+
+    settings = build(AzureMLTrainingSettings, params, click.get_current_context().command)
+    _render_and_submit(settings, params)
+
+
+def _render_and_submit(settings: Any, params: dict[str, Any]) -> None:
+    from submit import snapshot
+    from submit.render.azureml import render_azureml
+
+    spec_dir = Path(params["output_file"]).parent if params["output_file"] else Path.cwd()
+    root = snapshot.snapshot_root()
+    code = snapshot.collect(root)
+    spec = render_azureml(settings, code_path=snapshot.relative_code_path(root, spec_dir))
+    say(f"code snapshot: {len(code.files)} files, {code.size:,} bytes (training/ only)")
+    if params["dry_run"]:
+        emit("azureml", spec, output_format=params["output_format"], output_file=params["output_file"])
+        return
+    from submit.backends import azureml as backend
+
+    result = backend.submit(spec, settings, spec_dir=spec_dir, stream=params["stream"])
+    emit("azureml", spec, output_format=params["output_format"], output_file=params["output_file"], job_id=result.job_id, url=result.url)
+    if params["output_format"] == "text":
+        say(f"submitted {result.job_id}\n{result.url}")

@@ -1,0 +1,23 @@
+"""One error hierarchy, turned into exit codes at one boundary (submit.cli)."""
+
+from __future__ import annotations
+
+
+class SubmitError(Exception):
+    """A runtime failure: exit 1."""
+
+    exit_code = 1
+
+
+class BadInput(SubmitError):
+    """Input the user can fix: exit 2, one line naming the flag and what is accepted."""
+
+    exit_code = 2
+
+
+class SpecError(SubmitError):
+    """A spec file that is not valid (submit validate, or a job spec read back): exit 1."""
+
+
+class AuthError(SubmitError):
+    """Credentials missing or refused: exit 1, with the fix named."""

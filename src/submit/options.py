@@ -1,0 +1,203 @@
+"""Shared option groups, defined once (STYLE.md 7), and the map from flags to settings fields.
+
+Every option names the settings field it fills in `PATHS`; a command collects its flags
+into nested data with `nest`, and errors from the settings model are reported against
+the flag with `flag_for`. Nothing here imports pydantic: `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+CHECKPOINT_MODE_CHOICES = ("from-scratch", "warm-start", "resume", "fresh")
+
+# Click parameter name -> dotted path in the settings model.
+PATHS: dict[str, str] = {
+    "task": "job.task",
+    "num_envs": "job.num_envs",
+    "max_iterations": "job.max_iterations",
+    "seed": "job.seed",
+    "algorithm": "job.algorithm",
+    "headless": "job.headless",
+    "mode": "job.mode",
+    "image": "job.image",
+    "checkpoint_uri": "job.checkpoint.uri",
+    "checkpoint_mode": "job.checkpoint.mode",
+    "register_checkpoint": "job.registration.name",
+    "skip_register_checkpoint": "job.registration.skip",
+    "mlflow": "job.tracking.mlflow",
+    "wandb": "job.tracking.wandb",
+    "wandb_project": "job.tracking.wandb_project",
+    "wandb_entity": "job.tracking.wandb_entity",
+    "mlflow_log_interval": "job.tracking.log_interval",
+    "metric_filter": "job.tracking.metric_filter",
+    "mlflow_token_retries": "job.tracking.token_retries",
+    "mlflow_http_timeout": "job.tracking.http_timeout",
+    "num_nodes": "job.resources.num_nodes",
+    "gpus_per_node": "job.resources.gpus_per_node",
+    "experiment_name": "job.naming.experiment_name",
+    "job_name": "job.naming.job_name",
+    "display_name": "job.naming.display_name",
+    "subscription_id": "target.subscription_id",
+    "resource_group": "target.resource_group",
+    "workspace_name": "target.workspace_name",
+    "compute": "target.compute",
+    "instance_type": "target.instance_type",
+    "environment_name": "target.environment_name",
+    "environment_version": "target.environment_version",
+    "key_vault_uri": "target.key_vault_uri",
+    # OSMO (submit.commands.osmo)
+    "pool": "target.pool",
+    "priority": "target.priority",
+    "cpu": "target.cpu",
+    "memory": "target.memory",
+    "storage": "target.storage",
+    "exec_timeout": "target.exec_timeout",
+    "queue_timeout": "target.queue_timeout",
+    "output_url": "target.output_url",
+    "mlflow_tracking_uri": "target.mlflow_tracking_uri",
+    "mlflow_credential": "target.mlflow_credential",
+    "wandb_credential": "target.wandb_credential",
+    "hf_credential": "target.hf_credential",
+    "code_source": "target.code_source",
+}
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def group(*decorators: Decorator) -> Decorator:
+    """Apply option decorators in the order they are listed (as they appear in --help)."""
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+rl_job = group(
+    click.option("-t", "--task", envvar="TASK", help="Isaac Lab task or gymnasium id. [env TASK; default Isaac-Velocity-Rough-Anymal-C-v0]"),
+    click.option("-n", "--num-envs", type=int, envvar="NUM_ENVS", help="Parallel environments. [env NUM_ENVS; default 2048]"),
+    click.option("-m", "--max-iterations", type=int, envvar="MAX_ITERATIONS", help="Training iterations. [env MAX_ITERATIONS; default: the agent config's]"),
+    click.option("--seed", type=int, help="Random seed. [default 42]"),
+    click.option("--algorithm", type=click.Choice(["ppo", "sac"], case_sensitive=False), help="skrl algorithm. [default ppo]"),
+    click.option("--headless/--gui", "headless", default=None, help="Run the simulator without a window (default) or with one."),
+    click.option("--no-headless", "headless", flag_value=False, hidden=True),
+    click.option("--mode", type=click.Choice(["train", "smoke-test"]), help="train (default), or smoke-test: check tracking and storage, then exit."),
+    click.option("-i", "--image", help="Container image (default: the backend's trainer environment)."),
+)
+
+checkpoint = group(
+    click.option("-c", "--checkpoint-uri", envvar="CHECKPOINT_URI", help="runs:/<run-id>/<path>, models:/<name>/<version>, models:/<name>@<alias>, or a path. [env CHECKPOINT_URI]"),
+    click.option(
+        "-M",
+        "--checkpoint-mode",
+        envvar="CHECKPOINT_MODE",
+        type=click.Choice(CHECKPOINT_MODE_CHOICES, case_sensitive=False),
+        help="from-scratch (default) and fresh load nothing; warm-start loads weights; resume continues optimizer and timestep. [env CHECKPOINT_MODE]",
+    ),
+)
+
+registration = group(
+    click.option("-r", "--register-checkpoint", envvar="REGISTER_CHECKPOINT", help="Registered model name for the final checkpoint. [env REGISTER_CHECKPOINT; default: derived from the task]"),
+    click.option("--skip-register-checkpoint", is_flag=True, default=None, help="Do not register the trained checkpoint."),
+)
+
+tracking = group(
+    click.option("--mlflow/--no-mlflow", default=None, help="Log to MLflow (default on)."),
+    click.option("--wandb/--no-wandb", default=None, help="Also log to Weights & Biases (default off; the key comes from the secret store)."),
+    click.option("--wandb-project", help="Weights & Biases project (needs --wandb)."),
+    click.option("--wandb-entity", help="Weights & Biases entity (needs --wandb)."),
+    click.option("--mlflow-log-interval", help="step | balanced | rollout | N updates. [default balanced]"),
+    click.option("--metric-filter", multiple=True, help="Only log metrics whose name contains this text (repeatable)."),
+    click.option("--mlflow-token-retries", type=int, envvar="MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES", help="MLflow token refresh retries. [default 3]"),
+    click.option("--mlflow-http-timeout", type=int, envvar="MLFLOW_HTTP_REQUEST_TIMEOUT", help="MLflow HTTP timeout in seconds. [default 60]"),
+)
+
+resources = group(
+    click.option("--num-nodes", type=int, help="Nodes. [default 1]"),
+    click.option("--gpus-per-node", type=int, help="GPUs (training processes) per node. [default 1]"),
+)
+
+naming = group(
+    click.option("--experiment-name", help="Experiment name."),
+    click.option("--job-name", help="Job name (unique in the workspace)."),
+    click.option("--display-name", help="Display name."),
+)
+
+azure = group(
+    click.option("--subscription-id", envvar="AZURE_SUBSCRIPTION_ID", help="Azure subscription. [env AZURE_SUBSCRIPTION_ID]"),
+    click.option("--resource-group", envvar="AZURE_RESOURCE_GROUP", help="Resource group. [env AZURE_RESOURCE_GROUP]"),
+    click.option("--workspace-name", envvar="AZUREML_WORKSPACE_NAME", help="Azure ML workspace. [env AZUREML_WORKSPACE_NAME]"),
+    click.option("--compute", envvar="AZUREML_COMPUTE", help="Compute target. [env AZUREML_COMPUTE]"),
+    click.option("--instance-type", help="Instance type on Kubernetes compute. [default gpuspot]"),
+    click.option("--environment-name", help="Registered environment name (default: the robo-submit trainer environment)."),
+    click.option("--environment-version", help="Registered environment version. [default 1]"),
+    click.option("--key-vault-uri", envvar="AZUREML_KEY_VAULT_URI", help="Key Vault the job reads secrets from with its managed identity."),
+)
+
+osmo_resources = group(
+    click.option("--num-nodes", type=int, help="Nodes; more than one renders a group with one lead and torchrun. [default 1]"),
+    click.option("--gpus-per-node", "--gpu", "gpus_per_node", type=int, envvar="OSMO_GPU", help="GPUs (training processes) per node. [env OSMO_GPU; default 1]"),
+)
+
+osmo_naming = group(
+    click.option("--experiment-name", help="MLflow experiment name."),
+    click.option("-j", "--job-name", help="Workflow name (OSMO appends a number). [default isaaclab-training / lerobot-training]"),
+)
+
+osmo = group(
+    click.option("--pool", envvar="OSMO_POOL", help="OSMO pool. [env OSMO_POOL; default: the osmo profile's pool]"),
+    click.option("--priority", type=click.Choice(["HIGH", "NORMAL", "LOW"], case_sensitive=False), callback=lambda _c, _p, v: v.upper() if v else v, help="Workflow priority; LOW can be preempted. [default NORMAL]"),
+    click.option("--cpu", type=int, envvar="OSMO_CPU", help="CPUs per node. [env OSMO_CPU; default 30 (RL) / 8 (LeRobot)]"),
+    click.option("--memory", envvar="OSMO_MEMORY", help="Memory per node, binary units such as 400Gi. [env OSMO_MEMORY; default 400Gi / 48Gi]"),
+    click.option("--storage", envvar="OSMO_STORAGE", help="Disk per node, binary units such as 200Gi. [env OSMO_STORAGE; default 200Gi / 80Gi]"),
+    click.option("--exec-timeout", help="Longest run time, one unit: 30m, 23h, 2d. [default 23h / 12h]"),
+    click.option("--queue-timeout", help="Longest wait in the queue, e.g. 6h. [default: the pool's]"),
+    click.option("--output-url", help="Upload the lead's output folder (checkpoints) here: s3://, gs://, azure://account/container/... ."),
+    click.option("--mlflow-tracking-uri", help="MLflow tracking server the job logs to (https://, azureml://, databricks)."),
+    click.option("--mlflow-credential", help="Stored OSMO credential with the MLflow token: NAME or NAME:KEY (key mlflow_tracking_token)."),
+    click.option("--wandb-credential", help="Stored OSMO credential with the W&B key: NAME or NAME:KEY. [default wandb:wandb_api_key with --wandb]"),
+    click.option(
+        "--code-source",
+        help="image (default): the trainer in the image; local: ship training/ inside the spec (256 KiB per file, "
+        "768 KiB in all); url:<storage URL>: a folder holding training/, downloaded as an input.",
+    ),
+)
+
+output = group(
+    click.option("--dry-run", is_flag=True, help="Print the spec and submit nothing (no credentials, no network)."),
+    click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False, writable=True), help="Also write the spec to FILE."),
+    click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON object on stdout."),
+    click.option("--stream", is_flag=True, help="Stream the job's logs after submission."),
+)
+
+NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream"}
+
+
+def nest(params: dict[str, Any]) -> dict[str, Any]:
+    """Flat Click parameters -> nested settings data, leaving out what was not given."""
+    data: dict[str, Any] = {}
+    for name, value in params.items():
+        if name in NOT_SETTINGS or value is None or value == ():
+            continue
+        node = data
+        *parents, leaf = PATHS[name].split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return data
+
+
+def flag_for(path: str, command: click.Command) -> str:
+    """The flag that fills a settings path, e.g. job.checkpoint.uri -> --checkpoint-uri."""
+    names = {p.name: p for p in command.params}
+    for name, dotted in PATHS.items():
+        if dotted == path and name in names:
+            longest = max(names[name].opts, key=len)
+            return longest
+    return path

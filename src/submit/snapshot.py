@@ -1,0 +1,65 @@
+"""The Azure ML code snapshot: the `training/` package only.
+
+In a source checkout the snapshot folder is the repository root, whose `.amlignore` keeps
+`training/` and nothing else. An installed copy is staged into the user's cache with the
+same ignore file, so the snapshot never sweeps up a site-packages folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import training
+
+IGNORED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
+IGNORED_SUFFIXES = (".pyc", ".pyo")
+AMLIGNORE = "/*\n!/training/\n!/training/**\n__pycache__/\n*.pyc\n*.pyo\n"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    root: Path
+    files: tuple[Path, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(path.stat().st_size for path in self.files)
+
+
+def trainer_sources() -> Path:
+    return Path(training.__file__).resolve().parent
+
+
+def snapshot_root(cache_dir: Path | None = None) -> Path:
+    """A folder holding `training/` and an `.amlignore` that keeps only it."""
+    sources = trainer_sources()
+    root = sources.parent
+    if (root / ".amlignore").is_file() and (root / "pyproject.toml").is_file():
+        return root
+    staged = (cache_dir or _cache_home()) / "robo-submit" / "code"
+    if staged.exists():
+        shutil.rmtree(staged)
+    shutil.copytree(sources, staged / "training", ignore=shutil.ignore_patterns(*IGNORED_DIRS, "*.pyc", "*.pyo"))
+    (staged / ".amlignore").write_text(AMLIGNORE, encoding="utf-8")
+    return staged
+
+
+def collect(root: Path) -> Snapshot:
+    """The files Azure ML uploads from `root` under our ignore rules, in a stable order."""
+    files: list[Path] = []
+    for folder, dirs, names in os.walk(root / "training"):
+        dirs[:] = sorted(d for d in dirs if d not in IGNORED_DIRS)
+        files.extend(Path(folder) / n for n in sorted(names) if not n.endswith(IGNORED_SUFFIXES))
+    return Snapshot(root=root, files=tuple(files))
+
+
+def relative_code_path(root: Path, spec_dir: Path) -> str:
+    """The `code:` value: the snapshot folder relative to the folder the spec is written to."""
+    return Path(os.path.relpath(root.resolve(), spec_dir.resolve())).as_posix()
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")

@@ -1,0 +1,38 @@
+"""A dry run and --help import neither azure.ai.ml nor mlflow (nor torch): checked in a clean interpreter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.submit.conftest import REPO
+
+PROBE = """
+import sys
+from submit.cli import cli
+try:
+    cli.main(args=sys.argv[1:], prog_name="submit")
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted(m for m in ("azure.ai.ml", "mlflow", "torch", "skrl", "pydantic") if m in sys.modules)
+print("HEAVY=" + ",".join(heavy), "EXIT=" + str(code), file=sys.stderr)
+"""
+
+
+def _heavy_modules(*args: str) -> tuple[str, str]:
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=REPO, capture_output=True, text=True, check=True)
+    last = result.stderr.strip().splitlines()[-1]
+    heavy, code = last.split(" ")
+    return heavy.removeprefix("HEAVY="), code.removeprefix("EXIT=")
+
+
+def test_dry_run_leaves_azure_ai_ml_and_mlflow_unimported():
+    heavy, code = _heavy_modules("azureml", "training", "-t", "Isaac-Cartpole-Direct", "--dry-run")
+    assert code == "0"
+    assert heavy == "pydantic"  # settings validation only
+
+
+def test_help_imports_no_heavy_library_at_all():
+    heavy, code = _heavy_modules("azureml", "training", "--help")
+    assert code == "0"
+    assert heavy == ""

@@ -1,0 +1,276 @@
+"""The trainer's settings: the contract between every renderer and the job.
+
+A job reaches the trainer through a constant command (``python -m training rl|lerobot``)
+plus environment variables named here. Flags on that command override the environment,
+which lets ``submit local`` and people at a terminal use the same parser. Every user
+value travels as one environment variable; nothing is spliced into shell text.
+
+This module imports no torch, mlflow or skrl: the CLI and the contract tests read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+ENV_PREFIX = "ROBO_"
+
+CHECKPOINT_MODES = ("from-scratch", "warm-start", "resume", "fresh")
+LOG_INTERVAL_PRESETS = ("step", "balanced", "rollout")
+RUN_MODES = ("train", "smoke-test")
+POLICY_TYPES = ("act", "diffusion")
+
+# Stand-in for the job's checkpoint output folder; each backend's renderer replaces it
+# with its own binding (${{outputs.checkpoints}} on Azure ML, {{output}} on OSMO).
+OUTPUT_DIR_FLAG = "--output-dir"
+
+
+class ConfigError(ValueError):
+    """A setting the trainer cannot accept. The message names the variable or flag."""
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be a whole number of at least 0")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be a number above 0")
+    return value
+
+
+def _choice(*allowed: str):
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"accepted values: {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def log_interval(text: str) -> str:
+    """`step`, `balanced`, `rollout`, or a whole number of updates >= 1."""
+    value = text.strip().lower()
+    if value in LOG_INTERVAL_PRESETS:
+        return value
+    if value.isdigit() and int(value) >= 1:
+        return str(int(value))
+    raise ValueError("accepted values: step, balanced, rollout, or a whole number >= 1")
+
+
+def _string_list(text: str) -> tuple[str, ...]:
+    """A JSON list of strings; a plain string is taken as a comma-separated list."""
+    stripped = text.strip()
+    if not stripped:
+        return ()
+    if stripped.startswith("["):
+        items = json.loads(stripped)
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ValueError("expected a JSON list of strings")
+        return tuple(items)
+    return tuple(part.strip() for part in stripped.split(",") if part.strip())
+
+
+def _text(text: str) -> str:
+    return text
+
+
+def _optional_text(text: str) -> str | None:
+    return text if text.strip() else None
+
+
+def setting(default: Any, parse, help_text: str, env: str | None = None):
+    """A config field: its parser, its help, and its environment variable name."""
+    return field(default=default, metadata={"parse": parse, "help": help_text, "env": env})
+
+
+def env_name(f: dataclasses.Field) -> str:
+    return f.metadata.get("env") or ENV_PREFIX + f.name.upper()
+
+
+def flag_name(f: dataclasses.Field) -> str:
+    return "--" + f.name.replace("_", "-")
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return json.dumps(list(value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class CommonConfig:
+    """Settings every trainer kind shares: checkpoints, tracking, registration."""
+
+    checkpoint_uri: str | None = setting(
+        None, _optional_text, "checkpoint to start from: runs:/, models:/name/N, models:/name@alias or a path"
+    )
+    checkpoint_mode: str = setting("from-scratch", _choice(*CHECKPOINT_MODES), "from-scratch|warm-start|resume|fresh")
+    register: bool = setting(True, _bool, "register the final checkpoint as a model version after success")
+    register_model: str | None = setting(None, _optional_text, "registered model name (default: derived from the task)")
+    mlflow: bool = setting(True, _bool, "log params, metrics and checkpoints to MLflow")
+    wandb: bool = setting(False, _bool, "also log to Weights & Biases")
+    wandb_project: str | None = setting(None, _optional_text, "Weights & Biases project")
+    wandb_entity: str | None = setting(None, _optional_text, "Weights & Biases entity")
+    experiment_name: str | None = setting(None, _optional_text, "MLflow experiment name")
+    job_name: str | None = setting(None, _optional_text, "job name, used for the run name and output folder")
+    seed: int = setting(42, int, "random seed")
+    device: str = setting("auto", _text, "torch device: auto, cpu, cuda, cuda:N")
+    output_dir: str = setting("outputs", _text, "folder for checkpoints and logs (the job's checkpoint output)")
+    mode: str = setting("train", _choice(*RUN_MODES), "train, or smoke-test (check tracking and storage, then exit)")
+    secret_source: str = setting("env", _choice("env", "keyvault"), "where secrets come from at run time")
+    key_vault_uri: str | None = setting(None, _optional_text, "Key Vault URI read with the job's identity")
+
+
+@dataclass(frozen=True)
+class RLConfig(CommonConfig):
+    """Isaac Lab / gymnasium reinforcement learning with skrl."""
+
+    task: str = setting("CartPole-v1", _text, "Isaac Lab task or gymnasium environment id")
+    num_envs: int = setting(8, _positive_int, "number of parallel environments")
+    max_iterations: int | None = setting(None, _positive_int, "rollout/update iterations (timesteps = iterations x rollouts)")
+    timesteps: int | None = setting(None, _positive_int, "total trainer timesteps (overrides max_iterations)")
+    algorithm: str = setting("ppo", _choice("ppo", "sac"), "skrl algorithm")
+    agent_config: str | None = setting(None, _optional_text, "Isaac Lab-format skrl agent YAML (default: shipped or task's own)")
+    headless: bool = setting(True, _bool, "run the simulator without a window")
+    physics: str | None = setting(None, _optional_text, "Isaac Lab physics preset, e.g. newton_mjwarp")
+    log_interval: str = setting("balanced", log_interval, "MLflow log interval: step|balanced|rollout|N updates")
+    metric_filter: tuple[str, ...] = setting((), _string_list, "only log metrics whose name contains one of these")
+    max_depth: int = setting(2, _non_negative_int, "how deep nested metric values are flattened")
+    system_metrics: bool = setting(False, _bool, "also log CPU, memory, disk and GPU metrics")
+    checkpoint_interval: int | None = setting(None, _positive_int, "timesteps between checkpoints (default: timesteps / 10)")
+
+
+@dataclass(frozen=True)
+class LeRobotConfig(CommonConfig):
+    """LeRobot behavioural cloning."""
+
+    dataset_repo_id: str | None = setting(None, _optional_text, "dataset repo id (Hub id, or the id of a local/blob dataset)")
+    dataset_root: str | None = setting(None, _optional_text, "local dataset folder")
+    blob_urls: tuple[str, ...] = setting((), _string_list, "dataset files or folders to download before training")
+    policy_type: str = setting("act", _choice(*POLICY_TYPES), "act|diffusion")
+    pretrained_path: str | None = setting(None, _optional_text, "pretrained policy for a warm start (--policy.path)")
+    steps: int = setting(100000, _positive_int, "training steps")
+    batch_size: int = setting(8, _positive_int, "batch size")
+    learning_rate: float | None = setting(None, _positive_float, "optimizer learning rate")
+    save_freq: int = setting(20000, _positive_int, "steps between checkpoints")
+    eval_freq: int = setting(0, _non_negative_int, "steps between evaluations (0: none)")
+    log_freq: int = setting(200, _positive_int, "steps between metric logs")
+    num_workers: int = setting(4, _non_negative_int, "data loader workers")
+    push_to_hub: bool = setting(False, _bool, "push the trained policy to the Hugging Face Hub")
+    policy_repo_id: str | None = setting(None, _optional_text, "Hub repo to push to (only with push_to_hub)")
+    lerobot_args: tuple[str, ...] = setting((), _string_list, "extra lerobot-train arguments (JSON list)")
+
+
+KINDS: dict[str, type[CommonConfig]] = {"rl": RLConfig, "lerobot": LeRobotConfig}
+
+
+def to_env(config: CommonConfig) -> dict[str, str]:
+    """Environment variables for every setting that is set, in field order.
+
+    Every value is written, defaults included, so a job spec says exactly what runs.
+    """
+    env: dict[str, str] = {}
+    for f in fields(config):
+        if f.name == "output_dir":
+            continue  # bound by each backend on the command line
+        value = getattr(config, f.name)
+        if value is None or value == ():
+            continue
+        env[env_name(f)] = _format(value)
+    return env
+
+
+def from_env(kind: str, environ: Mapping[str, str], argv: list[str] | None = None) -> CommonConfig:
+    """Parse the environment, then flags on top; raise ConfigError naming the bad input."""
+    cls = KINDS[kind]
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        name = env_name(f)
+        if name in environ:
+            values[f.name] = _parse(f, environ[name], name)
+    for name, raw in _parse_flags(cls, argv or []).items():
+        f = next(x for x in fields(cls) if x.name == name)
+        values[name] = _parse(f, raw, flag_name(f))
+    config = cls(**values)
+    validate(config)
+    return config
+
+
+def _parse(f: dataclasses.Field, raw: str, source: str) -> Any:
+    try:
+        return f.metadata["parse"](raw)
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _parse_flags(cls: type[CommonConfig], argv: list[str]) -> dict[str, str]:
+    parser = argparse.ArgumentParser(prog=f"python -m training {cls.__name__}", add_help=False)
+    for f in fields(cls):
+        parser.add_argument(flag_name(f), dest=f.name, default=None)
+    namespace, unknown = parser.parse_known_args(argv)
+    if unknown:
+        raise ConfigError(f"unknown argument {unknown[0]!r}")
+    return {k: v for k, v in vars(namespace).items() if v is not None}
+
+
+_URI = re.compile(
+    r"^(runs:/[0-9a-f]{32}/\S+"
+    r"|models:/[A-Za-z0-9._-]+(/[0-9]+|@[A-Za-z0-9_-]+|/latest)"
+    r"|(azureml|mlflow-artifacts|s3|gs|wasbs|abfss|https|file)://?\S+"
+    r"|/\S.*|\.{1,2}/\S.*)$"
+)
+
+
+def validate(config: CommonConfig) -> None:
+    """Cross-field rules shared with the CLI's settings model."""
+    if config.checkpoint_mode in ("resume", "warm-start") and not config.checkpoint_uri:
+        raise ConfigError(f"{ENV_PREFIX}CHECKPOINT_MODE: {config.checkpoint_mode} needs a checkpoint URI")
+    if config.checkpoint_mode in ("from-scratch", "fresh") and config.checkpoint_uri:
+        raise ConfigError(
+            f"{ENV_PREFIX}CHECKPOINT_URI: a checkpoint is given but the mode is {config.checkpoint_mode}; "
+            "use warm-start or resume, or drop the URI"
+        )
+    if config.checkpoint_uri and not _URI.match(config.checkpoint_uri):
+        raise ConfigError(
+            f"{ENV_PREFIX}CHECKPOINT_URI: not a checkpoint URI; use runs:/<run-id>/<path>, "
+            "models:/<name>/<version>, models:/<name>@<alias> or a path"
+        )
+
+
+def derive_model_name(task: str) -> str:
+    """Registered model name from a task id: lower-case, runs of other characters become '-'."""
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", task.lower())).strip("-") or "model"
+
+
+def describe(kind: str) -> list[tuple[str, str, str]]:
+    """(environment variable, flag, help) for every setting of a kind, for docs and --help."""
+    return [(env_name(f), flag_name(f), f.metadata["help"]) for f in fields(KINDS[kind])]
