@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from submit.errors import SubmitError
+from submit.options import primary_flag
 
 
 class Boundary:
@@ -44,7 +45,7 @@ class Boundary:
 def _usage_message(exc: click.ClickException) -> str:
     """One line, in the same `--flag: what is wrong` form the settings model uses."""
     if isinstance(exc, click.BadParameter) and exc.param is not None and exc.param.opts:
-        message = f"{max(exc.param.opts, key=len)}: {exc.message}"
+        message = f"{primary_flag(exc.param)}: {exc.message}"
     else:
         message = exc.format_message()
     return " ".join(message.split())

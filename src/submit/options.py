@@ -7,6 +7,7 @@ the flag with `flag_for`. Nothing here imports pydantic: `--help` stays fast.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,17 @@ PATHS: dict[str, str] = {
     "mlflow_http_timeout": "job.tracking.http_timeout",
     "num_nodes": "job.resources.num_nodes",
     "gpus_per_node": "job.resources.gpus_per_node",
+    "dataset_repo_id": "job.dataset_repo_id",
+    "policy_type": "job.policy_type",
+    "pretrained_path": "job.pretrained_path",
+    "steps": "job.steps",
+    "batch_size": "job.batch_size",
+    "learning_rate": "job.learning_rate",
+    "save_freq": "job.save_freq",
+    "eval_freq": "job.eval_freq",
+    "push_to_hub": "job.push_to_hub",
+    "policy_repo_id": "job.policy_repo_id",
+    "lerobot_arg": "job.extra_args",
     "experiment_name": "job.naming.experiment_name",
     "job_name": "job.naming.job_name",
     "display_name": "job.naming.display_name",
@@ -63,6 +75,18 @@ PATHS: dict[str, str] = {
     "wandb_credential": "target.wandb_credential",
     "hf_credential": "target.hf_credential",
     "code_source": "target.code_source",
+    # LeRobot jobs
+    "dataset_repo_id": "job.dataset_repo_id",
+    "blob_urls": "job.blob_urls",
+    "policy_type": "job.policy_type",
+    "pretrained_path": "job.pretrained_path",
+    "steps": "job.steps",
+    "batch_size": "job.batch_size",
+    "learning_rate": "job.learning_rate",
+    "save_freq": "job.save_freq",
+    "eval_freq": "job.eval_freq",
+    "push_to_hub": "job.push_to_hub",
+    "policy_repo_id": "job.policy_repo_id",
 }
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -103,13 +127,13 @@ checkpoint = group(
 )
 
 registration = group(
-    click.option("-r", "--register-checkpoint", envvar="REGISTER_CHECKPOINT", help="Registered model name for the final checkpoint. [env REGISTER_CHECKPOINT; default: derived from the task]"),
+    click.option("-r", "--register-checkpoint", "--register-model", "register_checkpoint", envvar="REGISTER_CHECKPOINT", help="Registered model name for the final checkpoint. [env REGISTER_CHECKPOINT; default: derived from the task]"),
     click.option("--skip-register-checkpoint", is_flag=True, default=None, help="Do not register the trained checkpoint."),
 )
 
 tracking = group(
-    click.option("--mlflow/--no-mlflow", default=None, help="Log to MLflow (default on)."),
-    click.option("--wandb/--no-wandb", default=None, help="Also log to Weights & Biases (default off; the key comes from the secret store)."),
+    click.option("--mlflow/--no-mlflow", "--mlflow-enable/--mlflow-disable", default=None, help="Log to MLflow (default on)."),
+    click.option("--wandb/--no-wandb", "--wandb-enable/--wandb-disable", default=None, help="Also log to Weights & Biases (default off; the key comes from the secret store)."),
     click.option("--wandb-project", help="Weights & Biases project (needs --wandb)."),
     click.option("--wandb-entity", help="Weights & Biases entity (needs --wandb)."),
     click.option("--mlflow-log-interval", help="step | balanced | rollout | N updates. [default balanced]"),
@@ -125,7 +149,7 @@ resources = group(
 
 naming = group(
     click.option("--experiment-name", help="Experiment name."),
-    click.option("--job-name", help="Job name (unique in the workspace)."),
+    click.option("-j", "--job-name", help="Job name (unique in the workspace)."),
     click.option("--display-name", help="Display name."),
 )
 
@@ -139,6 +163,76 @@ azure = group(
     click.option("--environment-version", help="Registered environment version. [default 1]"),
     click.option("--key-vault-uri", envvar="AZUREML_KEY_VAULT_URI", help="Key Vault the job reads secrets from with its managed identity."),
 )
+
+lerobot_job = group(
+    click.option("-d", "--dataset-repo-id", "--dataset", "dataset_repo_id", envvar="DATASET_REPO_ID", help="Dataset repo id on the Hub, e.g. lerobot/aloha_sim_insertion_human. [env DATASET_REPO_ID]"),
+    click.option("-p", "--policy-type", "--policy", "policy_type", type=click.Choice(["act", "diffusion"], case_sensitive=False), envvar="POLICY_TYPE", help="Policy. [env POLICY_TYPE; default act]"),
+    click.option("--steps", "--training-steps", "steps", type=int, envvar="TRAINING_STEPS", help="Training steps. [env TRAINING_STEPS; default 100000]"),
+    click.option("--batch-size", type=int, envvar="BATCH_SIZE", help="Batch size. [env BATCH_SIZE; default 8]"),
+    click.option("--learning-rate", type=float, envvar="LEARNING_RATE", help="Learning rate. [env LEARNING_RATE; default: the policy's]"),
+    click.option("--save-freq", type=int, envvar="SAVE_FREQ", help="Steps between checkpoints. [env SAVE_FREQ; default 20000]"),
+    click.option("--eval-freq", type=int, envvar="EVAL_FREQ", help="Steps between evaluations, 0 for none. [env EVAL_FREQ; default 0]"),
+    click.option("--seed", type=int, help="Random seed. [default 42]"),
+    click.option("--pretrained-path", help="Pretrained policy to start from (a real warm start: weights, fresh optimizer)."),
+    click.option("--push-to-hub/--no-push-to-hub", default=None, help="Push the trained policy to the Hugging Face Hub. [default off]"),
+    click.option("--policy-repo-id", help="Hub repo the policy is pushed to; needs --push-to-hub (never pushes on its own)."),
+    click.option("-i", "--image", help="Container image (default: the LeRobot trainer image)."),
+    click.option("--blob-url", "blob_urls", multiple=True, help="https:// URL of a dataset file or folder to download before training (repeatable)."),
+)
+
+lerobot_data = group(
+    click.option("--from-blob", is_flag=True, default=None, help="Download the dataset from Azure Blob Storage (needs --storage-account)."),
+    click.option("--storage-account", envvar="BLOB_STORAGE_ACCOUNT", help="Storage account of --from-blob. [env BLOB_STORAGE_ACCOUNT; used only with --from-blob]"),
+    click.option("--storage-container", envvar="BLOB_STORAGE_CONTAINER", help="Container of --from-blob. [env BLOB_STORAGE_CONTAINER; default datasets]"),
+    click.option("--blob-prefix", envvar="BLOB_PREFIX", help="Folder of --from-blob. [env BLOB_PREFIX; default: the dataset repo id]"),
+)
+
+lerobot_tracking = group(
+    click.option("--mlflow-enable/--mlflow-disable", "mlflow", default=None, help="Log to MLflow. [default on]"),
+    click.option("--wandb-enable/--wandb-disable", "wandb", default=None, help="Also log to Weights & Biases. [default off]"),
+    click.option("--wandb-project", help="Weights & Biases project (needs --wandb-enable)."),
+    click.option("--wandb-entity", help="Weights & Biases entity (needs --wandb-enable)."),
+    click.option("--mlflow-token-retries", type=int, envvar="MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES", help="MLflow token refresh retries. [default 3]"),
+    click.option("--mlflow-http-timeout", type=int, envvar="MLFLOW_HTTP_REQUEST_TIMEOUT", help="MLflow HTTP timeout in seconds. [default 60]"),
+)
+
+lerobot_registration = group(
+    click.option("-r", "--register-model", "--register-checkpoint", "register_checkpoint", envvar="REGISTER_CHECKPOINT", help="Registered model name for the final checkpoint. [env REGISTER_CHECKPOINT; default: from policy and dataset]"),
+    click.option("--skip-register-checkpoint", is_flag=True, default=None, help="Do not register the trained checkpoint."),
+)
+
+lerobot_args = click.option(
+    "--lerobot-arg", multiple=True, help="Extra lerobot-train argument such as --policy.dim_model=64 (repeatable)."
+)
+
+BLOB_FLAGS = ("from_blob", "storage_account", "storage_container", "blob_prefix")
+
+
+def blob_dataset_urls(params: dict[str, Any], ctx: click.Context) -> tuple[str, ...]:
+    """--blob-url values plus the folder --from-blob names. Blob flags mean nothing without --from-blob:
+    set on the command line they are an error, from the environment they are ignored (reference defect W9)."""
+    from submit.errors import BadInput
+
+    urls = tuple(params.get("blob_urls") or ())
+    if not params.get("from_blob"):
+        for name in BLOB_FLAGS[1:]:
+            if params.get(name) and ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE:
+                raise BadInput(f"--{name.replace('_', '-')}: only used with --from-blob; add --from-blob or drop it")
+        return urls
+    account, container = params.get("storage_account"), params.get("storage_container") or "datasets"
+    prefix = (params.get("blob_prefix") or params.get("dataset_repo_id") or "").strip("/")
+    if not account:
+        raise BadInput("--from-blob: needs --storage-account (or BLOB_STORAGE_ACCOUNT)")
+    if not re.fullmatch(r"[a-z0-9]{3,24}", account):
+        raise BadInput("--storage-account: must be 3-24 lower-case letters and digits")
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", container):
+        raise BadInput("--storage-container: must be 3-63 lower-case letters, digits and single '-'")
+    if not prefix:
+        raise BadInput("--from-blob: needs --blob-prefix or --dataset-repo-id to name the folder")
+    if not re.fullmatch(r"[A-Za-z0-9._~/-]+", prefix):
+        raise BadInput("--blob-prefix: must be a folder path of letters, digits and . _ ~ - /")
+    return (*urls, f"https://{params['storage_account']}.blob.core.windows.net/{container}/{prefix}")
+
 
 osmo_resources = group(
     click.option("--num-nodes", type=int, help="Nodes; more than one renders a group with one lead and torchrun. [default 1]"),
@@ -176,7 +270,7 @@ output = group(
     click.option("--stream", is_flag=True, help="Stream the job's logs after submission."),
 )
 
-NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream"}
+NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream", *BLOB_FLAGS}
 
 
 def nest(params: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +292,10 @@ def flag_for(path: str, command: click.Command) -> str:
     names = {p.name: p for p in command.params}
     for name, dotted in PATHS.items():
         if dotted == path and name in names:
-            longest = max(names[name].opts, key=len)
-            return longest
+            return primary_flag(names[name])
     return path
+
+
+def primary_flag(param: click.Parameter) -> str:
+    """The first long name an option was declared with: --task for (-t, --task)."""
+    return next((opt for opt in param.opts if opt.startswith("--")), param.opts[0])

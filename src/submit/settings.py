@@ -212,6 +212,9 @@ class LeRobotJob(Strict):
     policy_repo_id: Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*", "must be <owner>/<name>")] | None = Field(
         None, description="Hub repo to push to (needs --push-to-hub)"
     )
+    extra_args: tuple[Annotated[str, _pattern(r"--[a-z_][a-z0-9_.]*=[^\s{}]*", "must look like --name.path=value")], ...] = Field(
+        (), description="extra lerobot-train arguments"
+    )
     image: ImageRef | None = Field(None, description="container image (default: the LeRobot trainer image)")
     checkpoint: Checkpoint = Checkpoint()
     registration: Registration = Registration()
@@ -388,3 +391,15 @@ class OsmoLeRobotSettings(Strict):
         if self.job.resources.num_nodes > 1:
             raise ValueError("job.resources.num_nodes: LeRobot training runs on one node; use --gpus-per-node")
         return self
+
+
+class LocalTrainingSettings(Strict):
+    """An Isaac Lab / gymnasium SKRL job run on this machine."""
+
+    job: IsaacLabSkrlJob
+
+
+class LocalLeRobotSettings(Strict):
+    """A LeRobot job run on this machine."""
+
+    job: LeRobotJob

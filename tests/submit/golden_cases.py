@@ -28,4 +28,53 @@ AZUREML_TRAINING = {
     ],
 }
 
+AZUREML_LEROBOT = {
+    "lerobot-hub": [
+        "-d", "lerobot/aloha_sim_insertion_human", "-p", "act", "--steps", "20000", "--batch-size", "32",
+        "--learning-rate", "1e-4", "--save-freq", "5000", "--compute", "gpu-a100", "-r", "aloha-act",
+    ],
+    "lerobot-blob": [
+        "-d", "contoso/pick-place", "-p", "diffusion",
+        "--blob-url", "https://contosodata.blob.core.windows.net/datasets/pick-place/meta",
+        "--blob-url", "https://contosodata.blob.core.windows.net/datasets/pick-place/data",
+        "--pretrained-path", "lerobot/diffusion_pusht", "-M", "from-scratch", "--compute", "gpu-a100",
+    ],
+}
+
 SPECS = {f"azureml/{name}.yaml": ["azureml", "training", *args, "--dry-run"] for name, args in AZUREML_TRAINING.items()}
+SPECS |= {f"azureml/{name}.yaml": ["azureml", "lerobot-training", *args, "--dry-run"] for name, args in AZUREML_LEROBOT.items()}
+
+# OSMO workflows (tests/submit/test_osmo_render.py); regen-golden renders these too.
+OSMO_TRAINING = {
+    "single-gpu": ["-t", "Isaac-Cartpole-Direct", "-n", "512", "-m", "300", "--pool", "gpu-pool", "-j", "cartpole-1"],
+    "multi-node": [
+        "-t", "Isaac-Velocity-Rough-Anymal-C-v0", "--num-nodes", "4", "--gpus-per-node", "8", "--pool", "h100",
+        "--cpu", "96", "--memory", "1600Gi", "--storage", "2Ti", "--exec-timeout", "2d",
+        "--output-url", "azure://robostore/runs/anymal", "--mlflow-tracking-uri", "https://mlflow.example.com",
+        "--mlflow-credential", "mlflow", "--wandb", "--wandb-project", "robots", "--experiment-name", "anymal-scale",
+    ],
+    "resume": [
+        "-t", "Isaac-Cartpole-Direct", "-M", "resume", "-c", f"runs:/{RUN_ID}/checkpoints", "--priority", "LOW",
+        "--queue-timeout", "6h", "--mlflow-tracking-uri", "https://mlflow.example.com",
+    ],
+    "local-code": [
+        "-t", "Isaac-Cartpole-Direct", "--code-source", "local", "--code-dir", "tests/submit/fixtures/osmo-code",
+    ],
+    "url-code": ["-t", "Isaac-Cartpole-Direct", "--code-source", "url:azure://robostore/code/robo-0.1.0"],
+}
+
+OSMO_LEROBOT = {
+    "lerobot-hub": [
+        "-d", "lerobot/aloha_sim_insertion_human", "-p", "act", "--steps", "20000", "--batch-size", "32",
+        "--learning-rate", "1e-4", "--save-freq", "5000", "-r", "aloha-act", "--hf-credential", "huggingface",
+        "--push-to-hub", "--policy-repo-id", "contoso/act-aloha",
+    ],
+    "lerobot-blob": [
+        "-d", "contoso/pick-place", "-p", "diffusion", "--from-blob", "--storage-account", "contosodata",
+        "--blob-url", "https://contosodata.blob.core.windows.net/datasets/extra/meta.json",
+        "--pretrained-path", "lerobot/diffusion_pusht", "-M", "from-scratch",
+    ],
+}
+
+OSMO_SPECS = {f"osmo/{name}.yaml": ["osmo", "training", *args, "--dry-run"] for name, args in OSMO_TRAINING.items()}
+OSMO_SPECS |= {f"osmo/{name}.yaml": ["osmo", "lerobot-training", *args, "--dry-run"] for name, args in OSMO_LEROBOT.items()}

@@ -25,7 +25,9 @@ def test_every_golden_spec_loads_with_azure_ai_ml_and_converts_to_rest(relative)
     assert backend.check(spec, REPO) == []
     rest = backend.load(spec, REPO)._to_job()._to_rest_object().as_dict()["properties"]
     assert rest["jobType"] == "Command"
-    assert rest["command"] == "python -m training rl --output-dir ${{outputs.checkpoints}}"
+    kind = "lerobot" if "lerobot" in relative else "rl"
+    assert rest["command"] == f"python -m training {kind} --output-dir ${{{{outputs.checkpoints}}}}"
+    assert rest["codeId"] == "."
     assert rest["outputs"]["checkpoints"] == {"mode": "Upload", "jobOutputType": "uri_folder"}
     assert rest["identity"] == {"identityType": "Managed"}
     assert rest["environmentVariables"] == spec["environment_variables"]

@@ -16,6 +16,12 @@ Example:
   submit-azureml-training -t Isaac-Cartpole-Direct -n 512 -m 300 --compute gpu-a100 --dry-run
 """
 
+LEROBOT_EXAMPLE = """
+\b
+Example:
+  submit-azureml-lerobot-training -d lerobot/aloha_sim_insertion_human -p act --steps 20000 --compute gpu-a100 --dry-run
+"""
+
 
 @click.group("azureml")
 def azureml() -> None:
@@ -37,6 +43,28 @@ def training(**params: Any) -> None:
     from submit.settings import AzureMLTrainingSettings
 
     settings = build(AzureMLTrainingSettings, params, click.get_current_context().command)
+    _render_and_submit(settings, params)
+
+
+@azureml.command("lerobot-training", epilog=LEROBOT_EXAMPLE)
+@options.lerobot_job
+@options.lerobot_data
+@options.lerobot_args
+@options.checkpoint
+@options.lerobot_registration
+@options.lerobot_tracking
+@options.resources
+@options.naming
+@options.azure
+@options.output
+def lerobot_training(**params: Any) -> None:
+    """Train a LeRobot policy (ACT, Diffusion) on Azure ML."""
+    from submit.build import build  # lazy: keeps --help free of pydantic
+    from submit.settings import AzureMLLeRobotSettings
+
+    ctx = click.get_current_context()
+    params["blob_urls"] = options.blob_dataset_urls(params, ctx)
+    settings = build(AzureMLLeRobotSettings, {k: v for k, v in params.items() if k not in options.BLOB_FLAGS}, ctx.command)
     _render_and_submit(settings, params)
 
 

@@ -58,6 +58,7 @@ def trainer_config(job: IsaacLabSkrlJob | LeRobotJob, *, key_vault_uri: str | No
         eval_freq=job.eval_freq,
         push_to_hub=job.push_to_hub,
         policy_repo_id=job.policy_repo_id,
+        lerobot_args=job.extra_args,
     )
 
 

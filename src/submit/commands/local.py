@@ -1,0 +1,130 @@
+"""`submit local training|lerobot-training`: the same trainer, on this machine, tracked in a local MLflow store."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from submit import options
+from submit.output import say
+
+RL_EXAMPLE = """
+\b
+Example:
+  submit local training --task CartPole-v1
+  submit local training --task Pendulum-v1 --algorithm ppo -M resume -c models:/pendulum-v1/1
+"""
+
+LEROBOT_EXAMPLE = """
+\b
+Example:
+  submit local lerobot-training -d local/tiny --dataset-root ./tiny --steps 20 --lerobot-arg=--policy.dim_model=64
+"""
+
+local_run = options.group(
+    click.option("--device", default="cpu", show_default=True, help="torch device for the trainer (cpu, cuda, cuda:N)."),
+    click.option("--output-root", type=click.Path(file_okay=False), default="outputs", show_default=True, help="Outputs go to OUTPUT_ROOT/<job-name>/."),
+    click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON result object on stdout."),
+)
+
+
+@click.group("local")
+def local() -> None:
+    """Run jobs on this machine with the in-container trainer."""
+
+
+@local.command("training", epilog=RL_EXAMPLE)
+@options.rl_job
+@options.checkpoint
+@options.registration
+@options.tracking
+@options.naming
+@click.option("--agent-config", type=click.Path(dir_okay=False, exists=True), help="Isaac Lab-format skrl agent YAML.")
+@click.option("--timesteps", type=click.IntRange(min=1), help="Total trainer timesteps (overrides --max-iterations).")
+@local_run
+def training(**params: Any) -> None:
+    """Train with skrl on this machine (gymnasium tasks here; Isaac Lab tasks in .venv-isaaclab)."""
+    from submit.build import build  # lazy: keeps --help free of pydantic
+    from submit.settings import LocalTrainingSettings
+
+    if params["task"] is None:  # the local default is a task that trains on a laptop CPU
+        params["task"] = "CartPole-v1"
+        params["num_envs"] = params["num_envs"] or 8
+    extra = {"ROBO_DEVICE": params.pop("device")}
+    for name, variable in (("agent_config", "ROBO_AGENT_CONFIG"), ("timesteps", "ROBO_TIMESTEPS")):
+        value = params.pop(name)
+        if value is not None:
+            extra[variable] = str(Path(value).resolve()) if name == "agent_config" else str(value)
+    settings = build(LocalTrainingSettings, params, click.get_current_context().command)
+    _run(settings.job, params, extra)
+
+
+@local.command("lerobot-training", epilog=LEROBOT_EXAMPLE)
+@options.lerobot_job
+@click.option("--dataset-root", type=click.Path(file_okay=False, exists=True), help="Local dataset folder.")
+@click.option("--blob-url", "blob_urls", multiple=True, help="https:// URL of a dataset file or folder to download before training (repeatable).")
+@options.lerobot_args
+@options.checkpoint
+@options.lerobot_registration
+@options.lerobot_tracking
+@options.naming
+@local_run
+def lerobot_training(**params: Any) -> None:
+    """Train a LeRobot policy on this machine (in .venv-lerobot)."""
+    from submit.build import build  # lazy: keeps --help free of pydantic
+    from submit.settings import LocalLeRobotSettings
+
+    extra = {"ROBO_DEVICE": params.pop("device"), "ROBO_NUM_WORKERS": "0"}
+    root = params.pop("dataset_root")
+    if root is not None:
+        extra["ROBO_DATASET_ROOT"] = str(Path(root).resolve())
+    settings = build(LocalLeRobotSettings, params, click.get_current_context().command)
+    _run(settings.job, params, extra)
+
+
+def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
+    from submit import local as runner
+    from submit.errors import SubmitError
+
+    workdir = Path.cwd()
+    name = job.naming.job_name or f"{_slug(job)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    output_dir = Path(params["output_root"]).resolve() / name
+    python = runner.trainer_python(job, _repo(), dict(os.environ))
+    say(f"training {name} locally -> {output_dir}")
+    outcome = runner.run(job, python=python, workdir=workdir, output_dir=output_dir, extra_env=extra | {"ROBO_JOB_NAME": name})
+    if outcome.exit_code != 0:
+        raise SubmitError(f"training failed (trainer exit {outcome.exit_code}); nothing was registered. Outputs: {output_dir}")
+    _report(outcome, params["output_format"])
+
+
+def _report(outcome: Any, output_format: str) -> None:
+    result = outcome.result
+    if output_format == "json":
+        click.echo(json.dumps({"backend": "local", "tracking_uri": outcome.tracking_uri, "output_dir": str(outcome.output_dir), **result}))
+        return
+    say(f"run id:           {result.get('run_id')}")
+    if "final_reward_mean" in result:
+        say(f"final mean reward: {result['final_reward_mean']}")
+    if "final_loss" in result:
+        say(f"final loss:       {result['final_loss']}")
+    if result.get("model_version"):
+        say(f"registered model: {result.get('model_name')} version {result.get('model_version')}")
+    else:
+        say("registered model: none (registration skipped)")
+    say(f"outputs:          {outcome.output_dir}")
+    say(f"open the MLflow UI: mlflow ui --backend-store-uri {outcome.tracking_uri}")
+
+
+def _slug(job: Any) -> str:
+    from training.config import derive_model_name
+
+    return derive_model_name(getattr(job, "task", None) or f"lerobot-{job.policy_type}")
+
+
+def _repo() -> Path:
+    return Path(__file__).resolve().parents[3]

@@ -1,0 +1,85 @@
+"""The embedded default: run the job's own trainer on this machine, tracked in a local MLflow store.
+
+The trainer runs as a subprocess with the same constant command and the same ROBO_* variables
+the job specs carry, so a local run is the job, minus the cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from submit.errors import SubmitError
+from submit.render.common import trainer_command, trainer_env, trainer_kind
+
+RESULT_PREFIX = "ROBO_RESULT "
+LOCAL_STORE = "mlruns.db"
+
+# Trainer kinds whose dependencies cannot share the CLI's environment (scripts/setup-*-env.sh).
+VENVS = {
+    "lerobot": ("ROBO_LEROBOT_PYTHON", ".venv-lerobot", "./scripts/setup-lerobot-env.sh"),
+    "isaaclab": ("ROBO_ISAACLAB_PYTHON", ".venv-isaaclab", "./scripts/setup-isaaclab-env.sh"),
+}
+
+
+@dataclass(frozen=True)
+class LocalResult:
+    exit_code: int
+    result: dict[str, Any]
+    tracking_uri: str
+    output_dir: Path
+
+
+def tracking_uri(workdir: Path, environ: dict[str, str]) -> str:
+    """MLFLOW_TRACKING_URI when set, else a sqlite store in the working directory."""
+    return environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(workdir / LOCAL_STORE).resolve()}"
+
+
+def trainer_python(job: Any, repo: Path, environ: dict[str, str]) -> str:
+    """The interpreter that can run this job's trainer; a clear error naming the set-up step when missing."""
+    runtime = _runtime(job)
+    if runtime is None:
+        return sys.executable
+    variable, venv, setup = VENVS[runtime]
+    candidate = environ.get(variable) or str(repo / venv / "bin" / "python")
+    if Path(candidate).is_file():
+        return candidate
+    raise SubmitError(f"the {runtime} environment is missing ({candidate}); create it with {setup} or set {variable}")
+
+
+def _runtime(job: Any) -> str | None:
+    if trainer_kind(job) == "lerobot":
+        return "lerobot"
+    if job.task.startswith("Isaac-"):
+        return "isaaclab"
+    return None
+
+
+def run(job: Any, *, python: str, workdir: Path, output_dir: Path, extra_env: dict[str, str]) -> LocalResult:
+    """Run the trainer to completion; its stderr streams through, its ROBO_RESULT line is parsed."""
+    environ = dict(os.environ)
+    uri = tracking_uri(workdir, environ)
+    environ.update(trainer_env(job))
+    environ.update(extra_env)
+    environ["MLFLOW_TRACKING_URI"] = uri
+    argv = [python, *trainer_command(trainer_kind(job), str(output_dir))[1:]]
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(argv, cwd=workdir, env=environ, stdout=subprocess.PIPE, text=True)
+    result: dict[str, Any] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith(RESULT_PREFIX):
+            result = json.loads(line[len(RESULT_PREFIX):])
+        else:
+            sys.stderr.write(line)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        code = process.wait()
+    return LocalResult(code, result, uri, output_dir)
