@@ -75,7 +75,13 @@ def _register() -> None:
     from submit.commands.azureml import azureml
 
     cli.add_command(azureml)
-    for module, name in (("submit.commands.osmo", "osmo"), ("submit.commands.local", "local"), ("submit.commands.validate", "validate")):
+    for module, name in (
+        ("submit.commands.osmo", "osmo"),
+        ("submit.commands.local", "local"),
+        ("submit.commands.validate", "validate"),
+        ("submit.commands.config", "config"),
+        ("submit.commands.completion", "completion"),
+    ):
         try:
             command = getattr(__import__(module, fromlist=[name]), name)
         except ModuleNotFoundError as exc:

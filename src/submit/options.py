@@ -50,6 +50,7 @@ PATHS: dict[str, str] = {
     "push_to_hub": "job.push_to_hub",
     "policy_repo_id": "job.policy_repo_id",
     "lerobot_arg": "job.extra_args",
+    "blob_urls": "job.blob_urls",
     "experiment_name": "job.naming.experiment_name",
     "job_name": "job.naming.job_name",
     "display_name": "job.naming.display_name",
@@ -75,18 +76,6 @@ PATHS: dict[str, str] = {
     "wandb_credential": "target.wandb_credential",
     "hf_credential": "target.hf_credential",
     "code_source": "target.code_source",
-    # LeRobot jobs
-    "dataset_repo_id": "job.dataset_repo_id",
-    "blob_urls": "job.blob_urls",
-    "policy_type": "job.policy_type",
-    "pretrained_path": "job.pretrained_path",
-    "steps": "job.steps",
-    "batch_size": "job.batch_size",
-    "learning_rate": "job.learning_rate",
-    "save_freq": "job.save_freq",
-    "eval_freq": "job.eval_freq",
-    "push_to_hub": "job.push_to_hub",
-    "policy_repo_id": "job.policy_repo_id",
 }
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -153,10 +142,14 @@ naming = group(
     click.option("--display-name", help="Display name."),
 )
 
-azure = group(
+azure_workspace = group(
     click.option("--subscription-id", envvar="AZURE_SUBSCRIPTION_ID", help="Azure subscription. [env AZURE_SUBSCRIPTION_ID]"),
     click.option("--resource-group", envvar="AZURE_RESOURCE_GROUP", help="Resource group. [env AZURE_RESOURCE_GROUP]"),
     click.option("--workspace-name", envvar="AZUREML_WORKSPACE_NAME", help="Azure ML workspace. [env AZUREML_WORKSPACE_NAME]"),
+)
+
+azure = group(
+    azure_workspace,
     click.option("--compute", envvar="AZUREML_COMPUTE", help="Compute target. [env AZUREML_COMPUTE]"),
     click.option("--instance-type", help="Instance type on Kubernetes compute. [default gpuspot]"),
     click.option("--environment-name", help="Registered environment name (default: the robo-submit trainer environment)."),
@@ -188,8 +181,8 @@ lerobot_data = group(
 )
 
 lerobot_tracking = group(
-    click.option("--mlflow-enable/--mlflow-disable", "mlflow", default=None, help="Log to MLflow. [default on]"),
-    click.option("--wandb-enable/--wandb-disable", "wandb", default=None, help="Also log to Weights & Biases. [default off]"),
+    click.option("--mlflow-enable/--mlflow-disable", "--mlflow/--no-mlflow", "mlflow", default=None, help="Log to MLflow. [default on]"),
+    click.option("--wandb-enable/--wandb-disable", "--wandb/--no-wandb", "wandb", default=None, help="Also log to Weights & Biases. [default off]"),
     click.option("--wandb-project", help="Weights & Biases project (needs --wandb-enable)."),
     click.option("--wandb-entity", help="Weights & Biases entity (needs --wandb-enable)."),
     click.option("--mlflow-token-retries", type=int, envvar="MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES", help="MLflow token refresh retries. [default 3]"),
@@ -216,11 +209,13 @@ def blob_dataset_urls(params: dict[str, Any], ctx: click.Context) -> tuple[str, 
     urls = tuple(params.get("blob_urls") or ())
     if not params.get("from_blob"):
         for name in BLOB_FLAGS[1:]:
-            if params.get(name) and ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE:
+            if params.get(name) is not None and ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE:
                 raise BadInput(f"--{name.replace('_', '-')}: only used with --from-blob; add --from-blob or drop it")
         return urls
-    account, container = params.get("storage_account"), params.get("storage_container") or "datasets"
-    prefix = (params.get("blob_prefix") or params.get("dataset_repo_id") or "").strip("/")
+    account, container = params.get("storage_account"), params.get("storage_container")
+    container = "datasets" if container is None else container
+    prefix = params.get("blob_prefix")
+    prefix = (params.get("dataset_repo_id") or "" if prefix is None else prefix).strip("/")
     if not account:
         raise BadInput("--from-blob: needs --storage-account (or BLOB_STORAGE_ACCOUNT)")
     if not re.fullmatch(r"[a-z0-9]{3,24}", account):
@@ -244,9 +239,13 @@ osmo_naming = group(
     click.option("-j", "--job-name", help="Workflow name (OSMO appends a number). [default isaaclab-training / lerobot-training]"),
 )
 
-osmo = group(
+osmo_placement = group(
     click.option("--pool", envvar="OSMO_POOL", help="OSMO pool. [env OSMO_POOL; default: the osmo profile's pool]"),
     click.option("--priority", type=click.Choice(["HIGH", "NORMAL", "LOW"], case_sensitive=False), callback=lambda _c, _p, v: v.upper() if v else v, help="Workflow priority; LOW can be preempted. [default NORMAL]"),
+)
+
+osmo = group(
+    osmo_placement,
     click.option("--cpu", type=int, envvar="OSMO_CPU", help="CPUs per node. [env OSMO_CPU; default 30 (RL) / 8 (LeRobot)]"),
     click.option("--memory", envvar="OSMO_MEMORY", help="Memory per node, binary units such as 400Gi. [env OSMO_MEMORY; default 400Gi / 48Gi]"),
     click.option("--storage", envvar="OSMO_STORAGE", help="Disk per node, binary units such as 200Gi. [env OSMO_STORAGE; default 200Gi / 80Gi]"),
@@ -263,14 +262,28 @@ osmo = group(
     ),
 )
 
+def _install_defaults(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    from submit import resolve  # the profile and config files are read on first use, never for --help
+
+    return resolve.install(ctx, param, value)
+
+
+# Where values come from when no flag or environment variable gives them (submit.resolve).
+resolution = group(
+    click.option("--profile", envvar="SUBMIT_PROFILE", is_eager=True, callback=_install_defaults, help="Profile [profile.NAME] of submit.toml (cwd or user config dir) on top of its [default]. [env SUBMIT_PROFILE]"),
+    click.option("--terraform-dir", envvar="SUBMIT_TERRAFORM_DIR", type=click.Path(exists=True, file_okay=False), help="Read values still missing (workspace, compute, Key Vault) from `terraform output` here. [env SUBMIT_TERRAFORM_DIR]"),
+)
+
 output = group(
     click.option("--dry-run", is_flag=True, help="Print the spec and submit nothing (no credentials, no network)."),
     click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False, writable=True), help="Also write the spec to FILE."),
     click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON object on stdout."),
     click.option("--stream", is_flag=True, help="Stream the job's logs after submission."),
+    click.option("--preflight/--no-preflight", default=True, help="Check workspace, compute, checkpoint and credentials before submitting. [default on]"),
+    resolution,
 )
 
-NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream", *BLOB_FLAGS}
+NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream", "preflight", "profile", "terraform_dir", *BLOB_FLAGS}
 
 
 def nest(params: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,8 @@ def _free_text(value: str) -> str:
         raise ValueError("must be printable text without control characters or line breaks")
     if "{{" in value or "}}" in value:
         raise ValueError("must not contain '{{' or '}}' (job systems read them as bindings)")
+    if "{%" in value or "{#" in value:
+        raise ValueError("must not contain '{%' or '{#' (OSMO renders the spec with Jinja at submit)")
     return value
 
 

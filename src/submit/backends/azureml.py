@@ -1,14 +1,34 @@
-"""Azure ML: offline check with azure-ai-ml, submission through MLClient (never the az CLI)."""
+"""Azure ML: offline check with azure-ai-ml, submission and tracking through MLClient (never the az CLI).
+
+The network boundary is one seam, `connection`: it returns the credential and the azure-core
+HTTP transport every MLClient is built with (DefaultAzureCredential and the SDK's own transport
+in production). Tests replace `connection` and nothing else.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from submit import yamlio
-from submit.errors import SpecError, SubmitError
+from submit.errors import AuthError, BadInput, SpecError, SubmitError
+
+WORKSPACE_FLAGS = {
+    "subscription_id": ("--subscription-id", "AZURE_SUBSCRIPTION_ID"),
+    "resource_group": ("--resource-group", "AZURE_RESOURCE_GROUP"),
+    "workspace_name": ("--workspace-name", "AZUREML_WORKSPACE_NAME"),
+}
+SIGN_IN_FIX = (
+    "sign in with `az login`, set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET for a service principal, "
+    "or run where a managed identity is available"
+)
 
 
 @dataclass(frozen=True)
@@ -17,13 +37,29 @@ class Submitted:
     url: str | None
 
 
+@dataclass(frozen=True)
+class Connection:
+    """What an MLClient talks through: a TokenCredential and an azure-core HttpTransport (None: the SDK's)."""
+
+    credential: Any
+    transport: Any | None = None
+
+
+def default_connection() -> Connection:
+    from azure.identity import DefaultAzureCredential  # lazy: start-up time
+
+    return Connection(DefaultAzureCredential())
+
+
+# The one network seam (see the module docstring).
+connection: Callable[[], Connection] = default_connection
+
+
 def load(spec: dict[str, Any], spec_dir: Path):
     """The spec as azure-ai-ml's job object, loaded exactly as `az ml job create -f` would load it."""
-    import tempfile
-
     from azure.ai.ml import load_job  # lazy: ~2.5 s import
 
-    logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
+    _quiet_sdk()
     spec_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=spec_dir, delete=True, encoding="utf-8") as handle:
         handle.write(yamlio.dump(spec))
@@ -48,15 +84,149 @@ def check(spec: dict[str, Any], spec_dir: Path) -> list[str]:
     return problems
 
 
-def _short(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:2000]
-
-
-def submit(spec: dict[str, Any], settings: Any, *, spec_dir: Path, stream: bool) -> Submitted:
-    raise SubmitError("submission to Azure ML is not available yet; use --dry-run and `az ml job create -f`")
-
-
 def fail_if_invalid(spec: dict[str, Any], spec_dir: Path) -> None:
     problems = check(spec, spec_dir)
     if problems:
         raise SpecError("the rendered Azure ML spec does not validate: " + "; ".join(problems))
+
+
+def submit(spec: dict[str, Any], settings: Any, *, spec_dir: Path, stream: bool = False, preflight: bool = True) -> Submitted:
+    """Create the job the spec describes; the job object sent is the one `load` gives for the spec."""
+    from submit import preflight as checks
+    from submit.backends import azureml_env
+
+    ml = client(settings.target)
+    with staged_code(spec, spec_dir) as (staged, folder), azure_errors(settings.target):
+        job = load(staged, folder)
+        if preflight:
+            checks.azureml(ml, settings)
+        azureml_env.ensure(ml, job, settings)
+        created = ml.jobs.create_or_update(job)
+    if stream:
+        logs(created.name, settings.target, to_stderr=True)
+    return Submitted(job_id=created.name, url=created.studio_url)
+
+
+def status(job_id: str, target: Any) -> dict[str, Any]:
+    ml = client(target)
+    with azure_errors(target, job_id=job_id):
+        job = ml.jobs.get(job_id)
+    return {
+        "backend": "azureml",
+        "job_id": job.name,
+        "status": str(job.status),
+        "url": job.studio_url,
+        "display_name": job.display_name,
+        "experiment_name": job.experiment_name,
+        "compute": job.compute,
+    }
+
+
+def logs(job_id: str, target: Any, *, to_stderr: bool = False) -> None:
+    """Stream the job's logs until it ends; a failed job is an error (exit 1). The SDK prints to stdout."""
+    ml = client(target)
+    redirect = contextlib.redirect_stdout(sys.stderr) if to_stderr else contextlib.nullcontext()
+    with azure_errors(target, job_id=job_id), redirect:
+        ml.jobs.stream(job_id)
+
+
+def cancel(job_id: str, target: Any) -> dict[str, Any]:
+    ml = client(target)
+    with azure_errors(target, job_id=job_id):
+        ml.jobs.begin_cancel(job_id).result()
+    return status(job_id, target)
+
+
+def client(target: Any):
+    """An MLClient for the target's workspace, through the `connection` seam."""
+    from azure.ai.ml import MLClient  # lazy: ~2.5 s import
+
+    coordinates = workspace(target)
+    seam = connection()
+    extra = {"transport": seam.transport} if seam.transport is not None else {}
+    _quiet_sdk()
+    return MLClient(seam.credential, *coordinates, show_progress=False, enable_telemetry=False, **extra)
+
+
+def workspace(target: Any) -> tuple[str, str, str]:
+    """Subscription, resource group and workspace, or BadInput naming the first one missing."""
+    for name, (flag, envvar) in WORKSPACE_FLAGS.items():
+        if not getattr(target, name):
+            raise BadInput(
+                f"{flag}: needed to reach Azure ML; give the flag, set {envvar}, add it to a submit.toml profile "
+                "or .azureml/config.json, or pass --terraform-dir"
+            )
+    return target.subscription_id, target.resource_group, target.workspace_name
+
+
+@contextlib.contextmanager
+def azure_errors(target: Any, *, job_id: str | None = None) -> Iterator[None]:
+    """Azure SDK exceptions -> our errors, one line each, the fix named where we know it."""
+    from azure.ai.ml.exceptions import JobException, MlException  # lazy: start-up time
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceNotFoundError,
+        ServiceRequestError,
+    )
+
+    where = f"workspace {target.workspace_name} (resource group {target.resource_group})"
+    try:
+        yield
+    except ClientAuthenticationError as exc:
+        raise AuthError(f"Azure sign-in failed ({_first_line(exc)}); {SIGN_IN_FIX}") from None
+    except ResourceNotFoundError as exc:
+        what = f"job {job_id}" if job_id else "a resource the job needs"
+        raise SubmitError(f"{what} not found in {where}: {_first_line(exc)}") from None
+    except HttpResponseError as exc:
+        if exc.status_code in (401, 403):
+            raise AuthError(f"Azure ML refused the request ({exc.status_code}): {_first_line(exc)}; check your role on {where}") from None
+        raise SubmitError(f"Azure ML answered {exc.status_code}: {_first_line(exc)}") from None
+    except ServiceRequestError as exc:
+        raise SubmitError(f"cannot reach Azure ML: {_first_line(exc)}") from None
+    except JobException as exc:
+        raise SubmitError(f"job {job_id}: {_first_line(exc)}") from None
+    except MlException as exc:
+        raise SpecError(f"azure-ai-ml refused the job: {_first_line(exc)}") from None
+
+
+@contextlib.contextmanager
+def staged_code(spec: dict[str, Any], spec_dir: Path) -> Iterator[tuple[dict[str, Any], Path]]:
+    """The spec with its code folder staged, when that folder is the source checkout.
+
+    azure-ai-ml walks every file under `code:` to hash it, ignored or not; in a checkout with virtual
+    environments that is 100k+ files. The staged copy holds exactly the files .amlignore keeps, under
+    the same relative paths, so the content hash (and the code asset) is the same.
+    """
+    from submit import snapshot
+
+    root = snapshot.snapshot_root()
+    code = spec.get("code")
+    if not isinstance(code, str) or (spec_dir / code).resolve() != root.resolve():
+        yield spec, spec_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="robo-submit-code-") as tmp:
+        staged = Path(tmp)
+        for path in snapshot.collect(root).files:
+            target = staged / path.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        (staged / ".amlignore").write_text(snapshot.AMLIGNORE, encoding="utf-8")
+        yield {**spec, "code": str(staged)}, spec_dir
+
+
+def _quiet_sdk() -> None:
+    # Experimental-class notices and INFO lines are noise on stderr; warnings and errors still show.
+    logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
+    logging.getLogger("azure.ai.ml").setLevel(logging.WARNING)
+    logging.getLogger("azure.identity").setLevel(logging.WARNING)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:400] if lines else type(exc).__name__
+
+
+def _short(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:2000]
+

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from submit import options
+from submit import options, resolve
+from submit.commands import jobs
 from submit.output import emit, say
 
 EXAMPLE = """
@@ -42,6 +43,7 @@ def training(**params: Any) -> None:
     from submit.build import build  # lazy: keeps --help free of pydantic
     from submit.settings import AzureMLTrainingSettings
 
+    params = resolve.finish(params)
     settings = build(AzureMLTrainingSettings, params, click.get_current_context().command)
     _render_and_submit(settings, params)
 
@@ -63,6 +65,7 @@ def lerobot_training(**params: Any) -> None:
     from submit.settings import AzureMLLeRobotSettings
 
     ctx = click.get_current_context()
+    params = resolve.finish(params)
     params["blob_urls"] = options.blob_dataset_urls(params, ctx)
     settings = build(AzureMLLeRobotSettings, {k: v for k, v in params.items() if k not in options.BLOB_FLAGS}, ctx.command)
     _render_and_submit(settings, params)
@@ -82,7 +85,12 @@ def _render_and_submit(settings: Any, params: dict[str, Any]) -> None:
         return
     from submit.backends import azureml as backend
 
-    result = backend.submit(spec, settings, spec_dir=spec_dir, stream=params["stream"])
+    result = backend.submit(spec, settings, spec_dir=spec_dir, preflight=params["preflight"])
     emit("azureml", spec, output_format=params["output_format"], output_file=params["output_file"], job_id=result.job_id, url=result.url)
     if params["output_format"] == "text":
         say(f"submitted {result.job_id}\n{result.url}")
+    if params["stream"]:
+        backend.logs(result.job_id, settings.target, to_stderr=params["output_format"] == "json")
+
+
+jobs.attach_azureml(azureml)  # status | logs | cancel

@@ -42,7 +42,9 @@ class CodeFile:
     data: bytes
 
 
-def render_osmo_training(settings: OsmoTrainingSettings, *, code: tuple[CodeFile, ...] = ()) -> dict[str, Any]:
+def render_osmo_training(
+    settings: OsmoTrainingSettings, *, code: tuple[CodeFile, ...] = ()
+) -> dict[str, Any]:
     """An Isaac Lab SKRL workflow. `code` is shipped only with --code-source local."""
     return _render(settings, code)
 
@@ -60,7 +62,11 @@ def task_names(nodes: int) -> list[str]:
 def code_files(code: tuple[CodeFile, ...]) -> list[dict[str, Any]]:
     """`files:` entries, base64 so that OSMO's Jinja pass and YAML never touch the source text."""
     return [
-        {"path": f"{CODE_ROOT}/{f.path}", "base64": True, "contents": base64.b64encode(f.data).decode("ascii")}
+        {
+            "path": f"{CODE_ROOT}/{f.path}",
+            "base64": True,
+            "contents": base64.b64encode(f.data).decode("ascii"),
+        }
         for f in sorted(code, key=lambda f: f.path)
     ]
 
@@ -100,7 +106,9 @@ def _resources(settings: Settings, defaults: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _task(settings: Settings, kind: str, defaults: dict[str, Any], code: tuple[CodeFile, ...], rank: int) -> dict:
+def _task(
+    settings: Settings, kind: str, defaults: dict[str, Any], code: tuple[CodeFile, ...], rank: int
+) -> dict:
     job, target = settings.job, settings.target
     nodes = job.resources.num_nodes
     lead = rank == 0
@@ -113,7 +121,8 @@ def _task(settings: Settings, kind: str, defaults: dict[str, Any], code: tuple[C
     # Rank 0 (on the lead) is the only process that tracks, registers and writes the output folder.
     task["credentials"] = _credentials(settings) if lead else None
     task["outputs"] = [{"url": target.output_url}] if lead and target.output_url else None
-    task["inputs"] = [{"url": _code_url(target.code_source)}] if _code_url(target.code_source) else None
+    code_url = _code_url(target.code_source)
+    task["inputs"] = [{"url": code_url}] if code_url else None
     task["files"] = code_files(code) if target.code_source == "local" and code else None
     return task
 
@@ -125,7 +134,14 @@ def _command(settings: Settings, kind: str, rank: int) -> list[str]:
     if res.num_nodes == 1 and res.processes_per_node == 1:
         return command
     if res.num_nodes == 1:
-        launcher = ["torchrun", "--standalone", "--nnodes", "1", "--nproc_per_node", str(res.processes_per_node)]
+        launcher = [
+            "torchrun",
+            "--standalone",
+            "--nnodes",
+            "1",
+            "--nproc_per_node",
+            str(res.processes_per_node),
+        ]
     else:
         launcher = [
             "torchrun",

@@ -1,0 +1,163 @@
+"""OSMO: offline check against our own spec model; submission and tracking through the `osmo` CLI.
+
+Every call asks the CLI for JSON (`-t json`, or `--format-type json` where `-t` means something
+else) and parses it; text output is never scraped for an id. The CLI reports an error as the JSON
+object `{"message", "code"}` with a non-zero exit; anything that is not the JSON expected (an
+empty answer, text, an object without a workflow id) is reported as an error, never taken for success.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from submit import yamlio
+from submit.errors import AuthError, SpecError, SubmitError
+from submit.osmo_spec import check_osmo
+from submit.output import say
+
+INSTALL_FIX = "install the OSMO CLI so that `osmo` is on PATH, then run `osmo login <service-url>`"
+LOGIN_FIX = "run `osmo login <service-url>` (see `osmo login --help`) and try again"
+# What the CLI says when there is no login, or the stored login no longer works.
+LOGIN_MESSAGES = ("Must login first", 'Please re-login with "osmo login"')
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job_id: str
+    url: str | None
+
+
+def check(spec: dict[str, Any]) -> list[str]:
+    """Every problem our OSMO spec model finds, one line each with its path."""
+    return check_osmo(spec)
+
+
+def fail_if_invalid(spec: dict[str, Any]) -> None:
+    problems = check(spec)
+    if problems:
+        raise SpecError("the rendered OSMO spec does not validate: " + "; ".join(problems))
+
+
+def submit(spec: dict[str, Any], settings: Any, *, preflight: bool = True) -> Submitted:
+    """`osmo workflow submit FILE -t json`; the workflow id is the `name` of the JSON answer."""
+    from submit import preflight as checks
+
+    if preflight:
+        checks.osmo(run_json, spec, settings)
+    target = settings.target
+    with tempfile.TemporaryDirectory(prefix="robo-submit-osmo-") as folder:
+        path = Path(folder) / "workflow.yaml"
+        path.write_text(yamlio.dump(spec), encoding="utf-8")
+        args = ["workflow", "submit", str(path), "-t", "json", "--priority", target.priority]
+        answer = run_json([*args, "--pool", target.pool] if target.pool else args)
+    workflow_id = answer.get("name") if isinstance(answer, dict) else None
+    if not isinstance(workflow_id, str) or not workflow_id.strip():
+        raise SubmitError(f"osmo workflow submit answered without a workflow id: {_brief(answer)}")
+    for warning in answer.get("warnings") or []:
+        say(f"osmo: warning: {warning}")
+    return Submitted(job_id=workflow_id, url=answer.get("overview") or answer.get("dashboard_url"))
+
+
+def status(workflow_id: str) -> dict[str, Any]:
+    """`osmo workflow query ID -t json`, reduced to what a person or a pipeline needs."""
+    answer = run_json(["workflow", "query", workflow_id, "-t", "json"])
+    if not isinstance(answer, dict) or not isinstance(answer.get("status"), str):
+        raise SubmitError(f"osmo workflow query answered without a status: {_brief(answer)}")
+    tasks = [
+        {"name": task.get("name"), "status": task.get("status")}
+        for group in answer.get("groups") or []
+        for task in (group.get("tasks") or [] if isinstance(group, dict) else [])
+        if isinstance(task, dict)
+    ]
+    return {
+        "backend": "osmo",
+        "job_id": answer.get("name") or workflow_id,
+        "status": answer["status"],
+        "url": answer.get("overview"),
+        "pool": answer.get("pool"),
+        "tasks": tasks,
+    }
+
+
+def cancel(workflow_id: str) -> dict[str, Any]:
+    """`osmo workflow cancel ID -t json`. A refused cancel prints text with exit 0: that is an error here."""
+    answer = run_json(["workflow", "cancel", workflow_id, "-t", "json"])
+    if not isinstance(answer, dict):
+        raise SubmitError(f"osmo workflow cancel did not confirm: {_brief(answer)}")
+    return {"backend": "osmo", "job_id": answer.get("name") or workflow_id, "status": "cancel requested"}
+
+
+def logs(workflow_id: str, *, to_stderr: bool = False) -> None:
+    """`osmo workflow logs ID`: plain text (the CLI has no JSON logs), passed through line by line."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        with subprocess.Popen(
+            [_binary(), "workflow", "logs", workflow_id], stdout=subprocess.PIPE, stderr=errors, text=True
+        ) as child:
+            assert child.stdout is not None
+            lines = []
+            for line in child.stdout:
+                lines.append(line)
+                click.echo(line, nl=False, err=to_stderr)
+        errors.seek(0)
+        if child.returncode != 0:
+            raise _failure(["workflow", "logs"], child.returncode, "".join(lines[-5:]) + errors.read(), None)
+
+
+def run_json(args: list[str]) -> Any:
+    """Run `osmo ARGS` and return its JSON answer; an error answer or a non-JSON answer raises."""
+    try:
+        done = subprocess.run([_binary(), *args], capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise SubmitError(f"osmo {' '.join(args[:2])}: cannot run the osmo CLI ({exc.strerror}); {INSTALL_FIX}") from None
+    answer = _json(done.stdout)
+    if done.returncode != 0:
+        raise _failure(args, done.returncode, done.stdout + done.stderr, answer)
+    if answer is None:
+        raise SubmitError(f"osmo {' '.join(args[:2])} answered with text, not JSON: {_first_line(done.stdout or done.stderr)}")
+    return answer
+
+
+def _binary() -> str:
+    binary = shutil.which("osmo")
+    if binary is None:
+        raise SubmitError(f"the `osmo` CLI is not on PATH; {INSTALL_FIX}")
+    return binary
+
+
+def _failure(args: list[str], code: int, output: str, answer: Any) -> SubmitError:
+    message = answer.get("message") if isinstance(answer, dict) and answer.get("message") else _error_line(output)
+    text = " ".join(str(message).split())[:600]
+    if any(marker in text for marker in LOGIN_MESSAGES):
+        return AuthError(f"osmo is not logged in ({text}); {LOGIN_FIX}")
+    return SubmitError(f"osmo {' '.join(args[:2])} failed (exit {code}): {text}")
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text) if text.strip() else None
+    except json.JSONDecodeError:
+        return None
+
+
+def _error_line(output: str) -> str:
+    """The CLI's text error is 'Error message: ...' then 'Error code: N'; else its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    marked = [line.removeprefix("Error message:").strip() for line in lines if line.startswith("Error message:")]
+    return marked[-1] if marked else (lines[-1] if lines else "no message")
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[0][:300] if lines else "(nothing)"
+
+
+def _brief(answer: Any) -> str:
+    return "(nothing)" if answer is None else json.dumps(answer)[:300]

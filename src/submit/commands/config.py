@@ -1,0 +1,63 @@
+"""`submit config show`: every resolved value and where it came from (submit.resolve)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from submit import options
+
+EXAMPLE = """
+\b
+Examples:
+  submit config show
+  submit config show --profile gpu --terraform-dir deploy/001-iac --output-format json
+\b
+Profiles live in ./submit.toml or ~/.config/robo-submit/submit.toml:
+  [default]
+  workspace_name = "robots"
+  [profile.gpu]
+  compute = "a100-cluster"
+"""
+
+NOT_SHOWN = {"output_format", "profile", "terraform_dir"}
+
+
+@click.group("config", epilog="\b\nExample:\n  submit config show --profile gpu")
+def config() -> None:
+    """Inspect how values resolve: flag > environment > submit.toml profile > .azureml/config.json > Terraform."""
+
+
+@config.command("show", epilog=EXAMPLE)
+@options.azure
+@options.osmo_placement
+@options.resolution
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON object on stdout.")
+def show(**params: Any) -> None:
+    """Print each value a job would use and its source; reads Terraform only for values still missing."""
+    from submit import resolve
+
+    ctx = click.get_current_context()
+    names = [param.name for param in ctx.command.params if param.name not in NOT_SHOWN]
+    params = resolve.complete(ctx, params, set(names))
+    rows = {name: {"value": params.get(name), "source": resolve.source_of(ctx, name, params.get(name))} for name in names}
+    rows |= _profile_only(ctx, names)
+    if params["output_format"] == "json":
+        click.echo(json.dumps(rows))
+        return
+    width = max(map(len, rows))
+    for name, row in rows.items():
+        value = "-" if row["value"] in (None, ()) else row["value"]
+        click.echo(f"{name:<{width}}  {value}  ({row['source']})")
+
+
+def _profile_only(ctx: click.Context, shown: list[str]) -> dict[str, dict[str, Any]]:
+    """Profile settings this command has no flag for (job values such as num_envs), with their source."""
+    from submit import resolve
+
+    profile = ctx.params.get("profile")
+    values = resolve.profile_values(profile, Path.cwd())
+    return {name: {"value": value.value, "source": value.source} for name, value in sorted(values.items()) if name not in shown}

@@ -1,0 +1,243 @@
+"""Value resolution, one implementation for every command.
+
+A value comes from the first of these that has it:
+
+  1. a flag on the command line
+  2. its environment variable (AZURE_SUBSCRIPTION_ID, AZUREML_COMPUTE, OSMO_POOL, ...)
+  3. a profile in `submit.toml` (working directory, then the user's config directory):
+     `[default]` always applies, `[profile.NAME]` with `--profile NAME` on top of it
+  4. `.azureml/config.json` in the working directory or a parent (the MLClient.from_config convention):
+     subscription, resource group and workspace only
+  5. `terraform output -json` in `--terraform-dir`, only when a value the command needs is still missing
+
+Click already orders 1 > 2 > default_map, so layers 3 and 4 are a lazy `default_map` (`Defaults`)
+that reads its files on first use and never while Click formats `--help`. Layer 5 runs a child
+process, so it is a separate step (`finish`) that a command calls after parsing, naming what it needs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from submit.errors import BadInput
+
+PROFILE_FILE = "submit.toml"
+APP_NAME = "robo-submit"
+AZUREML_CONFIG_KEYS = ("subscription_id", "resource_group", "workspace_name")
+AZUREML_CONFIG_FILES = (".azureml/config.json", "aml_config/config.json")
+PARENT_LEVELS = 20  # as MLClient.from_config
+# Values that change a rendered spec; a dry run reads Terraform only when one of these is missing.
+SPEC_KEYS = ("compute", "key_vault_uri")
+WORKSPACE_KEYS = AZUREML_CONFIG_KEYS
+# Not settings fields, but a profile may still set them.
+EXTRA_PROFILE_KEYS = ("terraform_dir", "storage_account", "storage_container", "blob_prefix", "preflight")
+SOURCES = "submit.resolve.sources"  # ctx.meta key: sources of values filled after parsing
+
+
+@dataclass(frozen=True)
+class Value:
+    value: Any
+    source: str
+
+
+def install(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """Callback of the eager --profile option: profile and config.json become Click's default_map."""
+    ctx.default_map = Defaults(ctx)
+    return value
+
+
+class Defaults(Mapping[str, Any]):
+    """Layers 3 and 4 as Click's default_map. Files are read on the first lookup, never for --help."""
+
+    def __init__(self, ctx: click.Context) -> None:
+        self._ctx = ctx
+        self._values: dict[str, Value] | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._layers()[name].value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layers())
+
+    def __len__(self) -> int:
+        return len(self._layers())
+
+    def source(self, name: str) -> str | None:
+        found = self._layers().get(name)
+        return found.source if found else None
+
+    def _layers(self) -> dict[str, Value]:
+        # Click formats --help (and completes) with resilient parsing on: read nothing then.
+        if self._ctx.resilient_parsing:
+            return {}
+        if self._values is None:
+            names = {param.name for param in self._ctx.command.params}
+            values = azureml_config(Path.cwd()) if names & set(AZUREML_CONFIG_KEYS) else {}
+            values |= profile_values(self._ctx.params.get("profile"), Path.cwd())
+            self._values = {name: value for name, value in values.items() if name in names}
+        return self._values
+
+
+def finish(params: dict[str, Any]) -> dict[str, Any]:
+    """Layer 5 for the current command: what a dry run or a submission still misses, from Terraform."""
+    needed = set(SPEC_KEYS)
+    if not params.get("dry_run"):
+        needed |= set(WORKSPACE_KEYS)
+    if params.get("from_blob"):
+        needed.add("storage_account")
+    return complete(click.get_current_context(), params, needed)
+
+
+def complete(ctx: click.Context, params: dict[str, Any], needed: set[str]) -> dict[str, Any]:
+    """Fill the needed values that are still missing from `terraform output`; run nothing otherwise."""
+    from submit import terraform
+
+    directory = params.get("terraform_dir")
+    missing = [name for name in terraform.KEYS if name in needed and name in params and params[name] is None]
+    if not directory or not missing:
+        return params
+    found = terraform.values(Path(directory))
+    filled = {name: found[name] for name in missing if name in found}
+    ctx.meta.setdefault(SOURCES, {}).update({name: value.source for name, value in filled.items()})
+    return {**params, **{name: value.value for name, value in filled.items()}}
+
+
+def source_of(ctx: click.Context, name: str, value: Any) -> str:
+    """Where a resolved value came from, for `submit config show`."""
+    filled = ctx.meta.get(SOURCES, {})
+    if name in filled:
+        return filled[name]
+    kind = ctx.get_parameter_source(name)
+    param = next(p for p in ctx.command.params if p.name == name)
+    if kind == click.core.ParameterSource.COMMANDLINE:
+        return f"flag {max(param.opts, key=len)}"
+    if kind == click.core.ParameterSource.ENVIRONMENT:
+        envvars = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
+        return "env " + next((var for var in envvars if var in os.environ), "/".join(envvars))
+    if kind == click.core.ParameterSource.DEFAULT_MAP and isinstance(ctx.default_map, Defaults):
+        return ctx.default_map.source(name) or "profile"
+    return "default" if value not in (None, ()) else "not set"
+
+
+# ---- layer 3: submit.toml ---------------------------------------------------------------------
+
+
+def profile_files(cwd: Path) -> list[Path]:
+    """Profile files, weakest first: the user's, then the working directory's."""
+    user = Path(click.get_app_dir(APP_NAME)) / PROFILE_FILE
+    return [path for path in (user, cwd / PROFILE_FILE) if path.is_file()]
+
+
+def profile_values(name: str | None, cwd: Path) -> dict[str, Value]:
+    """[default] of every file, then [profile.NAME] of every file; later entries win."""
+    files = [(path, _read_profile_file(path)) for path in profile_files(cwd)]
+    values: dict[str, Value] = {}
+    for path, data in files:
+        values |= _profile_table(data.get("default", {}), f"profile default ({_shown(path)})", path)
+    if not name:
+        return values
+    tables = [(path, data.get("profile", {}).get(name)) for path, data in files]
+    if not any(table is not None for _, table in tables):
+        raise BadInput(f"--profile: {_no_profile(name, files, cwd)}")
+    for path, table in tables:
+        if table is not None:
+            values |= _profile_table(table, f"profile {name} ({_shown(path)})", path)
+    return values
+
+
+def known_profile_keys() -> set[str]:
+    from submit.options import PATHS
+
+    return set(PATHS) | set(EXTRA_PROFILE_KEYS)
+
+
+def _read_profile_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{_shown(path)}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{_shown(path)}: cannot read ({type(exc).__name__})") from None
+    unknown = sorted(set(data) - {"default", "profile"})
+    if unknown:
+        raise BadInput(f"{_shown(path)}: unknown table [{unknown[0]}]; use [default] or [profile.NAME]")
+    profiles = data.get("profile", {})
+    if not isinstance(profiles, dict) or not all(isinstance(t, dict) for t in profiles.values()):
+        raise BadInput(f"{_shown(path)}: profiles are tables named [profile.NAME]")
+    return data
+
+
+def _profile_table(table: Any, source: str, path: Path) -> dict[str, Value]:
+    if not isinstance(table, dict):
+        raise BadInput(f"{_shown(path)}: [default] must be a table of settings")
+    known = known_profile_keys()
+    values = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise BadInput(f"{_shown(path)}: unknown setting '{key}'{_did_you_mean(name, known)}")
+        if isinstance(value, dict):
+            raise BadInput(f"{_shown(path)}: '{key}' must be a value, not a table")
+        values[name] = Value(value, source)
+    return values
+
+
+def _no_profile(name: str, files: list[tuple[Path, dict[str, Any]]], cwd: Path) -> str:
+    if not files:
+        user = Path(click.get_app_dir(APP_NAME)) / PROFILE_FILE
+        return f"no profile '{name}': no {PROFILE_FILE} in {cwd} or {user}"
+    names = sorted({profile for _, data in files for profile in data.get("profile", {})})
+    where = ", ".join(_shown(path) for path, _ in files)
+    return f"no profile '{name}' in {where} (profiles: {', '.join(names) or 'none'})"
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _shown(path: Path) -> str:
+    try:
+        return f"./{path.relative_to(Path.cwd())}"
+    except ValueError:
+        return str(path)
+
+
+# ---- layer 4: .azureml/config.json --------------------------------------------------------------
+
+
+def azureml_config_file(start: Path) -> Path | None:
+    """The nearest .azureml/config.json (or aml_config/config.json) in `start` or a parent."""
+    folder = start.resolve()
+    for _ in range(PARENT_LEVELS + 1):
+        for relative in AZUREML_CONFIG_FILES:
+            if (folder / relative).is_file():
+                return folder / relative
+        if folder.parent == folder:
+            return None
+        folder = folder.parent
+    return None
+
+
+def azureml_config(start: Path) -> dict[str, Value]:
+    path = azureml_config_file(start)
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{_shown(path)}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{_shown(path)}: cannot read ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{_shown(path)}: expected a JSON object with subscription_id, resource_group, workspace_name")
+    return {key: Value(data[key], _shown(path)) for key in AZUREML_CONFIG_KEYS if isinstance(data.get(key), str) and data[key]}
