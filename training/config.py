@@ -162,11 +162,19 @@ class RLConfig(CommonConfig):
     agent_config: str | None = setting(None, _optional_text, "Isaac Lab-format skrl agent YAML (default: shipped or task's own)")
     headless: bool = setting(True, _bool, "run the simulator without a window")
     physics: str | None = setting(None, _optional_text, "Isaac Lab physics preset, e.g. newton_mjwarp")
+    # Isaac Sim's own variable name, so a job that sets it for Isaac Lab directly means the same thing.
+    asset_root: str | None = setting(
+        None, _optional_text, "local Isaac Sim asset root (folder or URL), for offline clusters",
+        env="ISAACSIM_ASSET_ROOT",
+    )
     log_interval: str = setting("balanced", log_interval, "MLflow log interval: step|balanced|rollout|N updates")
     metric_filter: tuple[str, ...] = setting((), _string_list, "only log metrics whose name contains one of these")
     max_depth: int = setting(2, _non_negative_int, "how deep nested metric values are flattened")
     system_metrics: bool = setting(False, _bool, "also log CPU, memory, disk and GPU metrics")
     checkpoint_interval: int | None = setting(None, _positive_int, "timesteps between checkpoints (default: timesteps / 10)")
+    metrics_flush_timeout: float = setting(
+        30.0, _positive_float, "seconds to wait at the end for metrics the tracking server has not taken yet"
+    )
 
 
 @dataclass(frozen=True)
@@ -177,7 +185,9 @@ class LeRobotConfig(CommonConfig):
     dataset_root: str | None = setting(None, _optional_text, "local dataset folder")
     blob_urls: tuple[str, ...] = setting((), _string_list, "dataset files or folders to download before training")
     policy_type: str = setting("act", _choice(*POLICY_TYPES), "act|diffusion")
-    pretrained_path: str | None = setting(None, _optional_text, "pretrained policy for a warm start (--policy.path)")
+    pretrained_path: str | None = setting(
+        None, _optional_text, "policy to fine-tune: Hub id or folder (--policy.path; mode from-scratch)"
+    )
     steps: int = setting(100000, _positive_int, "training steps")
     batch_size: int = setting(8, _positive_int, "batch size")
     learning_rate: float | None = setting(None, _positive_float, "optimizer learning rate")

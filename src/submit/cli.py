@@ -65,7 +65,13 @@ def _boundary_command(command: click.Command) -> click.Command:
     return aliased_command
 
 
-@click.group("submit", cls=BoundaryGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "submit",
+    cls=BoundaryGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="\b\nExamples:\n  submit azureml training -t Isaac-Cartpole-Direct --compute gpu-a100 --dry-run\n"
+    "  submit osmo status isaaclab-training-7\n  submit config show",
+)
 @click.version_option(package_name="robo-submit")
 def cli() -> None:
     """Render, validate, submit and run robot-learning training jobs (Azure ML, OSMO, local)."""

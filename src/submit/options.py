@@ -269,8 +269,12 @@ def _install_defaults(ctx: click.Context, param: click.Parameter, value: Any) ->
 
 
 # Where values come from when no flag or environment variable gives them (submit.resolve).
-resolution = group(
+profile = group(
     click.option("--profile", envvar="SUBMIT_PROFILE", is_eager=True, callback=_install_defaults, help="Profile [profile.NAME] of submit.toml (cwd or user config dir) on top of its [default]. [env SUBMIT_PROFILE]"),
+)
+
+resolution = group(
+    profile,
     click.option("--terraform-dir", envvar="SUBMIT_TERRAFORM_DIR", type=click.Path(exists=True, file_okay=False), help="Read values still missing (workspace, compute, Key Vault) from `terraform output` here. [env SUBMIT_TERRAFORM_DIR]"),
 )
 

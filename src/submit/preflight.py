@@ -86,7 +86,9 @@ def _azureml_compute(ml: Any, name: str) -> None:
         ml.compute.get(name)
     except ResourceNotFoundError:
         known = sorted(compute.name for compute in ml.compute.list())
-        raise SubmitError(f"--compute: {name} does not exist in the workspace (computes: {', '.join(known) or 'none'})") from None
+        raise SubmitError(
+            f"--compute: {name} does not exist in the workspace (computes: {', '.join(known) or 'none'})"
+        ) from None
 
 
 def _azureml_checkpoint(ml: Any, uri: str) -> bool:
@@ -108,7 +110,9 @@ def _azureml_checkpoint(ml: Any, uri: str) -> bool:
         else:
             return False
     except ResourceNotFoundError:
-        raise SubmitError(f"--checkpoint-uri: {uri} does not resolve in the workspace (no such run or model version)") from None
+        raise SubmitError(
+            f"--checkpoint-uri: {uri} does not resolve in the workspace (no such run or model version)"
+        ) from None
     return True
 
 
@@ -122,7 +126,9 @@ def _osmo_credentials(run: Callable[[list[str]], Any], names: list[str]) -> None
     answer = run(["credential", "--format-type", "json", "list"])
     stored = answer.get("credentials") if isinstance(answer, dict) else None
     if not isinstance(stored, list):
-        raise SubmitError("osmo credential list: unexpected answer (no 'credentials' list); cannot check credentials")
+        raise SubmitError(
+            "osmo credential list: unexpected answer (no 'credentials' list); cannot check credentials"
+        )
     have = {entry.get("cred_name") for entry in stored if isinstance(entry, dict)}
     missing = [name for name in names if name not in have]
     if missing:
@@ -142,15 +148,24 @@ def _osmo_pool(run: Callable[[list[str]], Any], pool: str, gpus: int, priority: 
         if isinstance(entry, dict)
     }
     if pool not in pools:
-        raise SubmitError(f"--pool: {pool} is not an OSMO pool you can use (pools: {', '.join(sorted(map(str, pools))) or 'none'})")
+        raise SubmitError(
+            f"--pool: {pool} is not an OSMO pool you can use "
+            f"(pools: {', '.join(sorted(map(str, pools))) or 'none'})"
+        )
     usage = pools[pool].get("resource_usage") or {}
-    capacity, free = _count(usage.get("total_capacity")), _count(usage.get("quota_free" if priority != "LOW" else "total_free"))
+    capacity, free = (
+        _count(usage.get("total_capacity")),
+        _count(usage.get("quota_free" if priority != "LOW" else "total_free")),
+    )
     if capacity is None:
         return False
     if gpus > capacity:
         raise SubmitError(f"--gpus-per-node: the job asks for {gpus} GPUs; pool {pool} has {capacity} in all")
     if free is not None and gpus > free:
-        say(f"note: pool {pool} has {free} GPUs free for {priority} priority now; the job ({gpus}) waits in the queue")
+        say(
+            f"note: pool {pool} has {free} GPUs free for {priority} priority now; "
+            f"the job ({gpus}) waits in the queue"
+        )
     return True
 
 

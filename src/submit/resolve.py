@@ -239,5 +239,11 @@ def azureml_config(start: Path) -> dict[str, Value]:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{_shown(path)}: cannot read ({type(exc).__name__})") from None
     if not isinstance(data, dict):
-        raise BadInput(f"{_shown(path)}: expected a JSON object with subscription_id, resource_group, workspace_name")
-    return {key: Value(data[key], _shown(path)) for key in AZUREML_CONFIG_KEYS if isinstance(data.get(key), str) and data[key]}
+        raise BadInput(
+            f"{_shown(path)}: expected a JSON object with subscription_id, resource_group, workspace_name"
+        )
+    return {
+        key: Value(data[key], _shown(path))
+        for key in AZUREML_CONFIG_KEYS
+        if isinstance(data.get(key), str) and data[key]
+    }

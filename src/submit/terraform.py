@@ -46,16 +46,27 @@ def read_outputs(directory: Path) -> dict[str, Any]:
     binary = shutil.which("terraform")
     if binary is None:
         raise SubmitError(
-            f"--terraform-dir: terraform is not on PATH; install it, or give the missing values as flags instead of {directory}"
+            "--terraform-dir: terraform is not on PATH; install it, "
+            f"or give the missing values as flags instead of {directory}"
         )
     try:
         done = subprocess.run(
-            [binary, "output", "-json"], cwd=directory, capture_output=True, text=True, timeout=TIMEOUT_S, check=False
+            [binary, "output", "-json"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SubmitError(f"--terraform-dir: terraform output in {directory} failed: {type(exc).__name__}") from None
+        raise SubmitError(
+            f"--terraform-dir: terraform output in {directory} failed: {type(exc).__name__}"
+        ) from None
     if done.returncode != 0:
-        raise SubmitError(f"--terraform-dir: terraform output in {directory} failed (exit {done.returncode}): {_first_line(done.stderr)}")
+        raise SubmitError(
+            f"--terraform-dir: terraform output in {directory} failed (exit {done.returncode}): "
+            f"{_first_line(done.stderr)}"
+        )
     return _non_sensitive(done.stdout, directory)
 
 

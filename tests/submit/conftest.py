@@ -20,6 +20,7 @@ FALLBACK_VARS = (
     "OSMO_POOL", "IMAGE", "DATASET_REPO_ID", "POLICY_TYPE", "TRAINING_STEPS", "BATCH_SIZE", "LEARNING_RATE",
     "SAVE_FREQ", "EVAL_FREQ", "POLICY_REPO_ID",
     "OSMO_GPU", "OSMO_CPU", "OSMO_MEMORY", "OSMO_STORAGE", "BLOB_STORAGE_ACCOUNT", "BLOB_STORAGE_CONTAINER", "BLOB_PREFIX",
+    "SUBMIT_PROFILE", "SUBMIT_TERRAFORM_DIR",
 )
 
 
@@ -31,11 +32,13 @@ class Run:
 
 
 @pytest.fixture
-def run_cli(monkeypatch):
+def run_cli(monkeypatch, tmp_path_factory):
     """Invoke `submit ARGS...` in-process from the repository root; returns exit code, stdout, stderr."""
     monkeypatch.chdir(REPO)
     for name in FALLBACK_VARS:
         monkeypatch.delenv(name, raising=False)
+    # The user's own submit.toml profiles (~/.config/robo-submit) must not change a result.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     runner = CliRunner()
 
     def invoke(*args: str, env: dict[str, str] | None = None) -> Run:

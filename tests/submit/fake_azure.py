@@ -27,10 +27,20 @@ from requests.adapters import BaseAdapter
 SUBSCRIPTION = "00000000-0000-4000-8000-000000000001"
 RESOURCE_GROUP = "rg-robots"
 WORKSPACE = "robots"
-WS_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/{WORKSPACE}"
+WS_ID = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
+    f"/providers/Microsoft.MachineLearningServices/workspaces/{WORKSPACE}"
+)
 STUDIO = "https://ml.azure.com/runs/{name}?wsid=" + WS_ID
 DATA_PLANE = "https://westeurope.api.azureml.ms"
-WORKSPACE_FLAGS = ("--subscription-id", SUBSCRIPTION, "--resource-group", RESOURCE_GROUP, "--workspace-name", WORKSPACE)
+WORKSPACE_FLAGS = (
+    "--subscription-id",
+    SUBSCRIPTION,
+    "--resource-group",
+    RESOURCE_GROUP,
+    "--workspace-name",
+    WORKSPACE,
+)
 
 
 class FakeCredential:
@@ -76,7 +86,9 @@ class Workspace:
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     code_hashes: list[str] = field(default_factory=list)  # hashes the SDK asked about
     refuse_with: int | None = None  # answer every call with this status (401/403)
-    run_statuses: list[str] = field(default_factory=lambda: ["Completed"])  # run history answers, one per poll
+    run_statuses: list[str] = field(
+        default_factory=lambda: ["Completed"]
+    )  # run history answers, one per poll
     log_text: str = "training: iteration 1 reward 1.0\n"
 
 
@@ -95,7 +107,9 @@ class FakeAzureML(RequestsTransport):
 
     def answer(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
         if self.workspace.refuse_with:
-            return self.workspace.refuse_with, _error("AuthorizationFailed", "The client does not have authorization to perform action.")
+            return self.workspace.refuse_with, _error(
+                "AuthorizationFailed", "The client does not have authorization to perform action."
+            )
         for route, handler in _ROUTES:
             match = re.fullmatch(WS_ID + route, path) if route else None
             if match and handler[0] == method:
@@ -103,7 +117,9 @@ class FakeAzureML(RequestsTransport):
         if re.fullmatch(WS_ID, path) and method == "GET":
             return 200, _workspace()
         if path == "/discovery":
-            return 200, {key: DATA_PLANE for key in ("api", "catalog", "experimentation", "history", "modelmanagement")}
+            return 200, {
+                key: DATA_PLANE for key in ("api", "catalog", "experimentation", "history", "modelmanagement")
+            }
         run = re.fullmatch(r"/history/v1\.0" + WS_ID + r"/runs/(?P<name>[^/]+)/details", path)
         if run and method == "GET":
             return _run_details(self.workspace, run["name"])
@@ -131,11 +147,14 @@ class _Adapter(BaseAdapter):
 
 
 def _response(request: requests.PreparedRequest, status: int, payload: Any) -> requests.Response:
-    data = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
+    text = isinstance(payload, str)  # a log file; everything else is JSON
+    data = payload.encode() if text else json.dumps(payload).encode()
+    headers = {"Content-Type": "text/plain" if text else "application/json", "Content-Length": str(len(data))}
     response = requests.Response()
     response.status_code = status
-    response.raw = urllib3.HTTPResponse(body=io.BytesIO(data), preload_content=False, status=status, headers=headers)
+    response.raw = urllib3.HTTPResponse(
+        body=io.BytesIO(data), preload_content=False, status=status, headers=headers
+    )
     response.headers.update(headers)
     response.url = request.url
     response.request = request
@@ -153,7 +172,10 @@ def _workspace() -> dict[str, Any]:
         "name": WORKSPACE,
         "type": "Microsoft.MachineLearningServices/workspaces",
         "location": "westeurope",
-        "properties": {"discoveryUrl": "https://westeurope.api.azureml.ms/discovery", "workspaceId": "11111111-2222-3333-4444-555555555555"},
+        "properties": {
+            "discoveryUrl": "https://westeurope.api.azureml.ms/discovery",
+            "workspaceId": "11111111-2222-3333-4444-555555555555",
+        },
     }
 
 
@@ -171,7 +193,10 @@ def _code(name: str, version: str) -> dict[str, Any]:
     return {
         "id": f"{WS_ID}/codes/{name}/versions/{version}",
         "name": version,
-        "properties": {"codeUri": f"https://robots.blob.core.windows.net/code/LocalUpload/{name}/training", "isAnonymous": True},
+        "properties": {
+            "codeUri": f"https://robots.blob.core.windows.net/code/LocalUpload/{name}/training",
+            "isAnonymous": True,
+        },
     }
 
 
@@ -194,7 +219,11 @@ def _environment_list(ws: Workspace, match: re.Match, query: dict, body: Any) ->
 
 
 def _environment(name: str, version: str, image: str) -> dict[str, Any]:
-    return {"id": f"{WS_ID}/environments/{name}/versions/{version}", "name": version, "properties": {"image": image, "isAnonymous": False}}
+    return {
+        "id": f"{WS_ID}/environments/{name}/versions/{version}",
+        "name": version,
+        "properties": {"image": image, "isAnonymous": False},
+    }
 
 
 def _compute_get(ws: Workspace, match: re.Match, query: dict, body: Any) -> tuple[int, Any]:
@@ -212,14 +241,27 @@ def _compute(name: str) -> dict[str, Any]:
         "id": f"{WS_ID}/computes/{name}",
         "name": name,
         "location": "westeurope",
-        "properties": {"computeType": "AmlCompute", "properties": {"vmSize": "Standard_NC24ads_A100_v4", "scaleSettings": {"maxNodeCount": 4}}},
+        "properties": {
+            "computeType": "AmlCompute",
+            "properties": {"vmSize": "Standard_NC24ads_A100_v4", "scaleSettings": {"maxNodeCount": 4}},
+        },
     }
 
 
 def _model_version(ws: Workspace, match: re.Match, query: dict, body: Any) -> tuple[int, Any]:
     if match["version"] not in ws.models.get(match["name"], set()):
         return 404, _error("ResourceNotFound", "model version not found")
-    return 200, {"id": f"{WS_ID}/models/{match['name']}/versions/{match['version']}", "name": match["version"], "properties": {"modelType": "custom_model"}}
+    return 200, {
+        "id": f"{WS_ID}/models/{match['name']}/versions/{match['version']}",
+        "name": match["version"],
+        "properties": {
+            "modelType": "custom_model",
+            "modelUri": f"azureml://jobs/run/outputs/artifacts/{match['name']}",
+            "flavors": {},
+            "properties": {},
+            "tags": {},
+        },
+    }
 
 
 def _job_put(ws: Workspace, match: re.Match, query: dict, body: Any) -> tuple[int, Any]:

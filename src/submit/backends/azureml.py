@@ -8,6 +8,7 @@ in production). Tests replace `connection` and nothing else.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 import sys
@@ -26,7 +27,8 @@ WORKSPACE_FLAGS = {
     "workspace_name": ("--workspace-name", "AZUREML_WORKSPACE_NAME"),
 }
 SIGN_IN_FIX = (
-    "sign in with `az login`, set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET for a service principal, "
+    "sign in with `az login`, set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET "
+    "for a service principal, "
     "or run where a managed identity is available"
 )
 
@@ -61,7 +63,9 @@ def load(spec: dict[str, Any], spec_dir: Path):
 
     _quiet_sdk()
     spec_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=spec_dir, delete=True, encoding="utf-8") as handle:
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".yaml", dir=spec_dir, delete=True, encoding="utf-8"
+    ) as handle:
         handle.write(yamlio.dump(spec))
         handle.flush()
         return load_job(handle.name)
@@ -80,7 +84,9 @@ def check(spec: dict[str, Any], spec_dir: Path) -> list[str]:
     # The component check is the one that catches unknown ${{inputs.x}} bindings; its naming rules are
     # for components, not jobs (it refuses '-' in a job name the service accepts), so only bindings count.
     bindings = job.component._validate().error_messages
-    problems.extend(f"{path}: {message}" for path, message in bindings.items() if path in ("command", "inputs", "outputs"))
+    problems.extend(
+        f"{path}: {message}" for path, message in bindings.items() if path in ("command", "inputs", "outputs")
+    )
     return problems
 
 
@@ -90,8 +96,12 @@ def fail_if_invalid(spec: dict[str, Any], spec_dir: Path) -> None:
         raise SpecError("the rendered Azure ML spec does not validate: " + "; ".join(problems))
 
 
-def submit(spec: dict[str, Any], settings: Any, *, spec_dir: Path, stream: bool = False, preflight: bool = True) -> Submitted:
-    """Create the job the spec describes; the job object sent is the one `load` gives for the spec."""
+def submit(spec: dict[str, Any], settings: Any, *, spec_dir: Path, preflight: bool = True) -> Submitted:
+    """Create the job the spec describes; the job object sent is the one `load` gives for the spec.
+
+    Order: preflight checks, the environment (registered only if missing or changed), then the job.
+    Streaming is the caller's (`logs`), after the result is printed.
+    """
     from submit import preflight as checks
     from submit.backends import azureml_env
 
@@ -102,8 +112,6 @@ def submit(spec: dict[str, Any], settings: Any, *, spec_dir: Path, stream: bool 
             checks.azureml(ml, settings)
         azureml_env.ensure(ml, job, settings)
         created = ml.jobs.create_or_update(job)
-    if stream:
-        logs(created.name, settings.target, to_stderr=True)
     return Submitted(job_id=created.name, url=created.studio_url)
 
 
@@ -114,7 +122,7 @@ def status(job_id: str, target: Any) -> dict[str, Any]:
     return {
         "backend": "azureml",
         "job_id": job.name,
-        "status": str(job.status),
+        "status": getattr(job.status, "value", job.status),
         "url": job.studio_url,
         "display_name": job.display_name,
         "experiment_name": job.experiment_name,
@@ -153,7 +161,8 @@ def workspace(target: Any) -> tuple[str, str, str]:
     for name, (flag, envvar) in WORKSPACE_FLAGS.items():
         if not getattr(target, name):
             raise BadInput(
-                f"{flag}: needed to reach Azure ML; give the flag, set {envvar}, add it to a submit.toml profile "
+                f"{flag}: needed to reach Azure ML; give the flag, set {envvar}, "
+                "add it to a submit.toml profile "
                 "or .azureml/config.json, or pass --terraform-dir"
             )
     return target.subscription_id, target.resource_group, target.workspace_name
@@ -180,12 +189,15 @@ def azure_errors(target: Any, *, job_id: str | None = None) -> Iterator[None]:
         raise SubmitError(f"{what} not found in {where}: {_first_line(exc)}") from None
     except HttpResponseError as exc:
         if exc.status_code in (401, 403):
-            raise AuthError(f"Azure ML refused the request ({exc.status_code}): {_first_line(exc)}; check your role on {where}") from None
+            raise AuthError(
+                f"Azure ML refused the request ({exc.status_code}): {_first_line(exc)}; "
+                f"check your role on {where}"
+            ) from None
         raise SubmitError(f"Azure ML answered {exc.status_code}: {_first_line(exc)}") from None
     except ServiceRequestError as exc:
         raise SubmitError(f"cannot reach Azure ML: {_first_line(exc)}") from None
     except JobException as exc:
-        raise SubmitError(f"job {job_id}: {_first_line(exc)}") from None
+        raise SubmitError(f"job {job_id} failed: {_job_error(exc)}") from None
     except MlException as exc:
         raise SpecError(f"azure-ai-ml refused the job: {_first_line(exc)}") from None
 
@@ -227,6 +239,18 @@ def _first_line(exc: BaseException) -> str:
     return lines[0][:400] if lines else type(exc).__name__
 
 
+def _job_error(exc: Exception) -> str:
+    """The service's error message out of the SDK's 'Exception : {json}' text, else the text on one line."""
+    text = str(exc)
+    try:
+        error = json.loads(text.partition(":")[2])
+    except ValueError:
+        return _short(exc)[:400]
+    while isinstance(error, dict) and isinstance(error.get("error"), dict):
+        error = error["error"]
+    message = error.get("message") if isinstance(error, dict) else None
+    return f"{error.get('code', 'error')}: {message}" if message else _short(exc)[:400]
+
+
 def _short(exc: Exception) -> str:
     return " ".join(str(exc).split())[:2000]
-

@@ -47,11 +47,14 @@ def _ensure_named(ml: Any, job: Any, settings: Any, name: str, version: str) -> 
         _register(ml, name, version, wanted or default_image(settings))
         return
     if not wanted or registered.image == wanted:
-        say(f"environment {name}:{version} is registered (image {registered.image}); not registering it again")
+        say(
+            f"environment {name}:{version} is registered (image {registered.image}); not registering it again"
+        )
         return
     if settings.target.environment_version:
         raise SubmitError(
-            f"--environment-version: {name}:{version} is registered with image {registered.image}, not {wanted}; "
+            f"--environment-version: {name}:{version} is registered with image {registered.image}, "
+            f"not {wanted}; "
             "registered versions never change: give a new --environment-version"
         )
     new_version = _next_version(ml, name)
@@ -88,7 +91,8 @@ def _next_version(ml: Any, name: str) -> str:
     numbers = [int(version) for version in versions if str(version).isdigit()]
     if len(numbers) != len(versions):
         raise SubmitError(
-            f"--environment-version: environment {name} has non-numeric versions ({', '.join(map(str, versions))}); "
+            f"--environment-version: environment {name} has non-numeric versions "
+            f"({', '.join(map(str, versions))}); "
             "give the new version explicitly"
         )
     return str(max(numbers, default=0) + 1)

@@ -116,12 +116,16 @@ def run_json(args: list[str]) -> Any:
     try:
         done = subprocess.run([_binary(), *args], capture_output=True, text=True, check=False)
     except OSError as exc:
-        raise SubmitError(f"osmo {' '.join(args[:2])}: cannot run the osmo CLI ({exc.strerror}); {INSTALL_FIX}") from None
+        raise SubmitError(
+            f"osmo {_command(args)}: cannot run the osmo CLI ({exc.strerror}); {INSTALL_FIX}"
+        ) from None
     answer = _json(done.stdout)
     if done.returncode != 0:
         raise _failure(args, done.returncode, done.stdout + done.stderr, answer)
     if answer is None:
-        raise SubmitError(f"osmo {' '.join(args[:2])} answered with text, not JSON: {_first_line(done.stdout or done.stderr)}")
+        raise SubmitError(
+            f"osmo {_command(args)} answered with text, not JSON: {_first_line(done.stdout or done.stderr)}"
+        )
     return answer
 
 
@@ -133,11 +137,18 @@ def _binary() -> str:
 
 
 def _failure(args: list[str], code: int, output: str, answer: Any) -> SubmitError:
-    message = answer.get("message") if isinstance(answer, dict) and answer.get("message") else _error_line(output)
+    message = (
+        answer.get("message") if isinstance(answer, dict) and answer.get("message") else _error_line(output)
+    )
     text = " ".join(str(message).split())[:600]
     if any(marker in text for marker in LOGIN_MESSAGES):
         return AuthError(f"osmo is not logged in ({text}); {LOGIN_FIX}")
-    return SubmitError(f"osmo {' '.join(args[:2])} failed (exit {code}): {text}")
+    return SubmitError(f"osmo {_command(args)} failed (exit {code}): {text}")
+
+
+def _command(args: list[str]) -> str:
+    """`workflow submit`, `credential list`: the subcommand words, without flags or their values."""
+    return " ".join([arg for arg in args if not arg.startswith("-") and arg != "json"][:2])
 
 
 def _json(text: str) -> Any:
@@ -150,7 +161,9 @@ def _json(text: str) -> Any:
 def _error_line(output: str) -> str:
     """The CLI's text error is 'Error message: ...' then 'Error code: N'; else its last line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    marked = [line.removeprefix("Error message:").strip() for line in lines if line.startswith("Error message:")]
+    marked = [
+        line.removeprefix("Error message:").strip() for line in lines if line.startswith("Error message:")
+    ]
     return marked[-1] if marked else (lines[-1] if lines else "no message")
 
 

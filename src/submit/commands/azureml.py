@@ -24,7 +24,7 @@ Example:
 """
 
 
-@click.group("azureml")
+@click.group("azureml", epilog="\b\nExamples:\n  submit azureml training -t Isaac-Cartpole-Direct --compute gpu-a100\n  submit azureml status JOB")
 def azureml() -> None:
     """Azure ML command jobs."""
 

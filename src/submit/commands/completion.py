@@ -24,7 +24,13 @@ Examples:
 
 @click.command("completion", epilog=EXAMPLE)
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
-@click.option("--prog-name", type=click.Choice(PROGRAMS), default="submit", show_default=True, help="The command to complete.")
+@click.option(
+    "--prog-name",
+    type=click.Choice(PROGRAMS),
+    default="submit",
+    show_default=True,
+    help="The command to complete.",
+)
 def completion(shell: str, prog_name: str) -> None:
     """Print the completion script for SHELL (bash, zsh or fish) on stdout."""
     from click.shell_completion import get_completion_class

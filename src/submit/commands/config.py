@@ -28,14 +28,20 @@ NOT_SHOWN = {"output_format", "profile", "terraform_dir"}
 
 @click.group("config", epilog="\b\nExample:\n  submit config show --profile gpu")
 def config() -> None:
-    """Inspect how values resolve: flag > environment > submit.toml profile > .azureml/config.json > Terraform."""
+    """Where values come from: flag > environment > submit.toml > .azureml/config.json > Terraform."""
 
 
 @config.command("show", epilog=EXAMPLE)
 @options.azure
 @options.osmo_placement
 @options.resolution
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON object on stdout.")
+@click.option(
+    "--output-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object on stdout.",
+)
 def show(**params: Any) -> None:
     """Print each value a job would use and its source; reads Terraform only for values still missing."""
     from submit import resolve
@@ -43,7 +49,10 @@ def show(**params: Any) -> None:
     ctx = click.get_current_context()
     names = [param.name for param in ctx.command.params if param.name not in NOT_SHOWN]
     params = resolve.complete(ctx, params, set(names))
-    rows = {name: {"value": params.get(name), "source": resolve.source_of(ctx, name, params.get(name))} for name in names}
+    rows = {
+        name: {"value": params.get(name), "source": resolve.source_of(ctx, name, params.get(name))}
+        for name in names
+    }
     rows |= _profile_only(ctx, names)
     if params["output_format"] == "json":
         click.echo(json.dumps(rows))
@@ -60,4 +69,8 @@ def _profile_only(ctx: click.Context, shown: list[str]) -> dict[str, dict[str, A
 
     profile = ctx.params.get("profile")
     values = resolve.profile_values(profile, Path.cwd())
-    return {name: {"value": value.value, "source": value.source} for name, value in sorted(values.items()) if name not in shown}
+    return {
+        name: {"value": value.value, "source": value.source}
+        for name, value in sorted(values.items())
+        if name not in shown
+    }

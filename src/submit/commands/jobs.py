@@ -23,7 +23,11 @@ Example:
 """
 
 _format = click.option(
-    "--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON object on stdout."
+    "--output-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object on stdout.",
 )
 
 
@@ -97,7 +101,7 @@ def _azureml_target(params: dict[str, Any]) -> Any:
     from submit.settings import AzureMLTarget, Strict
 
     class WorkspaceSettings(Strict):
-        job: dict = {}
+        job: dict = {}  # noqa: RUF012 - pydantic copies defaults
         target: AzureMLTarget
 
     ctx = click.get_current_context()

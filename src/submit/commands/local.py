@@ -27,13 +27,14 @@ Example:
 """
 
 local_run = options.group(
+    options.profile,  # submit.toml profiles apply to local runs too (submit.resolve)
     click.option("--device", default="cpu", show_default=True, help="torch device for the trainer (cpu, cuda, cuda:N)."),
     click.option("--output-root", type=click.Path(file_okay=False), default="outputs", show_default=True, help="Outputs go to OUTPUT_ROOT/<job-name>/."),
     click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON result object on stdout."),
 )
 
 
-@click.group("local")
+@click.group("local", epilog="\b\nExample:\n  submit local training --task CartPole-v1")
 def local() -> None:
     """Run jobs on this machine with the in-container trainer."""
 
@@ -60,8 +61,9 @@ def training(**params: Any) -> None:
         value = params.pop(name)
         if value is not None:
             extra[variable] = str(Path(value).resolve()) if name == "agent_config" else str(value)
+    local_params = {name: params.pop(name) for name in ("output_root", "output_format")}
     settings = build(LocalTrainingSettings, params, click.get_current_context().command)
-    _run(settings.job, params, extra)
+    _run(settings.job, local_params, extra)
 
 
 @local.command("lerobot-training", epilog=LEROBOT_EXAMPLE)
@@ -83,8 +85,9 @@ def lerobot_training(**params: Any) -> None:
     root = params.pop("dataset_root")
     if root is not None:
         extra["ROBO_DATASET_ROOT"] = str(Path(root).resolve())
+    local_params = {name: params.pop(name) for name in ("output_root", "output_format")}
     settings = build(LocalLeRobotSettings, params, click.get_current_context().command)
-    _run(settings.job, params, extra)
+    _run(settings.job, local_params, extra)
 
 
 def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:

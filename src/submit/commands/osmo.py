@@ -33,7 +33,7 @@ code_dir_option = click.option(
 )
 
 
-@click.group("osmo")
+@click.group("osmo", epilog="\b\nExamples:\n  submit osmo training -t Isaac-Cartpole-Direct --pool h100\n  submit osmo logs WORKFLOW_ID")
 def osmo() -> None:
     """NVIDIA OSMO workflows."""
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Create .venv-isaaclab: Isaac Lab 3.0 kit-less (Newton + MuJoCo-Warp on CPU), skrl 2.1.1, MLflow and this
+# repo's trainer, for the Isaac Lab test tier and `submit local training --task Isaac-...`.
+#
+# Why a separate environment: isaaclab 3.0.0 needs Python 3.12 and pins torch==2.11.0 exactly, while the
+# main .venv is Python 3.11 with the CPU torch 2.13.0 from disk.
+#
+# How: scripts/requirements-isaaclab.txt is a full lock (every package, exact version) installed with
+# --no-deps, so pip neither resolves (isaaclab's own requirements pull ~190 packages the classic tasks never
+# import) nor drifts. Then the stand-in cartpole assets are generated (scripts/make-isaaclab-assets.py).
+#
+# Idempotent: a stamp holds the interpreter version and a hash of the lock; a second run with the same
+# inputs reads a few installed versions back and exits in well under a second. A venv kept outside the
+# clone (ISAACLAB_VENV, e.g. for CI on a fresh clone) is only re-pointed at this checkout.
+# Cold install here: 3 to 5 minutes (about 3.5 GB of wheels, torch and the CUDA libraries dominate;
+# pip's HTTP cache stays empty on this network, see docs/isaaclab.md).
+#
+# Environment: ISAACLAB_VENV (default <repo>/.venv-isaaclab), ISAACLAB_PYTHON (a Python 3.12 interpreter).
+# The stand-in assets go to <repo>/.cache/isaaclab-assets (git-ignored).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${ISAACLAB_VENV:-$repo/.venv-isaaclab}"
+lock="$repo/scripts/requirements-isaaclab.txt"
+stamp="$venv/.robo-submit-stamp"
+# Never ISAACSIM_ASSET_ROOT itself: that may be a real asset mirror the stand-ins must not overwrite.
+assets="$repo/.cache/isaaclab-assets"
+
+find_python() {
+  if [[ -n "${ISAACLAB_PYTHON:-}" ]]; then echo "$ISAACLAB_PYTHON"; return; fi
+  # pyenv's shims answer `command -v python3.12` even when 3.12 is not the selected version, so the
+  # interpreter is asked directly in both cases.
+  local candidate
+  for candidate in "$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python" python3.12; do
+    if "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else 1)' 2>/dev/null; then
+      command -v "$candidate"
+      return
+    fi
+  done
+  echo "setup-isaaclab-env: Python 3.12 not found; install it (pyenv install 3.12.1) or set ISAACLAB_PYTHON" >&2
+  exit 1
+}
+
+wanted_stamp() {
+  "$python" -c 'import sys; print(sys.version.split()[0])'
+  sha256sum "$lock" | cut -d' ' -f1
+}
+
+# The stamp alone could outlive a half-deleted venv, so key versions are read back too.
+lock_installed() {
+  [[ -x "$venv/bin/python" && -f "$stamp" ]] || return 1
+  [[ "$(cat "$stamp")" == "$(wanted_stamp)" ]] || return 1
+  "$venv/bin/python" - <<'EOF' 2>/dev/null
+import sys
+from importlib.metadata import version
+
+want = {"isaaclab": "3.0.0", "torch": "2.11.0", "skrl": "2.1.1", "mlflow": "3.15.0", "warp-lang": "1.17.0"}
+sys.exit(0 if all(version(name) == v for name, v in want.items()) else 1)
+EOF
+}
+
+# A venv kept outside the clone (ISAACLAB_VENV) may point at another checkout: re-point it, nothing more.
+repo_installed() {
+  # -I: without the current folder on sys.path, a checkout there cannot answer for the installed one
+  "$venv/bin/python" -I - "$repo" <<'EOF' 2>/dev/null
+import importlib.util
+import sys
+from pathlib import Path
+
+spec = importlib.util.find_spec("training")  # found without importing it
+sys.exit(0 if spec and Path(spec.origin).resolve().parent == Path(sys.argv[1]) / "training" else 1)
+EOF
+}
+
+make_assets() {
+  "$venv/bin/python" "$repo/scripts/make-isaaclab-assets.py" --root "$assets" >/dev/null
+  echo "setup-isaaclab-env: stand-in assets in $assets (export ISAACSIM_ASSET_ROOT=$assets)"
+}
+
+python="$(find_python)"
+pip=("$venv/bin/python" -m pip --disable-pip-version-check)
+if lock_installed; then
+  if ! repo_installed; then
+    # The repo itself, editable and without its dependencies: click, pydantic and PyYAML are in the lock.
+    "${pip[@]}" install -q --no-deps -e "$repo"
+  fi
+  echo "setup-isaaclab-env: $venv is up to date"
+  make_assets
+  exit 0
+fi
+
+start=$SECONDS
+[[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
+# --no-deps: the lock is complete; see its header.
+"${pip[@]}" install --no-deps -r "$lock"
+"${pip[@]}" install --no-deps -e "$repo"
+wanted_stamp >"$stamp"
+echo "setup-isaaclab-env: installed into $venv in $((SECONDS - start)) s"
+make_assets

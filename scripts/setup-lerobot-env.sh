@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Create .venv-lerobot: LeRobot 0.4.4, torch 2.14.1 / torchvision 0.29.1, MLflow 3.15.0 and this repo's
+# trainer, for the LeRobot test tier and `submit local lerobot-training`.
+#
+# Why a separate environment (docs/lerobot.md): lerobot 0.4.4 declares torch<2.11 and torchvision<0.26,
+# while the main .venv runs the CPU torch 2.13.0 from disk, next to which no torchvision loads.
+# Letting pip resolve lerobot would swap torch for another multi-GB build in the main venv.
+#
+# How: workflows/images/requirements-lerobot.txt is a full lock (every package, exact version), installed
+# with --no-deps so pip never re-resolves lerobot's torch caps. The job image installs the same file.
+#
+# Idempotent: a stamp holds the interpreter version plus a hash of the lock and test pins; a second run
+# with the same inputs checks a few installed versions and exits within seconds. Downloads go through
+# pip's cache, so rebuilding the venv after `rm -rf .venv-lerobot` is much faster than the first time.
+#
+# Environment: LEROBOT_VENV (default <repo>/.venv-lerobot), LEROBOT_PYTHON (a Python 3.11 interpreter).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${LEROBOT_VENV:-$repo/.venv-lerobot}"
+lock="$repo/workflows/images/requirements-lerobot.txt"
+stamp="$venv/.robo-submit-stamp"
+# Test tools only: the image does not need them.
+test_pins=("pytest==8.4.2" "iniconfig==2.3.1" "pluggy==1.7.0")
+
+find_python() {
+  if [[ -n "${LEROBOT_PYTHON:-}" ]]; then echo "$LEROBOT_PYTHON"; return; fi
+  local candidate
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 \
+      && "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null; then
+      command -v "$candidate"
+      return
+    fi
+  done
+  echo "setup-lerobot-env: Python 3.11 not found; install it or set LEROBOT_PYTHON" >&2
+  exit 1
+}
+
+wanted_stamp() {
+  "$python" -c 'import sys; print(sys.version.split()[0])'
+  printf '%s\n' "${test_pins[@]}"
+  sha256sum "$lock" | cut -d' ' -f1
+}
+
+# The stamp alone could outlive a half-deleted venv, so key versions are read back too.
+already_installed() {
+  [[ -x "$venv/bin/python" && -f "$stamp" ]] || return 1
+  [[ "$(cat "$stamp")" == "$(wanted_stamp)" ]] || return 1
+  "$venv/bin/python" - "$repo" <<'EOF' 2>/dev/null
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+want = {"lerobot": "0.4.4", "torch": "2.14.1", "torchvision": "0.29.1", "mlflow": "3.15.0", "pytest": "8.4.2"}
+if any(version(name).split("+")[0] != v for name, v in want.items()):
+    sys.exit(1)
+import training  # the repo, installed editable
+
+sys.exit(0 if Path(training.__file__).resolve().parent == Path(sys.argv[1]) / "training" else 1)
+EOF
+}
+
+python="$(find_python)"
+if already_installed; then
+  echo "setup-lerobot-env: $venv is up to date"
+  exit 0
+fi
+
+start=$SECONDS
+[[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
+pip=("$venv/bin/python" -m pip --disable-pip-version-check)
+# --no-deps: the lock is complete; resolving would fight lerobot's torch caps (see the lock's header).
+"${pip[@]}" install --no-deps -r "$lock" "${test_pins[@]}"
+# The repo itself, editable and without its dependencies: click, pydantic and PyYAML are in the lock.
+"${pip[@]}" install --no-deps -e "$repo"
+wanted_stamp >"$stamp"
+echo "setup-lerobot-env: installed into $venv in $((SECONDS - start)) s"

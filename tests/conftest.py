@@ -1,0 +1,121 @@
+"""Shared fixtures: a real MLflow tracking server, and direct sqlite:/// tracking stores.
+
+The server is `mlflow server` on 127.0.0.1 and a free port, with a sqlite backend store,
+`--artifacts-destination` (artifacts go over HTTP, as from a container) and one worker.
+MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false skips the job runner, which cuts start-up from
+about 40 s to about 10 s on this machine (research/azure-mlflow-probe.md §4).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+START_TIMEOUT = 180.0  # seconds; a shared 2-core machine can be slow
+
+
+class MlflowServer:
+    """One `mlflow server` process group that tests can stop, kill and restart on its port."""
+
+    def __init__(self, root: Path, port: int | None = None) -> None:
+        self.root = root
+        self.port = port or free_port()
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        root.mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> MlflowServer:
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        env.pop("MLFLOW_TRACKING_URI", None)
+        command = [
+            sys.executable, "-m", "mlflow", "server",
+            "--backend-store-uri", f"sqlite:///{self.root / 'mlflow.db'}",
+            "--artifacts-destination", str(self.root / "artifacts"),
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+        ]  # fmt: skip
+        log = open(self.root / "server.log", "ab")  # noqa: SIM115 (the child keeps it)
+        self.process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        self._wait_healthy()
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the server's process group (the server and its uvicorn worker): an outage."""
+        self._signal_group(signal.SIGKILL)
+
+    def stop(self) -> None:
+        self._signal_group(signal.SIGTERM, wait=10.0)
+        self._signal_group(signal.SIGKILL)
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"mlflow server exited with {self.process.returncode}; see {self.root / 'server.log'}"
+                )
+            if self.healthy():
+                return
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(
+            f"mlflow server not healthy after {START_TIMEOUT:.0f}s; see {self.root / 'server.log'}"
+        )
+
+    def _signal_group(self, signum: int, wait: float = 5.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signum)  # the group this fixture started, by its id
+        except ProcessLookupError:
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(wait)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real tracking server for the whole session (started on first use)."""
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_tracking(mlflow_server: MlflowServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """MLFLOW_TRACKING_URI pointing at the session's server, for this test."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+    return mlflow_server.uri
+
+
+@pytest.fixture
+def sqlite_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """MLFLOW_TRACKING_URI pointing at a fresh direct sqlite store in this test's folder."""
+    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri

@@ -1,0 +1,120 @@
+"""Checkpoint modes as a pure decision, and checkpoint files found and refused before training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from training.checkpoints import (
+    CheckpointError,
+    part_of,
+    parts_to_load,
+    pick_checkpoint_file,
+    read_checkpoint,
+    resolve_checkpoint,
+)
+
+ALL = {"weights", "preprocessors", "optimizer", "trainer_state"}
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("from-scratch", set()),
+        ("fresh", set()),
+        ("warm-start", {"weights", "preprocessors"}),
+        ("resume", ALL),
+    ],
+)
+def test_each_mode_loads_exactly_its_parts(mode: str, expected: set[str]) -> None:
+    assert parts_to_load(mode) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "part"),
+    [
+        ("policy", "weights"),
+        ("value", "weights"),
+        ("critic_1", "weights"),
+        ("target_critic_2", "weights"),
+        ("optimizer", "optimizer"),
+        ("policy_optimizer", "optimizer"),
+        ("entropy_optimizer", "optimizer"),
+        ("observation_preprocessor", "preprocessors"),
+        ("value_preprocessor", "preprocessors"),
+        ("trainer_state", "trainer_state"),
+    ],
+)
+def test_skrl_checkpoint_keys_map_to_parts(key: str, part: str) -> None:
+    assert part_of(key) == part
+
+
+def _save(path: Path, payload: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, path)
+    return path
+
+
+def test_a_folder_resolves_to_agent_pt_before_timestepped_files(tmp_path: Path) -> None:
+    _save(tmp_path / "agent_900.pt", {"policy": {}})
+    model = _save(tmp_path / "agent.pt", {"policy": {}})
+    assert pick_checkpoint_file(tmp_path, "x") == model
+
+
+def test_a_folder_resolves_to_the_highest_timestep_not_the_newest_or_best(tmp_path: Path) -> None:
+    _save(tmp_path / "checkpoints" / "agent_1000.pt", {"policy": {}})
+    _save(tmp_path / "checkpoints" / "agent_200.pt", {"policy": {}})
+    _save(tmp_path / "checkpoints" / "best_agent.pt", {"policy": {}})
+    assert pick_checkpoint_file(tmp_path, "x").name == "agent_1000.pt"
+
+
+def test_a_missing_local_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError) as raised:
+        resolve_checkpoint(str(tmp_path / "nope.pt"), tmp_path)
+    assert str(raised.value) == f"ROBO_CHECKPOINT_URI: {tmp_path / 'nope.pt'}: no such file or folder"
+
+
+def test_a_folder_without_checkpoints_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(CheckpointError) as raised:
+        resolve_checkpoint(str(tmp_path), tmp_path)
+    assert (
+        str(raised.value)
+        == f"ROBO_CHECKPOINT_URI: {tmp_path}: no agent.pt or agent_<timestep>.pt in that folder"
+    )
+
+
+def test_a_corrupt_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "agent_10.pt"
+    broken.write_bytes(b"not a torch file at all")
+    with pytest.raises(CheckpointError) as raised:
+        read_checkpoint(broken, "runs:/abc/agent_10.pt")
+    assert str(raised.value).startswith(
+        "ROBO_CHECKPOINT_URI: runs:/abc/agent_10.pt: not a readable skrl checkpoint ("
+    )
+
+
+def test_a_truncated_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    whole = _save(tmp_path / "whole.pt", {"policy": {"w": torch.ones(100)}})
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(whole.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="not a readable skrl checkpoint"):
+        read_checkpoint(cut, "cut.pt")
+
+
+def test_a_checkpoint_that_would_run_code_when_unpickled_is_refused(tmp_path: Path) -> None:
+    path = _save(tmp_path / "evil.pt", {"policy": Path("/etc/passwd")})  # any non-tensor class
+    with pytest.raises(CheckpointError, match="not a readable skrl checkpoint"):
+        read_checkpoint(path, "evil.pt")
+
+
+def test_something_that_is_not_a_module_dict_is_refused(tmp_path: Path) -> None:
+    path = _save(tmp_path / "list.pt", [torch.ones(2)])
+    with pytest.raises(CheckpointError) as raised:
+        read_checkpoint(path, "list.pt")
+    assert (
+        str(raised.value)
+        == "ROBO_CHECKPOINT_URI: list.pt: not a skrl agent checkpoint (expected a dict of modules)"
+    )

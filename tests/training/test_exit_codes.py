@@ -1,0 +1,92 @@
+"""`python -m training rl` as the job runs it: a subprocess whose exit code is the truth."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from mlflow import MlflowClient
+
+from tests.training.conftest import TINY_PPO, finish, result_of, start_trainer
+
+
+def test_bad_settings_exit_2_with_one_line_naming_the_variable(tmp_path: Path, sqlite_tracking: str) -> None:
+    code, out, err = finish(start_trainer(tmp_path, sqlite_tracking, num_envs="zero"))
+    assert (code, out) == (2, "")
+    assert err == "error: ROBO_NUM_ENVS: invalid literal for int() with base 10: 'zero'\n"
+
+
+def test_an_unknown_task_exits_2_before_anything_is_tracked(tmp_path: Path, sqlite_tracking: str) -> None:
+    code, out, err = finish(start_trainer(tmp_path, sqlite_tracking, task="CartPol-v1"))
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        "error: ROBO_TASK: unknown environment 'CartPol-v1'; did you mean 'CartPole-v1'? "
+        "(Isaac Lab tasks need Isaac Lab installed)"
+    )
+    assert not (tmp_path / "mlruns.db").exists() or not MlflowClient(sqlite_tracking).search_runs(["0"])
+
+
+def test_a_missing_checkpoint_is_an_error_before_training(tmp_path: Path, sqlite_tracking: str) -> None:
+    missing = tmp_path / "gone" / "agent_100.pt"
+    code, out, err = finish(
+        start_trainer(tmp_path, sqlite_tracking, checkpoint_mode="resume", checkpoint_uri=str(missing))
+    )
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == f"error: ROBO_CHECKPOINT_URI: {missing}: no such file or folder"
+    assert not list((tmp_path / "out").glob("skrl/checkpoints/*.pt"))
+
+
+@pytest.mark.slow
+def test_an_exception_inside_training_exits_1_and_registers_nothing(
+    tmp_path: Path, sqlite_tracking: str
+) -> None:
+    # 1000 mini-batches of a 16-sample rollout: skrl's first update fails inside training.
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(TINY_PPO.read_text().replace("mini_batches: 2", "mini_batches: 1000"))
+    code, out, err = finish(
+        start_trainer(tmp_path, sqlite_tracking, agent_config=str(broken), register_model="never")
+    )
+    assert code == 1
+    assert err.splitlines()[-1] == "error: training failed; nothing was registered"
+    result = result_of(out)
+    assert (result["status"], result["model_version"]) == ("failed", None)
+    client = MlflowClient(sqlite_tracking)
+    assert client.search_model_versions("name='never'") == []
+    run = client.get_run(result["run_id"])
+    assert (run.info.status, run.data.tags["training_outcome"]) == ("FAILED", "failed")
+
+
+@pytest.mark.slow
+def test_sigterm_writes_a_last_checkpoint_flushes_and_exits_143_without_registering(
+    tmp_path: Path, sqlite_tracking: str
+) -> None:
+    process = start_trainer(
+        tmp_path, sqlite_tracking, timesteps=100_000, register_model="never", log_interval="step"
+    )
+    ledger = tmp_path / "out" / "metrics.jsonl"
+    deadline = time.monotonic() + 240
+    while not (ledger.exists() and ledger.read_text().count("\n") >= 2):  # training is under way
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    code, out, err = finish(process)
+    assert code == 143
+    result = result_of(out)
+    assert result["status"] == "interrupted" and result["model_version"] is None
+    last = Path(result["checkpoint"])
+    assert last.name == f"agent_{result['timesteps']}.pt" and 0 < result["timesteps"] < 100_000
+    assert torch.load(last, weights_only=True)["trainer_state"]["timestep"] == result["timesteps"]
+    assert "stopped by SIGTERM after timestep" in err.splitlines()[-1]
+    client = MlflowClient(sqlite_tracking)
+    assert client.search_model_versions("name='never'") == []
+    run = client.get_run(result["run_id"])
+    assert (run.info.status, run.data.tags["training_outcome"]) == ("KILLED", "interrupted")
+    uploaded = {f.path for f in client.list_artifacts(result["run_id"], "checkpoints")}
+    assert f"checkpoints/{last.name}" in uploaded
+    logged = {m.step for m in client.get_metric_history(result["run_id"], "timesteps")}
+    ledger_steps = {json.loads(line)["step"] for line in ledger.read_text().splitlines()}
+    assert logged == ledger_steps  # flushed: every logged step reached MLflow

@@ -1,0 +1,180 @@
+"""Checkpoint modes and checkpoint URIs for the RL trainer.
+
+What a mode loads is a pure decision (`parts_to_load`), separate from reading tensors:
+
+| mode         | weights | preprocessors | optimizer | trainer state (timestep) |
+|--------------|---------|---------------|-----------|--------------------------|
+| from-scratch | -       | -             | -         | -                        |
+| fresh        | -       | -             | -         | -                        |
+| warm-start   | yes     | yes           | -         | - (counters start at 0)  |
+| resume       | yes     | yes           | yes       | yes (steps continue)     |
+
+Preprocessors travel with the weights because the weights expect normalised inputs.
+skrl's checkpoints hold no counter (research/rl-probe.md §3), so the trainer registers a
+`TrainerState` module in ``agent.checkpoint_modules``; skrl then saves it inside every
+``agent_<timestep>.pt`` and resume reads it back.
+
+URIs: ``runs:/<run>/<path>``, ``models:/<name>/<version>``, ``models:/<name>@<alias>``,
+anything else MLflow can download (``mlflow-artifacts:/``, ``azureml://``, ...), and local
+paths. A folder resolves to ``agent.pt`` (a registered model) or its highest
+``agent_<timestep>.pt``. A missing, unreadable or mismatched checkpoint is a
+`CheckpointError` raised before training starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from training.config import ENV_PREFIX, ConfigError
+
+PARTS = ("weights", "preprocessors", "optimizer", "trainer_state")
+MODEL_FILE = "agent.pt"  # the file inside a registered model's folder
+TRAINER_STATE = "trainer_state"
+_SOURCE = f"{ENV_PREFIX}CHECKPOINT_URI"
+_MODE_PARTS = {
+    "from-scratch": frozenset(),
+    "fresh": frozenset(),
+    "warm-start": frozenset({"weights", "preprocessors"}),
+    "resume": frozenset(PARTS),
+}
+_TIMESTEPPED = re.compile(r"^agent_(\d+)\.pt$")
+_MLFLOW_SCHEMES = (
+    "runs:/",
+    "models:/",
+    "mlflow-artifacts:",
+    "azureml:",
+    "s3:",
+    "gs:",
+    "wasbs:",
+    "abfss:",
+    "https:",
+)
+
+
+class CheckpointError(ConfigError):
+    """A checkpoint that cannot be used; the message names ROBO_CHECKPOINT_URI."""
+
+
+def parts_to_load(mode: str) -> frozenset[str]:
+    """Which parts of a checkpoint a checkpoint mode restores."""
+    return _MODE_PARTS[mode]
+
+
+def part_of(key: str) -> str:
+    """The part a skrl checkpoint key belongs to (policy, value, critic_1 ... are weights)."""
+    if key == TRAINER_STATE:
+        return "trainer_state"
+    if "optimizer" in key:
+        return "optimizer"
+    if key.endswith("preprocessor"):
+        return "preprocessors"
+    return "weights"
+
+
+@dataclass
+class TrainerState:
+    """The counters skrl does not save: a checkpoint module of our own."""
+
+    timestep: int = 0
+    run_id: str = ""
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"timestep": self.timestep, "run_id": self.run_id}
+
+    def load_state_dict(self, data: dict[str, Any]) -> None:
+        self.timestep = int(data["timestep"])
+        self.run_id = str(data.get("run_id", ""))
+
+
+def resolve_checkpoint(uri: str, download_dir: Path) -> Path:
+    """A local checkpoint file for `uri`, downloading MLflow URIs into `download_dir`."""
+    if uri.startswith(_MLFLOW_SCHEMES):
+        return pick_checkpoint_file(_download(uri, download_dir), uri)
+    path = Path(uri.removeprefix("file://")).expanduser()
+    if not path.exists():
+        raise CheckpointError(f"{_SOURCE}: {uri}: no such file or folder")
+    return pick_checkpoint_file(path, uri)
+
+
+def pick_checkpoint_file(path: Path, uri: str) -> Path:
+    """The file itself, or inside a folder `agent.pt`, else the highest agent_<timestep>.pt."""
+    if path.is_file():
+        return path
+    if (path / MODEL_FILE).is_file():
+        return path / MODEL_FILE
+    candidates = [p for p in path.rglob("agent_*.pt") if _TIMESTEPPED.match(p.name)]
+    if not candidates:
+        raise CheckpointError(f"{_SOURCE}: {uri}: no {MODEL_FILE} or agent_<timestep>.pt in that folder")
+    return max(candidates, key=lambda p: int(_TIMESTEPPED.match(p.name).group(1)))
+
+
+def read_checkpoint(path: Path, uri: str) -> dict[str, Any]:
+    """The checkpoint's modules; only tensors and plain data are unpickled (weights_only)."""
+    import pickle
+
+    import torch  # lazy: start-up time
+
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{_SOURCE}: {uri}: not a readable skrl checkpoint ({first})") from None
+    if not isinstance(payload, dict) or not payload or not all(isinstance(k, str) for k in payload):
+        raise CheckpointError(f"{_SOURCE}: {uri}: not a skrl agent checkpoint (expected a dict of modules)")
+    return payload
+
+
+def apply_checkpoint(agent: Any, payload: dict[str, Any], mode: str, uri: str) -> list[str]:
+    """Load the parts `mode` restores into the agent's checkpoint modules; returns the keys loaded."""
+    parts = parts_to_load(mode)
+    wanted = [key for key in agent.checkpoint_modules if part_of(key) in parts]
+    missing = [key for key in wanted if key not in payload]
+    if missing:
+        raise CheckpointError(_missing_message(uri, mode, missing, payload))
+    for key in wanted:
+        try:
+            agent.checkpoint_modules[key].load_state_dict(payload[key])
+        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+            first = str(exc).strip().splitlines()[0][:200]
+            raise CheckpointError(
+                f"{_SOURCE}: {uri}: module {key!r} does not fit this agent ({first})"
+            ) from None
+    return wanted
+
+
+def _missing_message(uri: str, mode: str, missing: list[str], payload: dict[str, Any]) -> str:
+    held = ", ".join(sorted(payload))
+    if missing == [TRAINER_STATE]:
+        return (
+            f"{_SOURCE}: {uri}: has no trainer state, so {mode} cannot continue its timestep "
+            "(it was not written by this trainer); use --checkpoint-mode warm-start"
+        )
+    return (
+        f"{_SOURCE}: {uri}: has no {', '.join(missing)} (it holds {held}); it was written for another agent"
+    )
+
+
+def _download(uri: str, download_dir: Path) -> Path:
+    import mlflow  # lazy: start-up time
+    from mlflow.exceptions import MlflowException
+
+    download_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(download_dir)))
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
+            raise CheckpointError(f"{_SOURCE}: {uri}: not found ({_first_line(exc)})") from None
+        raise RuntimeError(f"{_SOURCE}: could not download {uri}: {_first_line(exc)}") from None
+    except OSError as exc:
+        raise CheckpointError(f"{_SOURCE}: {uri}: not found ({_first_line(exc)})") from None
+    if not local.exists() or (local.is_dir() and not any(local.iterdir())):
+        raise CheckpointError(f"{_SOURCE}: {uri}: not found (nothing to download)")
+    return local
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__

@@ -1,0 +1,96 @@
+"""The thin layer that touches LeRobot itself: build its train config, run its train loop in-process.
+
+No `from __future__ import annotations` here: LeRobot's `parser.wrap` reads the real class from the
+wrapped function's annotation.
+"""
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+CHECKPOINTS_DIR = "checkpoints"
+LAST_LINK = "last"
+
+
+@contextlib.contextmanager
+def lerobot_argv(args: list[str]) -> Iterator[None]:
+    """LeRobot's config validation re-reads `--policy.path` and `--config_path` from sys.argv."""
+    saved = sys.argv
+    sys.argv = ["lerobot-train", *args]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Keep stdout for the one result line: LeRobot and its libraries print progress there too.
+
+    Redirected at the file-descriptor level, so prints from native code and worker processes
+    follow as well.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def build_train_config(args: list[str]) -> Any:
+    """A validated TrainPipelineConfig from `lerobot-train` arguments, built as `lerobot-train` does.
+
+    Validated here already (LeRobot's `train` validates again, which is idempotent) so that the policy
+    loaded by `--policy.path` or the resumed train config is known before the MLflow run starts, and a
+    bad argument fails before anything is created. Call inside `lerobot_argv(args)`.
+    """
+    from lerobot.configs import parser  # lazy: pulls in torch
+    from lerobot.configs.train import TrainPipelineConfig
+    from lerobot.scripts import lerobot_train  # noqa: F401  registers the policy and env config choices
+    from lerobot.utils.import_utils import register_third_party_plugins
+
+    register_third_party_plugins()
+
+    def capture(cfg: TrainPipelineConfig) -> TrainPipelineConfig:
+        return cfg
+
+    cfg = parser.wrap()(capture)()
+    cfg.validate()
+    return cfg
+
+
+def train(cfg: Any) -> None:
+    """LeRobot's own training loop, unchanged (lerobot.scripts.lerobot_train.train)."""
+    from lerobot.scripts import lerobot_train  # lazy: pulls in torch
+
+    lerobot_train.train(cfg)
+
+
+def last_checkpoint(output_dir: Path) -> Path | None:
+    """The step folder LeRobot's `checkpoints/last` link points at, or None if nothing was saved."""
+    link = Path(output_dir) / CHECKPOINTS_DIR / LAST_LINK
+    if not link.exists():
+        return None
+    return link.resolve()
+
+
+def start_step(cfg: Any) -> int:
+    """The step LeRobot starts from: the resumed checkpoint's, else 0."""
+    if not cfg.resume or cfg.checkpoint_path is None:
+        return 0
+    from lerobot.utils.train_utils import load_training_step  # lazy: pulls in torch
+
+    return load_training_step(Path(cfg.checkpoint_path) / "training_state")
+
+
+def config_dict(cfg: Any) -> dict:
+    """The validated train config as plain data (for the run's lerobot_config.json artifact)."""
+    return cfg.to_dict()

@@ -1,0 +1,190 @@
+"""Which `lerobot-train` arguments a LeRobotConfig means: pure decisions, no LeRobot import.
+
+LeRobot builds its TrainPipelineConfig from command-line style arguments (draccus), and its own
+validation re-reads `--policy.path` and `--config_path` from them. So the plan is an argument list;
+the runner hands it to LeRobot's parser in-process instead of spawning `lerobot-train`.
+
+Checkpoint modes:
+- from-scratch / fresh: `--policy.type=<type>`, our dataset, step 0.
+- warm-start: `--policy.path=<checkpoint>/pretrained_model`: weights and processors load, the optimizer
+  and scheduler are new, step 0 (LeRobot's fine-tuning path).
+- resume: `--config_path=<checkpoint>/pretrained_model/train_config.json --resume=true`: LeRobot restores
+  the train config, optimizer, scheduler, RNG and step, so checkpoint names and metric steps continue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from training.config import ConfigError, LeRobotConfig
+
+PRETRAINED_MODEL_DIR = "pretrained_model"
+TRAINING_STATE_DIR = "training_state"
+TRAIN_CONFIG_FILE = "train_config.json"
+MODEL_FILE = "model.safetensors"
+TRAIN_SUBDIR = "train"  # LeRobot refuses an existing output_dir unless resuming; the job's folder exists
+
+# Arguments the trainer owns: passing them through lerobot_args would bypass the checkpoint modes.
+RESERVED_ARGS = ("--output_dir", "--resume", "--config_path", "--policy.path")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Where LeRobot finds the data: a Hub id, optionally with a local root."""
+
+    repo_id: str
+    root: Path | None = None
+
+
+@dataclass(frozen=True)
+class LeRobotCheckpoint:
+    """A LeRobot policy folder (`pretrained_model/`); its parent step folder holds `training_state/`."""
+
+    pretrained_model: Path
+
+    @property
+    def train_config(self) -> Path:
+        return self.pretrained_model / TRAIN_CONFIG_FILE
+
+    @property
+    def training_state(self) -> Path:
+        return self.pretrained_model.parent / TRAINING_STATE_DIR
+
+
+def train_dir(output_dir: str | Path) -> Path:
+    """LeRobot's own output folder inside the job's checkpoint output."""
+    return Path(output_dir) / TRAIN_SUBDIR
+
+
+def check(config: LeRobotConfig) -> None:
+    """LeRobot-specific rules on top of training.config.validate; raise ConfigError naming the input."""
+    for arg in config.lerobot_args:
+        name = arg.split("=", 1)[0]
+        if name in RESERVED_ARGS:
+            raise ConfigError(
+                f"ROBO_LEROBOT_ARGS: {name} is set by the trainer; use ROBO_CHECKPOINT_MODE/"
+                "ROBO_CHECKPOINT_URI (resume, warm-start) or ROBO_PRETRAINED_PATH instead"
+            )
+        if name in ("--policy.type", "--dataset.repo_id", "--dataset.root"):
+            raise ConfigError(f"ROBO_LEROBOT_ARGS: {name} has its own setting; use {_OWN_SETTING[name]}")
+    if config.push_to_hub and not config.policy_repo_id:
+        raise ConfigError(
+            "ROBO_POLICY_REPO_ID: pushing to the Hub needs the target repo id; set it or drop push_to_hub"
+        )
+    if config.pretrained_path and config.checkpoint_mode != "from-scratch":
+        raise ConfigError(
+            "ROBO_PRETRAINED_PATH: a pretrained policy starts a new training; it cannot be combined with "
+            f"checkpoint mode {config.checkpoint_mode}"
+        )
+    if config.checkpoint_mode != "resume" and not (config.dataset_repo_id or config.dataset_root):
+        raise ConfigError(
+            "ROBO_DATASET_REPO_ID: a dataset is needed (a Hub id, a local root, or blob URLs with an id)"
+        )
+    if config.blob_urls and not config.dataset_repo_id:
+        raise ConfigError("ROBO_DATASET_REPO_ID: blob datasets need the dataset id LeRobot knows them by")
+
+
+_OWN_SETTING = {
+    "--policy.type": "ROBO_POLICY_TYPE",
+    "--dataset.repo_id": "ROBO_DATASET_REPO_ID",
+    "--dataset.root": "ROBO_DATASET_ROOT",
+}
+
+
+def lerobot_args(
+    config: LeRobotConfig,
+    *,
+    dataset: Dataset | None,
+    checkpoint: LeRobotCheckpoint | None,
+) -> list[str]:
+    """The `lerobot-train` arguments for this config; lerobot_args come last so they win."""
+    out = train_dir(config.output_dir)
+    args = [f"--output_dir={out}", *_start_args(config, checkpoint), *_run_args(config)]
+    if dataset is not None:
+        args.append(f"--dataset.repo_id={dataset.repo_id}")
+        if dataset.root is not None:
+            args.append(f"--dataset.root={dataset.root}")
+    return args + list(config.lerobot_args)
+
+
+def _start_args(config: LeRobotConfig, checkpoint: LeRobotCheckpoint | None) -> list[str]:
+    mode = config.checkpoint_mode
+    if mode == "resume":
+        if checkpoint is None:
+            raise ConfigError("ROBO_CHECKPOINT_URI: resume needs a LeRobot checkpoint")
+        # Batch size, learning rate and policy come from the checkpoint's train config on resume.
+        return ["--resume=true", f"--config_path={checkpoint.train_config}"]
+    shaping = [f"--batch_size={config.batch_size}"]
+    if config.learning_rate is not None:
+        shaping.append(f"--policy.optimizer_lr={config.learning_rate}")
+    if mode == "warm-start":
+        if checkpoint is None:
+            raise ConfigError("ROBO_CHECKPOINT_URI: warm-start needs a LeRobot checkpoint")
+        return [f"--policy.path={checkpoint.pretrained_model}", *shaping]
+    if config.pretrained_path:
+        return [f"--policy.path={config.pretrained_path}", *shaping]
+    return [f"--policy.type={config.policy_type}", *shaping]
+
+
+def _run_args(config: LeRobotConfig) -> list[str]:
+    args = [
+        f"--steps={config.steps}",
+        f"--save_freq={config.save_freq}",
+        f"--log_freq={config.log_freq}",
+        f"--eval_freq={config.eval_freq}",
+        f"--num_workers={config.num_workers}",
+        f"--seed={config.seed}",
+        f"--policy.push_to_hub={_flag(config.push_to_hub)}",
+        f"--wandb.enable={_flag(config.wandb)}",
+    ]
+    if config.job_name:
+        args.append(f"--job_name={config.job_name}")
+    if config.device != "auto":
+        args.append(f"--policy.device={config.device}")
+    if config.policy_repo_id:
+        args.append(f"--policy.repo_id={config.policy_repo_id}")
+    if config.wandb_project:
+        args.append(f"--wandb.project={config.wandb_project}")
+    if config.wandb_entity:
+        args.append(f"--wandb.entity={config.wandb_entity}")
+    return args
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def find_checkpoint(path: Path) -> LeRobotCheckpoint:
+    """The LeRobot policy folder behind a downloaded or local checkpoint path.
+
+    Accepts a policy folder (config.json + model.safetensors, e.g. pretrained_model/), its
+    train_config.json, a step folder, a LeRobot output folder (uses checkpoints/last), or a job
+    output folder holding train/checkpoints/last.
+    """
+    path = Path(path)
+    if path.is_file():
+        path = path.parent
+    for candidate in (
+        path,
+        path / PRETRAINED_MODEL_DIR,
+        path / "checkpoints" / "last" / PRETRAINED_MODEL_DIR,
+        path / TRAIN_SUBDIR / "checkpoints" / "last" / PRETRAINED_MODEL_DIR,
+    ):
+        if (candidate / "config.json").is_file() and (candidate / MODEL_FILE).is_file():
+            return LeRobotCheckpoint(candidate.resolve())
+    raise ConfigError(
+        f"ROBO_CHECKPOINT_URI: {path} holds no LeRobot checkpoint "
+        f"(expected <step>/{PRETRAINED_MODEL_DIR}/config.json and {MODEL_FILE})"
+    )
+
+
+def check_resumable(checkpoint: LeRobotCheckpoint) -> None:
+    """Resume needs the train config and the optimizer/step state, not only the weights."""
+    if not checkpoint.train_config.is_file():
+        raise ConfigError(f"ROBO_CHECKPOINT_URI: {checkpoint.train_config} is missing; resume needs it")
+    if not checkpoint.training_state.is_dir():
+        raise ConfigError(
+            f"ROBO_CHECKPOINT_URI: {checkpoint.training_state} is missing; "
+            "this checkpoint can warm-start a policy but not resume a run"
+        )

@@ -1,0 +1,330 @@
+"""`python -m training lerobot`: LeRobot training in-process, tracked in MLflow, registered once.
+
+Phases, top to bottom: config -> dataset -> checkpoint plan -> LeRobot train config -> MLflow run and
+logger hook -> train -> final checkpoint upload and registration -> one `ROBO_RESULT {json}` line on
+stdout. Progress goes to stderr. Bad input exits 2, a failed run exits 1 and registers nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import traceback
+import urllib.parse
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from training.config import ConfigError, LeRobotConfig, derive_model_name, from_env
+from training.lerobot import dataset as datasets
+from training.lerobot import plan
+from training.lerobot.plan import Dataset, LeRobotCheckpoint
+
+CHECKPOINT_ARTIFACT = "checkpoint"  # runs:/<run>/checkpoint holds pretrained_model/ and training_state/
+RUN_FILE = "robo_run.json"  # in LeRobot's output folder: which MLflow run wrote these checkpoints
+RESULT_PREFIX = "ROBO_RESULT "
+METRICS_LEDGER = "metrics.jsonl"  # every logged point, kept even when MLflow is unreachable
+FLUSH_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Outcome:
+    """What the run produced; becomes the ROBO_RESULT line."""
+
+    run_id: str | None = None
+    final_loss: float | None = None
+    step: int | None = None
+    checkpoint: str | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+
+    def result(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (preemption, job cancel) arrived: end the run as interrupted, register nothing."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def main(argv: list[str]) -> int:
+    """Entry point for `python -m training lerobot [flags]`; returns the exit code."""
+    previous = signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        config = from_env("lerobot", os.environ, argv)
+        assert isinstance(config, LeRobotConfig)
+        plan.check(config)
+        outcome = run(config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(
+            f"training stopped by signal {signum}; LeRobot's saved checkpoints stay in the output folder, "
+            "nothing was registered",
+            file=sys.stderr,
+        )
+        return 128 + signum
+    except Exception:  # any failure of the run itself: report it, exit 1, register nothing
+        traceback.print_exc(file=sys.stderr)
+        print("error: LeRobot training failed; nothing was registered", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(RESULT_PREFIX + json.dumps(outcome.result(), sort_keys=True), flush=True)
+    return 0
+
+
+def _raise_stopped(signum: int, _frame: Any) -> None:
+    raise Stopped(signum)
+
+
+def run(config: LeRobotConfig) -> Outcome:
+    data = datasets.resolve(config)
+    with tempfile.TemporaryDirectory(prefix="robo-checkpoint-") as download_dir:
+        checkpoint, source_run = _checkpoint(config, Path(download_dir))
+        return _run_lerobot(config, data, checkpoint, source_run)
+
+
+def _run_lerobot(
+    config: LeRobotConfig, data: Dataset | None, checkpoint: LeRobotCheckpoint | None, source_run: str | None
+) -> Outcome:
+    from training.lerobot import engine  # lazy: LeRobot pulls in torch
+
+    args = plan.lerobot_args(config, dataset=data, checkpoint=checkpoint)
+    print(f"lerobot: {' '.join(args)}", file=sys.stderr)
+    with engine.lerobot_argv(args), engine.stdout_to_stderr():
+        cfg = engine.build_train_config(args)
+        if config.register and not cfg.save_checkpoint:
+            raise ConfigError(
+                "ROBO_REGISTER: registration needs the final checkpoint; drop --save_checkpoint=false"
+            )
+        if config.mode == "smoke-test":
+            return _smoke_test(config, cfg, data)
+        if not (config.mlflow and _is_rank_zero()):
+            engine.train(cfg)
+            return _untracked(config, cfg)
+        return _tracked(config, cfg, source_run)
+
+
+def _tracked(config: LeRobotConfig, cfg: Any, source_run: str | None) -> Outcome:
+    from training import mlflow_run
+    from training.lerobot import engine
+
+    run = mlflow_run.start_run(
+        experiment=config.experiment_name,
+        run_name=config.job_name or cfg.job_name,
+        tags=_run_tags(config, cfg, source_run),
+        params=_params(config),
+    )
+    outcome = Outcome(run_id=run.run_id)
+    result = "failed"
+    try:
+        outcome.final_loss = _train_logged(config, cfg, run)
+        run.client.log_dict(run.run_id, engine.config_dict(cfg), "lerobot_config.json")
+        _finish(config, cfg, run, outcome, source_run)
+        result = "succeeded"
+    except KeyboardInterrupt:
+        result = "interrupted"
+        raise
+    finally:
+        mlflow_run.finish_run(run, result)
+    return outcome
+
+
+def _train_logged(config: LeRobotConfig, cfg: Any, run: Any) -> float | None:
+    """LeRobot's loop with its logger hooked to the metric pipeline; returns the last train loss."""
+    from training import mlflow_run
+    from training.lerobot import engine, tracking
+    from training.tracking.sender import MetricPipeline, mlflow_sender
+
+    ledger = Path(config.output_dir) / METRICS_LEDGER
+    send = mlflow_sender(run.client, run.run_id)
+    pipeline = MetricPipeline(send=send, start_step=engine.start_step(cfg), max_depth=3, ledger=ledger)
+    pipeline.start()
+
+    def make_logger(wandb_logger: Any | None) -> tracking.FanOutLogger:
+        upload = lambda path, artifact_path: mlflow_run.upload(run, Path(path), artifact_path)  # noqa: E731
+        return tracking.FanOutLogger(pipeline, wandb_logger, upload)
+
+    try:
+        with tracking.install(cfg, make_logger) as created:
+            engine.train(cfg)
+    finally:
+        _close(pipeline, run, ledger)
+    if not created:
+        raise tracking.HookMissing("LeRobot never created its logger, so no metric reached MLflow")
+    return pipeline.latest.get("train/loss")
+
+
+def _close(pipeline: Any, run: Any, ledger: Path) -> None:
+    """Deliver pending metrics (idempotent); one warning line if some never reached MLflow."""
+    from training.tracking.sender import unsent_warning
+
+    report = pipeline.close(timeout=FLUSH_TIMEOUT_S)
+    warning = unsent_warning(report, destination=run.tracking_uri, ledger=ledger)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _finish(config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_run: str | None) -> None:
+    """Upload the final checkpoint once and register it; intermediate ones stay in the output folder."""
+    from training.lerobot import engine
+
+    step_dir = engine.last_checkpoint(Path(cfg.output_dir))
+    _write_run_file(Path(cfg.output_dir), outcome.run_id)
+    if step_dir is None:
+        return
+    outcome.checkpoint = str(step_dir)
+    outcome.step = int(step_dir.name)
+    if not config.register:
+        return
+    from training import mlflow_run
+    from training.registration import register_checkpoint
+
+    mlflow_run.upload(run, step_dir, CHECKPOINT_ARTIFACT)
+
+    model_file = step_dir / plan.PRETRAINED_MODEL_DIR / plan.MODEL_FILE
+    outcome.model_name, outcome.model_version = register_checkpoint(
+        run.client,
+        run_id=outcome.run_id,
+        artifact_path=CHECKPOINT_ARTIFACT,
+        name=config.register_model or derive_model_name(f"lerobot-{cfg.policy.type}-{cfg.dataset.repo_id}"),
+        checkpoint_file=model_file,
+        tags={
+            "framework": "lerobot",
+            "policy_type": cfg.policy.type,
+            "dataset": cfg.dataset.repo_id,
+            "steps": outcome.step,
+            "checkpoint_mode": config.checkpoint_mode,
+            **({"checkpoint_run_id": source_run} if source_run else {}),
+        },
+    )
+    print(f"registered {outcome.model_name} version {outcome.model_version}", file=sys.stderr)
+
+
+def _untracked(config: LeRobotConfig, cfg: Any) -> Outcome:
+    from training.lerobot import engine
+
+    if config.register and _is_rank_zero():
+        print("note: MLflow is off, so the checkpoint is not registered", file=sys.stderr)
+    step_dir = engine.last_checkpoint(Path(cfg.output_dir))
+    return Outcome(
+        checkpoint=str(step_dir) if step_dir else None, step=int(step_dir.name) if step_dir else None
+    )
+
+
+def _smoke_test(config: LeRobotConfig, cfg: Any, data: Dataset | None) -> Outcome:
+    """Check dataset, checkpoint, LeRobot config and tracking without training: one short MLflow run
+    with one small artifact (the validated LeRobot config), which proves the artifact store works too."""
+    from training import mlflow_run
+    from training.lerobot import engine
+
+    outcome = Outcome()
+    if config.mlflow:
+        tags = {"framework": "lerobot", "mode": "smoke-test"}
+        run = mlflow_run.start_run(
+            experiment=config.experiment_name, run_name="smoke-test", tags=tags, params=_params(config)
+        )
+        run.client.log_dict(run.run_id, engine.config_dict(cfg), "lerobot_config.json")
+        mlflow_run.finish_run(run, "succeeded")
+        outcome.run_id = run.run_id
+    print(f"smoke test passed: dataset {data.repo_id if data else '(from the checkpoint)'}", file=sys.stderr)
+    return outcome
+
+
+def _checkpoint(config: LeRobotConfig, download_dir: Path) -> tuple[LeRobotCheckpoint | None, str | None]:
+    """The local LeRobot checkpoint behind ROBO_CHECKPOINT_URI, and the MLflow run that wrote it."""
+    if not config.checkpoint_uri:
+        return None, None
+    checkpoint = plan.find_checkpoint(_local_copy(config.checkpoint_uri, download_dir))
+    if config.checkpoint_mode == "resume":
+        plan.check_resumable(checkpoint)
+    return checkpoint, _source_run(config.checkpoint_uri, checkpoint)
+
+
+def _local_copy(uri: str, download_dir: Path) -> Path:
+    """A local folder for the URI: MLflow URIs (runs:/, models:/, ...) are downloaded first."""
+    # The shared resolver (training.checkpoints.resolve_checkpoint) picks an skrl agent_*.pt file, so
+    # only its download step is reused here; a LeRobot checkpoint is a folder.
+    from training import checkpoints
+
+    if uri.startswith(checkpoints._MLFLOW_SCHEMES):
+        return checkpoints._download(uri, download_dir)
+    path = Path(uri.removeprefix("file://")).expanduser()
+    if not path.exists():
+        raise ConfigError(f"ROBO_CHECKPOINT_URI: {uri}: no such file or folder")
+    return path
+
+
+def _source_run(uri: str, checkpoint: LeRobotCheckpoint) -> str | None:
+    """The MLflow run that wrote the checkpoint, when it can be known (for the run's lineage tag)."""
+    if uri.startswith("runs:/"):
+        return uri.split("/")[1]
+    if uri.startswith("models:/"):
+        return _model_version_run(uri.removeprefix("models:/"))
+    run_file = checkpoint.pretrained_model.parent.parent.parent / RUN_FILE
+    if run_file.is_file():
+        return json.loads(run_file.read_text()).get("run_id")
+    return None
+
+
+def _model_version_run(reference: str) -> str | None:
+    import mlflow  # lazy: start-up time
+
+    client = mlflow.MlflowClient()
+    name, _, version = reference.partition("/")
+    if "@" in name:
+        name, alias = name.split("@", 1)
+        return client.get_model_version_by_alias(name, alias).run_id
+    return client.get_model_version(name, version).run_id if version.isdigit() else None
+
+
+def _write_run_file(output_dir: Path, run_id: str | None) -> None:
+    (output_dir / RUN_FILE).write_text(json.dumps({"run_id": run_id}) + "\n")
+
+
+def _run_tags(config: LeRobotConfig, cfg: Any, source_run: str | None) -> dict[str, str]:
+    tags = {
+        "framework": "lerobot",
+        "policy_type": cfg.policy.type,
+        "dataset": cfg.dataset.repo_id,
+        "checkpoint_mode": config.checkpoint_mode,
+    }
+    if config.checkpoint_uri:
+        tags["checkpoint_uri"] = _without_query(config.checkpoint_uri)
+    if source_run:
+        tags["checkpoint_run_id"] = source_run
+    return tags
+
+
+def _params(config: LeRobotConfig) -> dict[str, str]:
+    """Every trainer setting as a run parameter; URLs lose their query (a SAS token is a secret)."""
+    params: dict[str, str] = {}
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if value is None or value == ():
+            continue
+        if f.name == "blob_urls":
+            value = [_without_query(url) for url in value]
+        elif f.name == "checkpoint_uri":
+            value = _without_query(value)
+        params[f.name] = json.dumps(list(value)) if isinstance(value, tuple | list) else str(value)
+    return params
+
+
+def _without_query(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) if parts.query else url
+
+
+def _is_rank_zero() -> bool:
+    """Multi-process runs (accelerate) track, checkpoint and register on rank 0 only."""
+    return os.environ.get("RANK", "0") == "0"

@@ -1,0 +1,246 @@
+"""Tracking for one RL training run: the MLflow run, the update wrapper, and how the run ends.
+
+`Session.open` starts the MLflow run (rank 0 only, and only with tracking on), the metric
+pipeline and the update wrapper. `Session.finish` runs once, whatever the outcome:
+flush metrics, upload checkpoints, and only after success register the final checkpoint.
+A failed or interrupted run uploads what it has (so it can be resumed) and registers nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from training.config import RLConfig, derive_model_name
+from training.mlflow_run import TrackingRun, finish_run, flatten, start_run, upload
+from training.rl.agent_config import rollouts
+from training.tracking.sender import MetricPipeline, mlflow_sender, unsent_warning
+from training.tracking.system import system_sampler
+from training.tracking.wrapper import UpdateLogger, resolve_interval
+
+log = logging.getLogger("training.rl")
+CHECKPOINTS_ARTIFACT = "checkpoints"
+MODEL_ARTIFACT = "model"
+
+
+@dataclass
+class Result:
+    """What the run produced; printed as the ROBO_RESULT line."""
+
+    status: str
+    timesteps: int
+    run_id: str | None = None
+    final_reward_mean: float | None = None
+    checkpoint: str | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    unsent_metric_points: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        model_uri = f"models:/{self.model_name}/{self.model_version}" if self.model_version else None
+        return {
+            "status": self.status,
+            "run_id": self.run_id,
+            "final_reward_mean": self.final_reward_mean,
+            "timesteps": self.timesteps,
+            "checkpoint": self.checkpoint,
+            "model_name": self.model_name,
+            "model_version": self.model_version,
+            "model_uri": model_uri,
+            "unsent_metric_points": self.unsent_metric_points,
+            **self.extra,
+        }
+
+
+class TrackingError(RuntimeError):
+    """Training succeeded but MLflow could not take its result; carries the run's Result."""
+
+    def __init__(self, message: str, result: Result) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def is_rank_zero() -> bool:
+    """Global rank 0 logs, checkpoints and registers; other ranks only train."""
+    return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")) or 0) == 0
+
+
+class Session:
+    """The MLflow run, metric pipeline and update wrapper of one training run."""
+
+    def __init__(
+        self,
+        config: RLConfig,
+        agent_cfg: dict,
+        run: TrackingRun | None,
+        pipeline: MetricPipeline | None,
+        logger: UpdateLogger | None,
+    ) -> None:
+        self.config, self.agent_cfg = config, agent_cfg
+        self.run, self.pipeline, self.logger = run, pipeline, logger
+        self.output_dir = Path(config.output_dir)
+        self.latest: dict[str, float] = pipeline.latest if pipeline else {}
+
+    @classmethod
+    def open(
+        cls, config: RLConfig, agent_cfg: dict, agent: Any, *, start: int, num_envs: int, tags: dict[str, str]
+    ) -> Session:
+        """Start tracking on rank 0; other ranks get a session that does nothing."""
+        if not is_rank_zero():
+            return cls(config, agent_cfg, None, None, None)
+        run = _start_run(config, agent_cfg, tags) if config.mlflow else None
+        if run is None:
+            log.warning("ROBO_MLFLOW=false: metrics go to metrics.jsonl only; nothing is registered")
+        pipeline = MetricPipeline(
+            send=mlflow_sender(run.client, run.run_id) if run else None,
+            num_envs=num_envs,
+            start_step=start,
+            max_depth=config.max_depth,
+            metric_filter=config.metric_filter,
+            ledger=Path(config.output_dir) / "metrics.jsonl",
+            system=system_sampler(str(Path(config.output_dir).resolve())) if config.system_metrics else None,
+        ).start()
+        interval = resolve_interval(config.log_interval, rollouts(agent_cfg))
+        logger = UpdateLogger(agent, interval, pipeline.submit, deferred=True)
+        logger.attach()
+        return cls(config, agent_cfg, run, pipeline, logger)
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id if self.run else ""
+
+    def finish(
+        self, outcome: str, *, step: int, checkpoint: Path | None, stopped: Callable[[], bool] = lambda: False
+    ) -> Result:
+        """Flush, upload, register after success, and end the run. Raises only after success.
+
+        `stopped` is asked just before registering: a SIGTERM that arrives while the
+        checkpoints upload still means "interrupted", and an interrupted run registers nothing.
+        """
+        result = Result(outcome, step, run_id=self.run.run_id if self.run else None)
+        result.checkpoint = str(checkpoint) if checkpoint else None
+        self._flush_metrics(step, result)
+        if not self.run:
+            return result
+        if outcome != "succeeded":
+            self._best_effort(lambda: self._upload_checkpoints(), "upload checkpoints")
+            self._best_effort(lambda: finish_run(self.run, outcome), "end the MLflow run")
+            return result
+        action = "upload the checkpoints"
+        try:
+            self._upload_checkpoints()
+            if stopped():
+                result.status = "interrupted"
+                finish_run(self.run, "interrupted")
+                return result
+            action = "register the model"
+            if self.config.register and checkpoint is not None:
+                result.model_name, result.model_version = self._register(checkpoint)
+            action = "end the MLflow run"
+            finish_run(self.run, outcome)
+        except Exception as exc:
+            result.status = "failed"
+            self._best_effort(lambda: finish_run(self.run, "failed"), "end the MLflow run")
+            raise TrackingError(
+                f"training finished, but could not {action} at {redact(self.run.tracking_uri)} "
+                f"({_first_line(exc)}); the checkpoint is at {checkpoint}; nothing was registered",
+                result,
+            ) from exc
+        return result
+
+    def _flush_metrics(self, step: int, result: Result) -> None:
+        if self.logger is not None:
+            self.logger.flush(step)
+        if self.pipeline is None:
+            return
+        report = self.pipeline.close(self.config.metrics_flush_timeout)
+        result.final_reward_mean = self.latest.get("episode_reward_mean")
+        result.unsent_metric_points = report.unsent
+        destination = redact(self.run.tracking_uri) if self.run else "-"
+        warning = unsent_warning(report, destination=destination, ledger=self.output_dir / "metrics.jsonl")
+        if warning and self.run:
+            log.warning(warning)
+
+    def _upload_checkpoints(self) -> None:
+        folder = checkpoints_dir(self.agent_cfg)
+        if folder.is_dir() and any(folder.iterdir()):
+            upload(self.run, folder, CHECKPOINTS_ARTIFACT)
+
+    def _register(self, checkpoint: Path) -> tuple[str, str]:
+        from training.registration import register_checkpoint  # lazy: imports mlflow
+
+        model_dir = self.output_dir / MODEL_ARTIFACT
+        model_dir.mkdir(parents=True, exist_ok=True)
+        model_file = model_dir / "agent.pt"
+        shutil.copy2(checkpoint, model_file)
+        _write_yaml(model_dir / "agent.yaml", self.agent_cfg)
+        upload(self.run, model_dir, MODEL_ARTIFACT)
+        tags = {
+            "task": self.config.task,
+            "algorithm": self.config.algorithm,
+            "checkpoint_mode": self.config.checkpoint_mode,
+            "timestep": checkpoint_timestep(checkpoint),
+        }
+        if self.config.checkpoint_uri:
+            tags["checkpoint_source_uri"] = self.config.checkpoint_uri
+        name = self.config.register_model or derive_model_name(self.config.task)
+        return register_checkpoint(
+            self.run.client,
+            run_id=self.run.run_id,
+            artifact_path=MODEL_ARTIFACT,
+            name=name,
+            checkpoint_file=model_file,
+            tags=tags,
+        )
+
+    def _best_effort(self, action: Any, what: str) -> None:
+        try:
+            action()
+        except Exception as exc:  # the run already failed; report and keep its own error
+            log.warning("could not %s: %s", what, _first_line(exc))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def checkpoints_dir(agent_cfg: dict) -> Path:
+    experiment = agent_cfg["agent"]["experiment"]
+    return Path(experiment["directory"]) / experiment["experiment_name"] / "checkpoints"
+
+
+def checkpoint_timestep(path: Path) -> str:
+    stem = path.stem.removeprefix("agent_")
+    return stem if stem.isdigit() else ""
+
+
+def redact(uri: str) -> str:
+    """A tracking URI without user:password, safe for logs."""
+    parts = urlsplit(uri)
+    if not parts.username and not parts.password:
+        return uri
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _start_run(config: RLConfig, agent_cfg: dict, tags: dict[str, str]) -> TrackingRun:
+    params = {key: value for key, value in vars(config).items() if key not in ("key_vault_uri",)}
+    params.update(flatten("agent", {k: v for k, v in agent_cfg["agent"].items() if k != "experiment"}))
+    params.update(flatten("trainer", agent_cfg["trainer"]))
+    return start_run(experiment=config.experiment_name, run_name=config.job_name, tags=tags, params=params)
+
+
+def _write_yaml(path: Path, data: dict) -> None:
+    import yaml  # lazy: start-up time
+
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(data, handle, sort_keys=False)
