@@ -47,7 +47,7 @@ wanted_stamp() {
 already_installed() {
   [[ -x "$venv/bin/python" && -f "$stamp" ]] || return 1
   [[ "$(cat "$stamp")" == "$(wanted_stamp)" ]] || return 1
-  "$venv/bin/python" - "$repo" <<'EOF' 2>/dev/null
+  "$venv/bin/python" -I - "$repo" <<'EOF' 2>/dev/null
 import sys
 from importlib.metadata import version
 from pathlib import Path

@@ -55,9 +55,16 @@ def trainer_python(job: Any, repo: Path, environ: dict[str, str]) -> str:
 def _runtime(job: Any) -> str | None:
     if trainer_kind(job) == "lerobot":
         return "lerobot"
-    if job.task.startswith("Isaac-"):
+    if job.task.startswith(("Isaac-", "IsaacContrib-")):
         return "isaaclab"
     return None
+
+
+def _local_asset_root() -> str | None:
+    """The stand-in assets scripts/setup-isaaclab-env.sh writes, so a local Isaac run needs no asset server."""
+    repo = Path(__file__).resolve().parents[2]
+    assets = repo / ".cache" / "isaaclab-assets"
+    return str(assets) if assets.is_dir() else None
 
 
 def run(job: Any, *, python: str, workdir: Path, output_dir: Path, extra_env: dict[str, str]) -> LocalResult:
@@ -67,6 +74,9 @@ def run(job: Any, *, python: str, workdir: Path, output_dir: Path, extra_env: di
     environ.update(trainer_env(job))
     environ.update(extra_env)
     environ["MLFLOW_TRACKING_URI"] = uri
+    assets = _local_asset_root()
+    if assets and "ISAACSIM_ASSET_ROOT" not in environ:
+        environ["ISAACSIM_ASSET_ROOT"] = assets
     argv = [python, *trainer_command(trainer_kind(job), str(output_dir))[1:]]
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(argv, cwd=workdir, env=environ, stdout=subprocess.PIPE, text=True)

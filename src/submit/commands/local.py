@@ -92,7 +92,7 @@ def lerobot_training(**params: Any) -> None:
 
 def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     from submit import local as runner
-    from submit.errors import SubmitError
+    from submit.errors import BadInput, SubmitError
 
     workdir = Path.cwd()
     name = job.naming.job_name or f"{_slug(job)}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -100,6 +100,8 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     python = runner.trainer_python(job, _repo(), dict(os.environ))
     say(f"training {name} locally -> {output_dir}")
     outcome = runner.run(job, python=python, workdir=workdir, output_dir=output_dir, extra_env=extra | {"ROBO_JOB_NAME": name})
+    if outcome.exit_code == 2:  # the trainer refused a setting before training (its line is above)
+        raise BadInput(f"the trainer refused its settings; nothing was trained or registered. Outputs: {output_dir}")
     if outcome.exit_code != 0:
         raise SubmitError(f"training failed (trainer exit {outcome.exit_code}); nothing was registered. Outputs: {output_dir}")
     _report(outcome, params["output_format"])

@@ -1,0 +1,89 @@
+"""`submit local training`: the real trainer as a subprocess, tracked in a local sqlite MLflow store.
+
+Nothing is replaced: skrl trains CartPole for a few hundred timesteps on the CPU and the model is
+registered in `mlruns.db` in the working directory, exactly as the quick start does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.submit.conftest import REPO
+
+TINY = REPO / "tests" / "training" / "data" / "tiny_ppo_cartpole.yaml"
+
+
+def _submit(tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OMP_NUM_THREADS": "1", **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "submit.cli_entry", "local", "training", *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
+@pytest.mark.slow
+def test_local_training_runs_the_trainer_registers_the_model_and_reports_it(tmp_path):
+    result = _submit(tmp_path, "--task", "CartPole-v1", "-n", "4", "--agent-config", str(TINY), "--timesteps", "200",
+                     "--job-name", "local-1", "--output-format", "json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    payload = json.loads(result.stdout)
+    assert payload["backend"] == "local"
+    assert payload["tracking_uri"] == f"sqlite:///{tmp_path / 'mlruns.db'}"
+    assert payload["model_name"] == "cartpole-v1" and payload["model_version"] == "1"
+    assert Path(payload["output_dir"]) == tmp_path / "outputs" / "local-1"
+    assert "[train] timestep" in result.stderr  # progress on stderr
+
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=payload["tracking_uri"])
+    version = client.get_model_version("cartpole-v1", "1")
+    assert version.run_id == payload["run_id"]
+    assert client.get_run(payload["run_id"]).info.status == "FINISHED"
+
+
+@pytest.mark.slow
+def test_local_training_text_report_names_run_reward_model_and_ui_command(tmp_path):
+    result = _submit(tmp_path, "--task", "CartPole-v1", "-n", "4", "--agent-config", str(TINY), "--timesteps", "100",
+                     "-r", "local-cartpole")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == ""
+    assert "run id:" in result.stderr and "final mean reward:" in result.stderr
+    assert "registered model: local-cartpole version 1" in result.stderr
+    assert f"mlflow ui --backend-store-uri sqlite:///{tmp_path / 'mlruns.db'}" in result.stderr
+
+
+def test_agent_config_the_trainer_refuses_exits_2_and_registers_nothing(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(TINY.read_text(encoding="utf-8").replace("class: PPO", "class: NoSuchAgent"), encoding="utf-8")
+    result = _submit(tmp_path, "--task", "CartPole-v1", "-n", "2", "--agent-config", str(broken), "--timesteps", "50")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert "error: ROBO_ALGORITHM: ppo, but the agent config declares nosuchagent; pass --algorithm nosuchagent" in lines
+    assert lines[-1].startswith("submit: error: the trainer refused its settings; nothing was trained or registered.")
+    assert not (tmp_path / "mlruns.db").exists() or _registered(tmp_path) == []
+
+
+def _registered(tmp_path: Path) -> list:
+    import mlflow
+
+    return mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlruns.db'}").search_registered_models()
+
+
+def test_bad_local_input_exits_2_before_anything_runs(tmp_path):
+    result = _submit(tmp_path, "--task", "CartPole-v1", "--timesteps", "0")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1] == "submit: error: --timesteps: 0 is not in the range x>=1."
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_isaaclab_environment_names_the_setup_script(tmp_path):
+    result = _submit(tmp_path, "--task", "Isaac-Cartpole-Direct", env_extra={"ROBO_ISAACLAB_PYTHON": str(tmp_path / "none")})
+    assert result.returncode == 1
+    assert "create it with ./scripts/setup-isaaclab-env.sh or set ROBO_ISAACLAB_PYTHON" in result.stderr
