@@ -15,6 +15,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from submit.backends import azureml as backend
+from tests.submit.conftest import REPO
 from tests.submit.golden_cases import RUN_ID
 from tests.submit.stats import COUNTS, record
 
@@ -86,7 +88,7 @@ def test_free_text_flag_is_refused_or_round_trips_to_its_one_place(run_cli, flag
     base_spec = yaml.safe_load(baseline.stdout)
     base_keys = key_paths(base_spec)
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(value=st.one_of(st.just(valid), values))
     def check(value: str) -> None:
         result = render(run_cli, flag, value)
@@ -103,6 +105,7 @@ def test_free_text_flag_is_refused_or_round_trips_to_its_one_place(run_cli, flag
             assert spec == base_spec
         else:
             assert place(spec) == written(value)
+        assert backend.check(spec, REPO) == []  # every accepted spec also loads with azure.ai.ml.load_job
         record("azureml", flag, "round-tripped")
 
     check()
