@@ -113,9 +113,9 @@ def _report(outcome: Any, output_format: str) -> None:
         click.echo(json.dumps({"backend": "local", "tracking_uri": outcome.tracking_uri, "output_dir": str(outcome.output_dir), **result}))
         return
     say(f"run id:           {result.get('run_id')}")
-    if "final_reward_mean" in result:
+    if result.get("final_reward_mean") is not None:
         say(f"final mean reward: {result['final_reward_mean']}")
-    if "final_loss" in result:
+    if result.get("final_loss") is not None:
         say(f"final loss:       {result['final_loss']}")
     if result.get("model_version"):
         say(f"registered model: {result.get('model_name')} version {result.get('model_version')}")
