@@ -1,4 +1,5 @@
-"""CLI start-up: --help and a full --dry-run as whole cold processes, against `python -c "import click, yaml"`.
+"""CLI start-up: --help and a full --dry-run as whole cold processes, against `python -c "import click, yaml"`
+(the floor).
 
 Targets: --help within 2x of that floor, a dry run within 3x. Runs are interleaved (floor, help, dry-run, ...)
 so drifting machine load hits every command alike; the median of each is reported.
@@ -23,32 +24,51 @@ def commands(tmp: Path) -> dict[str, tuple[str, list[str]]]:
         "submit-azureml-training --help": ("help", [str(BIN / "submit-azureml-training"), "--help"]),
         "submit-osmo-training --help": ("help", [str(BIN / "submit-osmo-training"), "--help"]),
         "submit-azureml-training --dry-run": (
-            "dry-run", [str(BIN / "submit-azureml-training"), "-t", "Isaac-Cartpole-Direct", "--dry-run", "-o", str(tmp / "a.yaml")]),
+            "dry-run",
+            [
+                str(BIN / "submit-azureml-training"),
+                "-t",
+                "Isaac-Cartpole-Direct",
+                "--dry-run",
+                "-o",
+                str(tmp / "a.yaml"),
+            ],
+        ),
         "submit-osmo-training --dry-run": (
-            "dry-run", [str(BIN / "submit-osmo-training"), "-t", "Isaac-Cartpole-Direct", "--dry-run", "-o", str(tmp / "o.yaml")]),
+            "dry-run",
+            [
+                str(BIN / "submit-osmo-training"),
+                "-t",
+                "Isaac-Cartpole-Direct",
+                "--dry-run",
+                "-o",
+                str(tmp / "o.yaml"),
+            ],
+        ),
     }
 
 
 def run(repeat: int = 15) -> dict[str, dict[str, float]]:
+    header = machine_line()  # load average before this benchmark adds its own
     with tempfile.TemporaryDirectory() as tmp:
         cmds = commands(Path(tmp))
         samples: dict[str, list[float]] = {name: [] for name in cmds}
-        for name, (_, argv) in cmds.items():  # warm the page cache once; cold means a new process
+        for _name, (_, argv) in cmds.items():  # warm the page cache once; cold means a new process
             time_process(argv)
         for _ in range(repeat):
             for name, (_, argv) in cmds.items():
                 samples[name].append(time_process(argv))
     stats = {name: summary(values) for name, values in samples.items()}
-    _write(stats, cmds)
+    _write(stats, cmds, header)
     return stats
 
 
-def _write(stats: dict[str, dict[str, float]], cmds: dict[str, tuple[str, list[str]]]) -> None:
+def _write(stats: dict[str, dict[str, float]], cmds: dict[str, tuple[str, list[str]]], header: str) -> None:
     floor = stats["floor"]["median"]
     lines = [
         "## CLI start-up",
         "",
-        f"Machine: {machine_line()}. Whole processes, {stats['floor']['n']} interleaved runs each after one warm-up.",
+        f"Machine: {header}. Whole processes, {stats['floor']['n']} interleaved runs each after one warm-up.",
         "",
         "| command | median (ms) | p10-p90 (ms) | ratio to floor | target | met |",
         "|---|---|---|---|---|---|",
@@ -59,7 +79,10 @@ def _write(stats: dict[str, dict[str, float]], cmds: dict[str, tuple[str, list[s
         target = TARGETS.get(kind)
         met = "-" if target is None else ("yes" if ratio <= target else "no")
         target_text = "-" if target is None else f"<= {target:g}x"
-        lines.append(f"| `{name}` | {s['median'] * 1000:.0f} | {s['p10'] * 1000:.0f}-{s['p90'] * 1000:.0f} | {ratio:.2f}x | {target_text} | {met} |")
+        lines.append(
+            f"| `{name}` | {s['median'] * 1000:.0f} | {s['p10'] * 1000:.0f}-{s['p90'] * 1000:.0f} "
+            f"| {ratio:.2f}x | {target_text} | {met} |"
+        )
     lines.append("")
     lines.append('Floor: `python -c "import click, yaml"` in the same virtual environment.')
     write_section("cli-startup", "\n".join(lines))

@@ -17,7 +17,9 @@ DOC = REPO / "docs" / "benchmarks.md"
 def time_process(argv: list[str], *, cwd: Path = REPO, env: dict[str, str] | None = None) -> float:
     """Wall time of one whole process, start to exit, in seconds. Fails loudly if the process fails."""
     start = time.perf_counter()
-    result = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    result = subprocess.run(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"{argv[:3]} exited {result.returncode}: {result.stderr.decode()[-500:]}")
@@ -39,16 +41,19 @@ def machine_line() -> str:
     cpus = os.cpu_count()
     return (
         f"{platform.node() or 'host'}: {cpus} CPUs, Python {platform.python_version()}, {platform.system()} "
-        f"{platform.release()}, load average {load:.2f} at start, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+        f"{platform.release()}, load average {load:.2f} at start, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
 
 
-def write_section(name: str, body: str) -> None:
-    """Replace (or append) the section between `<!-- bench:NAME -->` markers in docs/benchmarks.md."""
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+def write_section(name: str, body: str, doc: Path = DOC) -> None:
+    """Replace (or append) the section between `<!-- bench:NAME -->` markers in `doc` (docs/benchmarks.md)."""
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    text = doc.read_text(encoding="utf-8") if doc.exists() else f"# {doc.stem.title()}\n"
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     block = f"{begin}\n{body.rstrip()}\n{end}"
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    text = (
+        pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    )
+    doc.write_text(text, encoding="utf-8")

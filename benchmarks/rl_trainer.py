@@ -1,14 +1,17 @@
 """RL trainer speed: the logging wrapper's cost on the training thread, and CartPole time to a reward of 400.
 
-1. Wrapper cost: a real PPO CartPole run (shipped config, 8 envs) with the wrapper and the metric
-   pipeline attached as the trainer attaches them (`log_interval=step`: the most events). The time
-   the training thread spends in wrapper code is the wrapped call minus the original call, for
-   `update` and `write_tracking_data`, plus every `tick()`; reported per update. Target: well under 1 ms.
+1. Wrapper overhead: the same PPO CartPole run (shipped config, 8 envs, WRAPPER_STEPS timesteps, in
+   process) without the wrapper and with it (`log_interval=step`: the most events, the trainer's
+   metric pipeline sending to a real local `mlflow server`), interleaved in pairs; reported as the
+   pairwise ratio of wall times. The wrapper's own time on the training thread is measured per update
+   cycle (wrapped call minus original call for `update` and `write_tracking_data`, plus every `tick()`)
+   and reported as median and p99, with the server up and with it unreachable. Targets: under 1% of
+   wall time, p99 under 1 ms.
 2. Quick start: `python -m training rl` with the shipped CartPole config as a whole process against a
    fresh sqlite store; wall time from process start until the logged mean episode reward first reaches
    400, and until exit (target: 400 within 90 s on 2 cores).
 
-Run: .venv/bin/python -m benchmarks.rl_trainer   (writes its section of docs/benchmarks.md)
+Run: .venv/bin/python -m benchmarks.rl_trainer [--quick]   (writes its section of docs/benchmarks.md)
 """
 
 from __future__ import annotations
@@ -19,21 +22,47 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.common import REPO, machine_line, summary, write_section
 
 WRAPPER_STEPS = 3000
 RUNS = 3
+PAIRS = 3  # interleaved (without, with) wrapper pairs against the real server
 
 
-def wrapper_cost(tmp: Path) -> dict[str, float]:
+def wrapper_overhead(tmp: Path, pairs: int = PAIRS) -> dict[str, object]:
+    """Interleaved runs without and with the wrapper (real server), then one against a dead port."""
+    from tests.conftest import MlflowServer, free_port  # the test suite's real server wrapper, reused
+
+    os.environ.update({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"})
+    server = MlflowServer(tmp / "server").start()
+    try:
+        runs = {"off": [], "server": []}
+        for i in range(pairs):  # alternate which goes first, so drifting load hits both alike
+            order = (("off", None), ("server", server.uri))
+            for kind, uri in order if i % 2 == 0 else order[::-1]:
+                runs[kind].append(train_once(tmp / f"{kind}{i}", uri))
+    finally:
+        server.stop()
+    runs["unreachable"] = [train_once(tmp / "dead", f"http://127.0.0.1:{free_port()}")]
+    ratios = [on["wall"] / off["wall"] for off, on in zip(runs["off"], runs["server"], strict=True)]
+    return {"runs": runs, "ratios": ratios}
+
+
+def train_once(tmp: Path, uri: str | bool | None = False) -> dict[str, object]:
+    """One PPO CartPole run of WRAPPER_STEPS; `uri` None: no wrapper; else the wrapper sending there.
+
+    The wrapper's own time per update is measured on the training thread: the wrapped update minus
+    the original update, plus the wrapper's share of write_tracking_data and every tick() since the
+    previous update (so each sample is everything the wrapper cost during one update cycle).
+    """
     from training.config import from_env
     from training.rl.agent_config import apply_overrides, load_agent_cfg, rollouts
     from training.rl.envs import make_env
     from training.rl.loop import StopFlag, build_runner, run_steps
     from training.rl.train import seed
-    from training.tracking.sender import MetricPipeline
     from training.tracking.wrapper import UpdateLogger, resolve_interval
 
     config = from_env("rl", {"ROBO_OUTPUT_DIR": str(tmp), "ROBO_TIMESTEPS": str(WRAPPER_STEPS)})
@@ -42,41 +71,84 @@ def wrapper_cost(tmp: Path) -> dict[str, float]:
     cfg = apply_overrides(load_agent_cfg(config), config, gymnasium=True)
     runner = build_runner(env, cfg)
     agent = runner.agent
-    inner = {"update": 0.0, "write": 0.0}
-    outer = {"update": 0.0, "write": 0.0, "tick": 0.0}
-    _time_method(agent, "update", inner)
-    _time_method(agent, "write_tracking_data", inner, key="write")
-    pipeline = MetricPipeline(send=None, num_envs=config.num_envs, ledger=tmp / "metrics.jsonl").start()
-    logger = UpdateLogger(agent, resolve_interval("step", rollouts(cfg)), pipeline.submit, deferred=True)
-    logger.attach()
-    _time_method(agent, "update", outer)
-    _time_method(agent, "write_tracking_data", outer, key="write")
+    clock = _Clock()
+    _time_method(agent, "update", clock.inner)
+    _time_method(agent, "write_tracking_data", clock.inner)
+    pipeline = logger = None
+    if uri is not None:
+        pipeline = _pipeline(uri, config.num_envs, tmp)
+        logger = UpdateLogger(agent, resolve_interval("step", rollouts(cfg)), pipeline.submit, deferred=True)
+        logger.attach()
+        _time_method(agent, "update", clock.outer_update)
+        _time_method(agent, "write_tracking_data", clock.outer_write)
 
     def tick(_step: int) -> None:
-        start = time.perf_counter()
-        logger.tick()
-        outer["tick"] += time.perf_counter() - start
+        if logger is not None:
+            start = time.perf_counter()
+            logger.tick()
+            clock.extra += time.perf_counter() - start
 
+    start = time.perf_counter()
     run_steps(runner.trainer, start=0, timesteps=WRAPPER_STEPS, on_step=tick, stop=StopFlag())
-    pipeline.close(30)
+    wall = time.perf_counter() - start
+    report = pipeline.close(60) if pipeline is not None else None
     env.close()
-    spent = outer["update"] - inner["update"] + outer["write"] - inner["write"] + outer["tick"]
-    return {
-        "updates": logger.updates,
-        "ms_per_update": 1000 * spent / max(logger.updates, 1),
-        "update_ms": 1000 * inner["update"] / max(logger.updates, 1),
-    }
+    return {"wall": wall, "samples": clock.samples, "updates": clock.updates, "update_s": clock.update_total,
+            "sent": report.sent if report else 0, "logged": report.logged if report else 0}  # fmt: skip
 
 
-def _time_method(agent: object, name: str, totals: dict[str, float], key: str | None = None) -> None:
+class _Clock:
+    """Per-update-cycle wrapper time from nested timers (inner = skrl's own method)."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self.extra = 0.0
+        self.updates = 0
+        self.update_total = 0.0
+        self._last = {"update": 0.0, "write_tracking_data": 0.0}
+
+    def inner(self, name: str, seconds: float) -> None:
+        self._last[name] = seconds
+        if name == "update":
+            self.updates += 1
+            self.update_total += seconds
+
+    def outer_write(self, _name: str, seconds: float) -> None:
+        self.extra += seconds - self._last["write_tracking_data"]
+
+    def outer_update(self, _name: str, seconds: float) -> None:
+        self.samples.append(seconds - self._last["update"] + self.extra)
+        self.extra = 0.0
+
+
+def _pipeline(uri: str, num_envs: int, tmp: Path) -> object:
+    from mlflow import MlflowClient  # lazy: start-up time
+
+    from training.tracking.sender import MetricPipeline, mlflow_sender
+
+    client = MlflowClient(uri)
+    try:
+        run_id = client.create_run(client.create_experiment(f"bench-{time.time_ns()}")).info.run_id
+    except Exception:
+        run_id = "0" * 32
+    send = mlflow_sender(client, run_id)
+    return MetricPipeline(send=send, num_envs=num_envs, ledger=tmp / "metrics.jsonl").start()
+
+
+def _time_method(agent: object, name: str, record: Callable[[str, float], None]) -> None:
     original = getattr(agent, name)
 
     def timed(*args: object, **kwargs: object) -> None:
         start = time.perf_counter()
         original(*args, **kwargs)
-        totals[key or name] += time.perf_counter() - start
+        record(name, time.perf_counter() - start)
 
     setattr(agent, name, timed)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def quickstart_once(tmp: Path) -> tuple[float | None, float, float | None]:
@@ -104,12 +176,13 @@ def quickstart_once(tmp: Path) -> tuple[float | None, float, float | None]:
     return first, wall, result["final_reward_mean"]
 
 
-def main() -> None:
+def main(quick: bool = False) -> None:
     header = machine_line()
     with tempfile.TemporaryDirectory() as tmp:
-        cost = wrapper_cost(Path(tmp))
+        overhead = wrapper_overhead(Path(tmp), pairs=1 if quick else PAIRS)
+    runs = 1 if quick else RUNS
     firsts, walls, finals = [], [], []
-    for _ in range(RUNS):
+    for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             first, wall, final = quickstart_once(Path(tmp))
             firsts.append(first if first is not None else float("inf"))
@@ -120,14 +193,13 @@ def main() -> None:
         [
             "## RL trainer (benchmarks/rl_trainer.py)",
             "",
-            header,
+            f"Machine: {header}. Shared machine: wall-time ratios are only as good as the load was steady.",
             "",
-            f"- Logging wrapper on the training thread: **{cost['ms_per_update']:.3f} ms per update** "
-            f"({cost['updates']} PPO updates, log interval `step`; one PPO update itself took "
-            f"{cost['update_ms']:.0f} ms). Target: well under 1 ms.",
+            *_overhead_table(overhead),
+            "",
             "- Quick start (`python -m training rl`, shipped CartPole PPO, 8 envs, 5000 timesteps, "
             "sqlite store), "
-            f"{RUNS} cold processes: mean episode reward first >= 400 after **{reach['median']:.1f} s** "
+            f"{runs} cold processes: mean episode reward first >= 400 after **{reach['median']:.1f} s** "
             f"(median; max {max(firsts):.1f} s), process done after {whole['median']:.1f} s "
             f"(max {max(walls):.1f} s); "
             f"final mean reward {', '.join(f'{f:.0f}' for f in finals)}. Target: 400 within 90 s.",
@@ -137,6 +209,46 @@ def main() -> None:
     print(body)
 
 
+def _overhead_table(overhead: dict) -> list[str]:
+    runs, ratios = overhead["runs"], overhead["ratios"]
+    off, on, dead = runs["off"], runs["server"], runs["unreachable"]
+    lines = [
+        f"Logging wrapper (interval `step`, shipped CartPole PPO, {WRAPPER_STEPS} timesteps in-process, "
+        f"{on[0]['updates']} PPO updates per run; {len(ratios)} interleaved without/with pairs against a "
+        "real local `mlflow server`, then one run against a port nobody listens on):",
+        "",
+        "| measure | median | spread | runs | target | met |",
+        "|---|---|---|---|---|---|",
+        f"| wall time without wrapper (s) | {summary([r['wall'] for r in off])['median']:.2f} | "
+        f"{min(r['wall'] for r in off):.2f}-{max(r['wall'] for r in off):.2f} | {len(off)} | - | - |",
+        f"| wall time with wrapper, server up (s) | {summary([r['wall'] for r in on])['median']:.2f} | "
+        f"{min(r['wall'] for r in on):.2f}-{max(r['wall'] for r in on):.2f} | {len(on)} | - | - |",
+        f"| wall-time ratio with/without (pairwise) | {summary(ratios)['median']:.3f} | "
+        f"{min(ratios):.3f}-{max(ratios):.3f} | {len(ratios)} | <= 1.01 | "
+        f"{'yes' if summary(ratios)['median'] <= 1.01 else 'no (see below)'} |",
+    ]
+    for label, group in (("server up", on), ("server unreachable", dead)):
+        samples = [x * 1000 for r in group for x in r["samples"]]
+        share = sum(sum(r["samples"]) for r in group) / sum(r["wall"] for r in group)
+        p99 = percentile(samples, 0.99)
+        lines.append(
+            f"| wrapper's own time per update, {label} (ms): median / p99 / max | "
+            f"{percentile(samples, 0.5):.3f} / **{p99:.3f}** / {max(samples):.3f} | "
+            f"{len(samples)} updates; {100 * share:.3f}% of wall | {len(group)} | p99 < 1 ms, < 1% | "
+            f"{'yes' if p99 < 1 and share < 0.01 else 'no'} |"
+        )
+    sent = ", ".join(f"{r['sent']}/{r['logged']}" for r in on)
+    lines += ["", f"Points sent/logged per run with the server up: {sent}; unreachable: "
+              f"{dead[0]['sent']}/{dead[0]['logged']} (kept in the run's ledger). The wrapper's time is "
+              "measured on the training thread alone, so it is far less load-sensitive "
+              "than the wall ratio. The wall ratio also counts what the wrapper starts off the training "
+              "thread: "
+              "the metric processor and sender threads (which share the GIL with training) and, here, the "
+              "`mlflow server` process ingesting every point on the same 2 cores. This benchmark does not "
+              "separate those parts, so the 1% wall-time target is not shown to be met."]  # fmt: skip
+    return lines
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
-    main()
+    main(quick="--quick" in sys.argv)

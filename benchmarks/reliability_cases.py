@@ -1,0 +1,152 @@
+# ruff: noqa: E501 - test node ids are long and read best whole, one per line
+"""The claims of docs/reliability.md, each tied to the test that proves it (run by benchmarks/reliability.py).
+
+A row is only as good as its test: the script runs every test named here and prints its outcome next
+to the claim, so a claim whose test fails or no longer exists shows up in the table, not in prose.
+"""
+
+from __future__ import annotations
+
+T = "tests/training/"
+S = "tests/submit/"
+
+# Canary secrets: values set in the environment that must appear in no spec, log line or error.
+SECRET_TESTS = [
+    ("OSMO renderers, every property-test example (4 canaries: WANDB_API_KEY, HF_TOKEN, "
+     "MLFLOW_TRACKING_TOKEN, AZURE_CLIENT_SECRET), stdout and stderr",
+     S + "test_osmo_property.py::test_free_text_flag_is_refused_or_round_trips_to_its_one_place"),
+    ("`submit osmo training` and `lerobot-training` with every credential flag, stdout and stderr",
+     S + "test_osmo_render.py::test_secrets_in_the_environment_never_reach_the_spec_or_messages"),
+    ("a secret-looking environment variable in a hand-written OSMO spec: refused without its value",
+     S + "test_osmo_spec.py::test_secret_looking_environment_variable_is_refused_without_echoing_its_value"),
+    ("`submit validate` on an invalid OSMO spec holding a token: the problem list never shows it",
+     S + "test_osmo_validate.py::test_an_invalid_osmo_spec_exits_1_listing_every_problem_by_path"),
+    ("LeRobot dataset download errors never show the SAS token",
+     "tests/lerobot/test_dataset.py::test_errors_never_show_the_sas_token"),
+]  # fmt: skip
+
+# (fault, what the user sees, what was kept, tests)
+FAULTS = [
+    ("Tracking server killed (SIGKILL) mid-run, restarted 2 s later on the same port",
+     "one warning `MLflow is unreachable; keeping metrics and retrying (...)`; training goes on; exit 0",
+     "every (metric, step) of the local ledger reaches MLflow (0 unsent); the model is registered (version 1)",
+     [T + "test_outage.py::test_a_server_killed_and_restarted_mid_run_loses_no_point"]),
+    ("Tracking server gone for good mid-run",
+     "`N of M metric points could not be sent to MLflow at URI (last error: ...); every logged point is kept "
+     "in <ledger>`, then `error: training finished, but could not upload the checkpoints at URI...`; exit 1",
+     "training ran to the end; every checkpoint on local disk; every metric point in `metrics.jsonl`; "
+     "nothing registered; result status `failed`",
+     [T + "test_outage.py::test_a_server_gone_for_good_costs_no_training_and_the_loss_is_counted",
+      T + "test_metric_pipeline.py::test_an_absent_server_never_blocks_and_the_loss_is_counted"]),
+    ("SIGTERM mid-training (preemption), then resume",
+     "last line `stopped by SIGTERM after timestep N ...`; exit 143; run marked KILLED / `interrupted`",
+     "a last checkpoint `agent_N.pt` whose trainer state says N, uploaded to the run; every logged metric "
+     "flushed to MLflow; nothing registered. Resume from a `runs:/` or `models:/` URI continues the timestep, "
+     "optimizer and step numbers (proven on a checkpoint of a finished run, not chained after the SIGTERM)",
+     [T + "test_exit_codes.py::test_sigterm_writes_a_last_checkpoint_flushes_and_exits_143_without_registering",
+      T + "test_train.py::test_resume_from_runs_and_models_uris_continues_timestep_optimizer_and_steps"]),
+    ("Corrupt, truncated or code-carrying checkpoint",
+     "`ROBO_CHECKPOINT_URI: <uri>: not a readable skrl checkpoint (...)`; a checkpoint without trainer state "
+     "is refused for resume with `use --checkpoint-mode warm-start`",
+     "nothing is loaded; unpickling never runs code (weights-only load)",
+     [T + "test_checkpoints.py::test_a_corrupt_checkpoint_is_a_clear_error",
+      T + "test_checkpoints.py::test_a_truncated_checkpoint_is_a_clear_error",
+      T + "test_checkpoints.py::test_a_checkpoint_that_would_run_code_when_unpickled_is_refused",
+      T + "test_train.py::test_resume_refuses_a_checkpoint_without_trainer_state"]),
+    ("Checkpoint URI that does not exist",
+     "trainer: `error: ROBO_CHECKPOINT_URI: <path>: no such file or folder`, exit 2 before training; "
+     "`submit azureml training` (preflight): exit 1 naming the missing run",
+     "nothing trained, no checkpoint written, nothing sent",
+     [T + "test_exit_codes.py::test_a_missing_checkpoint_is_an_error_before_training",
+      T + "test_checkpoints.py::test_a_missing_local_checkpoint_is_a_clear_error",
+      S + "test_submit_azureml.py::test_preflight_resolves_checkpoint_uris_against_the_workspace"]),
+    ("Registry name already taken",
+     "no error: the checkpoint becomes the next version of that registered model",
+     "earlier versions untouched; the new version carries source run, step, file name and sha256 tags; "
+     "the downloaded file matches the sha256",
+     [T + "test_registration.py::test_versions_come_from_a_plain_folder_with_tags_and_the_files_sha256"]),
+]  # fmt: skip
+
+# (command, outcome, exit code, tests); the codes come from submit/cli.py's one boundary
+# (BadInput 2, every other SubmitError 1, Ctrl-C 130) and training/__main__.py.
+EXIT_CODES = [
+    ("submit azureml training / lerobot-training", "success (dry run or submitted)", "0",
+     [S + "test_submit_azureml.py::test_the_job_sent_is_the_job_the_dry_run_printed"]),
+    ("submit azureml training / lerobot-training", "bad input (flag, environment, profile, workspace)", "2",
+     [S + "test_bad_input.py::test_bad_input_exits_2_with_one_line_naming_the_flag_and_writes_nothing",
+      S + "test_resolve.py::test_a_bad_profile_is_bad_input_on_one_line_and_nothing_is_written",
+      S + "test_submit_azureml.py::test_missing_workspace_coordinates_are_bad_input_naming_every_way_to_give_them",
+      S + "test_azureml_property.py::test_free_text_flag_is_refused_or_round_trips_to_its_one_place"]),
+    ("submit azureml training / lerobot-training", "auth failure (no sign-in)", "1",
+     [S + "test_submit_azureml.py::test_no_sign_in_is_a_clear_one_line_error_with_exit_1_and_nothing_written"]),
+    ("submit azureml training / lerobot-training", "remote failure (request refused, preflight, terraform)", "1",
+     [S + "test_submit_azureml.py::test_a_refused_request_names_the_status_and_the_fix",
+      S + "test_submit_azureml.py::test_preflight_refuses_a_missing_compute_and_no_preflight_skips_the_checks",
+      S + "test_resolve.py::test_terraform_failures_are_errors_naming_the_directory"]),
+    ("submit azureml status / cancel / logs", "success", "0",
+     [S + "test_submit_azureml.py::test_status_and_cancel_print_the_job_as_json"]),
+    ("submit azureml status / cancel / logs", "remote failure (unknown job)", "1",
+     [S + "test_submit_azureml.py::test_status_of_an_unknown_job_is_an_error_naming_it"]),
+    ("submit azureml logs (streaming)", "training failure (the job failed)", "1",
+     [S + "test_submit_azureml.py::test_logs_of_a_failed_job_are_printed_and_the_failure_exits_1"]),
+    ("submit osmo training / lerobot-training", "success", "0",
+     [S + "test_submit_osmo.py::test_workflow_id_comes_from_the_json_answer_and_the_file_sent_is_the_dry_run"]),
+    ("submit osmo training / lerobot-training", "bad input", "2",
+     [S + "test_osmo_property.py::test_free_text_flag_is_refused_or_round_trips_to_its_one_place",
+      S + "test_osmo_render.py::test_push_to_hub_needs_the_hugging_face_credential",
+      S + "test_osmo_render.py::test_the_total_limit_counts_the_code_once_per_node"]),
+    ("submit osmo training / lerobot-training", "auth failure (no `osmo login`; osmo CLI missing)", "1",
+     [S + "test_submit_osmo.py::test_no_login_is_a_clear_error_naming_osmo_login",
+      S + "test_submit_osmo.py::test_a_missing_osmo_binary_names_the_fix"]),
+    ("submit osmo training / lerobot-training", "remote failure (submission refused, no workflow id, preflight)", "1",
+     [S + "test_submit_osmo.py::test_a_submission_error_is_reported_on_one_line_with_exit_1",
+      S + "test_submit_osmo.py::test_an_answer_without_a_workflow_id_is_never_taken_for_success",
+      S + "test_submit_osmo.py::test_preflight_refuses_a_credential_the_spec_names_but_osmo_lacks",
+      S + "test_submit_osmo.py::test_a_failing_preflight_call_names_the_osmo_command"]),
+    ("submit osmo status / cancel / logs", "success", "0",
+     [S + "test_submit_osmo.py::test_status_reports_the_workflow_and_its_tasks"]),
+    ("submit osmo status / cancel / logs", "remote failure (unknown workflow, cancel refused)", "1",
+     [S + "test_submit_osmo.py::test_status_of_an_unknown_workflow_reports_osmos_error",
+      S + "test_submit_osmo.py::test_cancel_confirmed_by_json_and_a_refusal_printed_as_text_is_an_error"]),
+    ("submit osmo logs (streaming)", "training failure (the stream reports failure)", "1",
+     [S + "test_submit_osmo.py::test_logs_pass_through_and_a_failed_stream_is_an_error"]),
+    ("submit local training", "success", "0",
+     [S + "test_local.py::test_local_training_runs_the_trainer_registers_the_model_and_reports_it"]),
+    ("submit local training", "bad input (flags; settings the trainer refuses)", "2",
+     [S + "test_local.py::test_bad_local_input_exits_2_before_anything_runs",
+      S + "test_local.py::test_agent_config_the_trainer_refuses_exits_2_and_registers_nothing"]),
+    ("submit local training", "environment missing (Isaac Lab not set up)", "1",
+     [S + "test_local.py::test_missing_isaaclab_environment_names_the_setup_script"]),
+    ("submit validate FILE", "valid / invalid spec / not a spec file", "0 / 1 / 2",
+     [S + "test_osmo_validate.py::test_an_invalid_osmo_spec_exits_1_listing_every_problem_by_path",
+      S + "test_osmo_validate.py::test_azure_ml_specs_are_checked_with_load_job",
+      S + "test_osmo_validate.py::test_a_file_that_is_neither_kind_exits_2"]),
+    ("submit completion SHELL", "success / unknown shell", "0 / 2",
+     [S + "test_cli_surface.py::test_completion_prints_clicks_script_for_the_shell",
+      S + "test_cli_surface.py::test_an_unknown_shell_is_bad_input_on_one_line"]),
+    ("old script names (shims)", "exit code passed through", "same as the command",
+     [S + "test_cli_surface.py::test_a_shim_passes_arguments_untouched_and_keeps_the_exit_code"]),
+    ("python -m training rl (in the job)", "bad settings / unknown task / missing checkpoint", "2",
+     [T + "test_exit_codes.py::test_bad_settings_exit_2_with_one_line_naming_the_variable",
+      T + "test_exit_codes.py::test_an_unknown_task_exits_2_before_anything_is_tracked",
+      T + "test_exit_codes.py::test_a_missing_checkpoint_is_an_error_before_training"]),
+    ("python -m training rl (in the job)", "training failure", "1",
+     [T + "test_exit_codes.py::test_an_exception_inside_training_exits_1_and_registers_nothing"]),
+    ("python -m training rl (in the job)", "remote failure (tracking server gone: checkpoints not uploaded)", "1",
+     [T + "test_outage.py::test_a_server_gone_for_good_costs_no_training_and_the_loss_is_counted"]),
+    ("python -m training rl (in the job)", "SIGTERM (preemption)", "143",
+     [T + "test_exit_codes.py::test_sigterm_writes_a_last_checkpoint_flushes_and_exits_143_without_registering"]),
+    ("python -m training lerobot (in the job)", "success / training failure", "0 / 1",
+     ["tests/lerobot/test_train.py::test_job_command_exits_zero_and_prints_only_the_result_on_stdout",
+      "tests/lerobot/test_train.py::test_a_failed_run_exits_1_and_registers_nothing"]),
+]  # fmt: skip
+
+# Outcomes with no test of their own (the code path exists; nothing in tests/ exercises it).
+UNTESTED = [
+    "`submit local training` when the trainer itself fails during training (exit 1: "
+    "src/submit/commands/local.py raises SubmitError `training failed (trainer exit N)`).",
+    "Auth failure of `submit azureml status/cancel/logs` and `submit osmo status/cancel/logs` "
+    "(same boundary as submission: exit 1), and Ctrl-C (exit 130).",
+    "Azure ML renderers with canary secrets in the environment (the OSMO renderers are covered).",
+    "A SIGTERM'd run resumed from its own last checkpoint in one chained test.",
+]
