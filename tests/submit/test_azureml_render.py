@@ -111,3 +111,25 @@ def test_alias_console_script_renders_the_same_spec(tmp_path):
     )
     assert alias.returncode == 0, alias.stderr
     assert alias.stdout == group.stdout
+
+
+CANARIES = {
+    "WANDB_API_KEY": "canary-wandb-7f3a",
+    "HF_TOKEN": "canary-hf-91c2",
+    "MLFLOW_TRACKING_TOKEN": "canary-mlflow-55d0",
+    "AZURE_CLIENT_SECRET": "canary-azure-0b8e",
+    "MLFLOW_TRACKING_PASSWORD": "canary-mlflowpw-c4d1",
+}
+
+
+@pytest.mark.parametrize("args", [
+    ["azureml", "training", "--wandb", "--wandb-project", "p", "--key-vault-uri", "https://robo-kv.vault.azure.net"],
+    ["azureml", "lerobot-training", "-d", "lerobot/pusht", "--wandb-enable", "--push-to-hub", "--policy-repo-id", "me/pol"],
+    ["azureml", "training", "-n", "0"],  # an error message must not carry them either
+])
+def test_secrets_in_the_environment_never_reach_a_spec_or_a_message(run_cli, args):
+    result = run_cli(*args, "--dry-run", "--output-format", "json", env=CANARIES)
+    assert result.exit_code == (2 if "-n" in args else 0), result.stderr
+    for canary in CANARIES.values():
+        assert canary not in result.stdout
+        assert canary not in result.stderr
