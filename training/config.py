@@ -10,7 +10,6 @@ This module imports no torch, mlflow or skrl: the CLI and the contract tests rea
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import re
@@ -243,6 +242,8 @@ def _parse(f: dataclasses.Field, raw: str, source: str) -> Any:
 
 
 def _parse_flags(cls: type[CommonConfig], argv: list[str]) -> dict[str, str]:
+    import argparse  # lazy: the CLI imports this module, and start-up time counts
+
     parser = argparse.ArgumentParser(prog=f"python -m training {cls.__name__}", add_help=False)
     for f in fields(cls):
         parser.add_argument(flag_name(f), dest=f.name, default=None)

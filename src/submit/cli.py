@@ -52,7 +52,37 @@ def _usage_message(exc: click.ClickException) -> str:
 
 
 class BoundaryGroup(Boundary, click.Group):
-    pass
+    """The `submit` group: its subcommand groups are imported when first asked for (start-up time)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self.get_command(ctx, name) is not None]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            command = _load(COMMANDS[cmd_name], cmd_name)
+            if command is not None:
+                self.add_command(command)
+        return self.commands.get(cmd_name)
+
+
+# Subcommand groups by name and module; a missing module (an optional part) is left out.
+COMMANDS = {
+    "azureml": "submit.commands.azureml",
+    "osmo": "submit.commands.osmo",
+    "local": "submit.commands.local",
+    "validate": "submit.commands.validate",
+    "config": "submit.commands.config",
+    "completion": "submit.commands.completion",
+}
+
+
+def _load(module: str, name: str) -> click.Command | None:
+    try:
+        return getattr(__import__(module, fromlist=[name]), name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
 
 
 def _boundary_command(command: click.Command) -> click.Command:
@@ -77,35 +107,12 @@ def cli() -> None:
     """Render, validate, submit and run robot-learning training jobs (Azure ML, OSMO, local)."""
 
 
-def _register() -> None:
-    from submit.commands.azureml import azureml
-
-    cli.add_command(azureml)
-    for module, name in (
-        ("submit.commands.osmo", "osmo"),
-        ("submit.commands.local", "local"),
-        ("submit.commands.validate", "validate"),
-        ("submit.commands.config", "config"),
-        ("submit.commands.completion", "completion"),
-    ):
-        try:
-            command = getattr(__import__(module, fromlist=[name]), name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        cli.add_command(command)
-
-
-_register()
-
-
 def main() -> None:
     cli.main(prog_name="submit")
 
 
 def _alias(group: str, name: str, prog: str) -> None:
-    command = cli.commands[group].commands[name]  # type: ignore[attr-defined]
+    command = cli.get_command(click.Context(cli), group).commands[name]  # type: ignore[union-attr]
     command.context_settings.setdefault("help_option_names", ["-h", "--help"])
     _boundary_command(command).main(prog_name=prog)
 

@@ -44,7 +44,7 @@ Count = Annotated[int, Field(strict=True, ge=0)]
 class _Strict(BaseModel):
     """Every model refuses unknown fields, as OSMO's do."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def _storage_url(value: Any) -> Any:

@@ -19,10 +19,9 @@ assert set(CHECKPOINT_MODES) == set(CheckpointMode.__args__)  # one list of mode
 
 
 def _pattern(regex: str, what: str):
-    compiled = re.compile(regex)
-
+    # Compiled on first use (re caches it): a dry run checks a few of these, and start-up time counts.
     def check(value: str) -> str:
-        if not compiled.fullmatch(value):
+        if not re.fullmatch(regex, value):
             raise ValueError(what)
         return value
 
@@ -96,7 +95,7 @@ _CHECKPOINT_URI = re.compile(
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Resources(Strict):
@@ -179,11 +178,11 @@ class IsaacLabSkrlJob(Strict):
     headless: bool = Field(True, description="run the simulator without a window")
     mode: Literal["train", "smoke-test"] = Field("train", description="train, or smoke-test (check tracking and storage, then exit)")
     image: ImageRef | None = Field(None, description="container image (default: the backend's trainer image)")
-    checkpoint: Checkpoint = Checkpoint()
-    registration: Registration = Registration()
-    tracking: Tracking = Tracking()
-    resources: Resources = Resources()
-    naming: Naming = Naming()
+    checkpoint: Checkpoint = Field(default_factory=Checkpoint)
+    registration: Registration = Field(default_factory=Registration)
+    tracking: Tracking = Field(default_factory=Tracking)
+    resources: Resources = Field(default_factory=Resources)
+    naming: Naming = Field(default_factory=Naming)
 
     @property
     def model_name(self) -> str | None:
@@ -218,11 +217,11 @@ class LeRobotJob(Strict):
         (), description="extra lerobot-train arguments"
     )
     image: ImageRef | None = Field(None, description="container image (default: the LeRobot trainer image)")
-    checkpoint: Checkpoint = Checkpoint()
-    registration: Registration = Registration()
-    tracking: Tracking = Tracking()
-    resources: Resources = Resources()
-    naming: Naming = Naming()
+    checkpoint: Checkpoint = Field(default_factory=Checkpoint)
+    registration: Registration = Field(default_factory=Registration)
+    tracking: Tracking = Field(default_factory=Tracking)
+    resources: Resources = Field(default_factory=Resources)
+    naming: Naming = Field(default_factory=Naming)
 
     @model_validator(mode="after")
     def _dataset_and_hub(self) -> LeRobotJob:
@@ -267,14 +266,14 @@ class AzureMLTrainingSettings(Strict):
     """An Isaac Lab SKRL job on Azure ML."""
 
     job: IsaacLabSkrlJob
-    target: AzureMLTarget = AzureMLTarget()
+    target: AzureMLTarget = Field(default_factory=AzureMLTarget)
 
 
 class AzureMLLeRobotSettings(Strict):
     """A LeRobot job on Azure ML."""
 
     job: LeRobotJob
-    target: AzureMLTarget = AzureMLTarget()
+    target: AzureMLTarget = Field(default_factory=AzureMLTarget)
 
 
 # ---- OSMO ---------------------------------------------------------------------------------
@@ -371,7 +370,7 @@ class OsmoTrainingSettings(Strict):
     """An Isaac Lab SKRL workflow on OSMO."""
 
     job: IsaacLabSkrlJob
-    target: OsmoTarget = OsmoTarget()
+    target: OsmoTarget = Field(default_factory=OsmoTarget)
 
     @model_validator(mode="after")
     def _osmo_rules(self) -> OsmoTrainingSettings:
@@ -383,7 +382,7 @@ class OsmoLeRobotSettings(Strict):
     """A LeRobot workflow on OSMO."""
 
     job: LeRobotJob
-    target: OsmoTarget = OsmoTarget()
+    target: OsmoTarget = Field(default_factory=OsmoTarget)
 
     @model_validator(mode="after")
     def _osmo_rules(self) -> OsmoLeRobotSettings:

@@ -36,3 +36,22 @@ def test_help_imports_no_heavy_library_at_all():
     heavy, code = _heavy_modules("azureml", "training", "--help")
     assert code == "0"
     assert heavy == ""
+
+
+ALIAS_PROBE = """
+import sys
+from submit.cli import azureml_training_main
+sys.argv = ["submit-azureml-training", "--help"]
+try:
+    azureml_training_main()
+except SystemExit as exc:
+    code = exc.code
+groups = sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("submit.commands.") and m != "submit.commands.jobs")
+print("GROUPS=" + ",".join(groups), "EXIT=" + str(code), file=sys.stderr)
+"""
+
+
+def test_a_console_script_alias_imports_only_its_own_command_group():
+    result = subprocess.run([sys.executable, "-c", ALIAS_PROBE], cwd=REPO, capture_output=True, text=True, check=True)
+    assert result.stderr.strip().splitlines()[-1] == "GROUPS=azureml EXIT=0"
+    assert result.stdout.startswith("Usage: submit-azureml-training [OPTIONS]")
