@@ -23,6 +23,10 @@ SECRET_TESTS = [
      S + "test_osmo_validate.py::test_an_invalid_osmo_spec_exits_1_listing_every_problem_by_path"),
     ("LeRobot dataset download errors never show the SAS token",
      "tests/lerobot/test_dataset.py::test_errors_never_show_the_sas_token"),
+    ("Azure ML renderers: `submit azureml training` (W&B, Key Vault) and `lerobot-training` (W&B, push to hub) "
+     "dry runs and a refused flag, with 5 canaries (WANDB_API_KEY, HF_TOKEN, MLFLOW_TRACKING_TOKEN, "
+     "AZURE_CLIENT_SECRET, MLFLOW_TRACKING_PASSWORD), stdout and stderr",
+     S + "test_azureml_render.py::test_secrets_in_the_environment_never_reach_a_spec_or_a_message"),
 ]  # fmt: skip
 
 # (fault, what the user sees, what was kept, tests)
@@ -42,9 +46,18 @@ FAULTS = [
      "last line `stopped by SIGTERM after timestep N ...`; exit 143; run marked KILLED / `interrupted`",
      "a last checkpoint `agent_N.pt` whose trainer state says N, uploaded to the run; every logged metric "
      "flushed to MLflow; nothing registered. Resume from a `runs:/` or `models:/` URI continues the timestep, "
-     "optimizer and step numbers (proven on a checkpoint of a finished run, not chained after the SIGTERM)",
+     "optimizer and step numbers; proven chained: the SIGTERM'd run resumed from its own `runs:/` last "
+     "checkpoint starts at N, logs no metric step twice or before N, finishes its budget, exits 0 and registers",
      [T + "test_exit_codes.py::test_sigterm_writes_a_last_checkpoint_flushes_and_exits_143_without_registering",
+      T + "test_preempt_resume.py::test_a_sigtermed_run_resumed_from_its_last_checkpoint_continues_steps_finishes_and_registers",
       T + "test_train.py::test_resume_from_runs_and_models_uris_continues_timestep_optimizer_and_steps"]),
+    ("Ctrl-C during `submit local training` (SIGINT to the terminal's process group)",
+     "the trainer's `training stopped by SIGINT after timestep N ...`, then one line `submit: error: interrupted "
+     "at timestep N; nothing was registered; last checkpoint PATH (resume with --checkpoint-mode resume "
+     "--checkpoint-uri runs:/...)`; no traceback; exit 130",
+     "as after SIGTERM: a last checkpoint `agent_N.pt`, uploaded to the run (KILLED); every logged metric "
+     "flushed; nothing registered; the CLI waits for its trainer, so none outlives it",
+     [S + "test_local_stops.py::test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130"]),
     ("Corrupt, truncated or code-carrying checkpoint",
      "`ROBO_CHECKPOINT_URI: <uri>: not a readable skrl checkpoint (...)`; a checkpoint without trainer state "
      "is refused for resume with `use --checkpoint-mode warm-start`",
@@ -85,6 +98,8 @@ EXIT_CODES = [
       S + "test_resolve.py::test_terraform_failures_are_errors_naming_the_directory"]),
     ("submit azureml status / cancel / logs", "success", "0",
      [S + "test_submit_azureml.py::test_status_and_cancel_print_the_job_as_json"]),
+    ("submit azureml status / cancel / logs", "auth failure (no sign-in)", "1",
+     [S + "test_follow_auth.py::test_azureml_without_sign_in_is_one_line_naming_az_login_and_nothing_on_stdout"]),
     ("submit azureml status / cancel / logs", "remote failure (unknown job)", "1",
      [S + "test_submit_azureml.py::test_status_of_an_unknown_job_is_an_error_naming_it"]),
     ("submit azureml logs (streaming)", "training failure (the job failed)", "1",
@@ -105,6 +120,9 @@ EXIT_CODES = [
       S + "test_submit_osmo.py::test_a_failing_preflight_call_names_the_osmo_command"]),
     ("submit osmo status / cancel / logs", "success", "0",
      [S + "test_submit_osmo.py::test_status_reports_the_workflow_and_its_tasks"]),
+    ("submit osmo status / cancel / logs", "auth failure (no `osmo login`)", "1",
+     [S + "test_follow_auth.py::test_osmo_without_login_is_one_line_naming_osmo_login_and_nothing_on_stdout",
+      S + "test_follow_auth.py::test_osmo_logs_hold_back_only_the_clis_error_and_print_it_as_log_text_on_success"]),
     ("submit osmo status / cancel / logs", "remote failure (unknown workflow, cancel refused)", "1",
      [S + "test_submit_osmo.py::test_status_of_an_unknown_workflow_reports_osmos_error",
       S + "test_submit_osmo.py::test_cancel_confirmed_by_json_and_a_refusal_printed_as_text_is_an_error"]),
@@ -117,6 +135,10 @@ EXIT_CODES = [
       S + "test_local.py::test_agent_config_the_trainer_refuses_exits_2_and_registers_nothing"]),
     ("submit local training", "environment missing (Isaac Lab not set up)", "1",
      [S + "test_local.py::test_missing_isaaclab_environment_names_the_setup_script"]),
+    ("submit local training", "training failure (the trainer fails mid-training)", "1",
+     [S + "test_local_stops.py::test_a_trainer_failing_mid_training_exits_1_with_one_line_and_registers_nothing"]),
+    ("submit local training", "Ctrl-C (SIGINT to the process group)", "130",
+     [S + "test_local_stops.py::test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130"]),
     ("submit validate FILE", "valid / invalid spec / not a spec file", "0 / 1 / 2",
      [S + "test_osmo_validate.py::test_an_invalid_osmo_spec_exits_1_listing_every_problem_by_path",
       S + "test_osmo_validate.py::test_azure_ml_specs_are_checked_with_load_job",
@@ -141,12 +163,6 @@ EXIT_CODES = [
       "tests/lerobot/test_train.py::test_a_failed_run_exits_1_and_registers_nothing"]),
 ]  # fmt: skip
 
-# Outcomes with no test of their own (the code path exists; nothing in tests/ exercises it).
-UNTESTED = [
-    "`submit local training` when the trainer itself fails during training (exit 1: "
-    "src/submit/commands/local.py raises SubmitError `training failed (trainer exit N)`).",
-    "Auth failure of `submit azureml status/cancel/logs` and `submit osmo status/cancel/logs` "
-    "(same boundary as submission: exit 1), and Ctrl-C (exit 130).",
-    "Azure ML renderers with canary secrets in the environment (the OSMO renderers are covered).",
-    "A SIGTERM'd run resumed from its own last checkpoint in one chained test.",
-]
+# Outcomes with no test of their own (the code path exists; nothing in tests/ exercises it). Empty: every
+# row above cites a test; add an entry here when a new outcome has none yet.
+UNTESTED: list[str] = []

@@ -33,6 +33,13 @@ class LocalResult:
     result: dict[str, Any]
     tracking_uri: str
     output_dir: Path
+    interrupted: bool = False  # Ctrl-C arrived while the trainer ran
+
+
+class Interrupted(SubmitError):
+    """Ctrl-C stopped a local run: exit 130 (128 + SIGINT), as a shell reports it."""
+
+    exit_code = 130
 
 
 def tracking_uri(workdir: Path, environ: dict[str, str]) -> str:
@@ -80,16 +87,29 @@ def run(job: Any, *, python: str, workdir: Path, output_dir: Path, extra_env: di
     argv = [python, *trainer_command(trainer_kind(job), str(output_dir))[1:]]
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(argv, cwd=workdir, env=environ, stdout=subprocess.PIPE, text=True)
+    result, interrupted = _follow(process)
+    return LocalResult(process.returncode, result, uri, output_dir, interrupted)
+
+
+def _follow(process: subprocess.Popen) -> tuple[dict[str, Any], bool]:
+    """Relay the trainer's output until it exits; the result line, and whether Ctrl-C arrived.
+
+    Ctrl-C reaches the whole foreground process group, the trainer included: it stops at the next
+    timestep, writes and uploads a last checkpoint, registers nothing and exits 130 (a second Ctrl-C
+    stops it at once). So a KeyboardInterrupt here does not end the CLI: it keeps reading until the
+    trainer has ended, so no trainer outlives it and the result line never meets a closed pipe.
+    """
     result: dict[str, Any] = {}
+    interrupted = False
     assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith(RESULT_PREFIX):
-            result = json.loads(line[len(RESULT_PREFIX):])
-        else:
-            sys.stderr.write(line)
-    try:
-        code = process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        code = process.wait()
-    return LocalResult(code, result, uri, output_dir)
+    while True:
+        try:
+            for line in process.stdout:
+                if line.startswith(RESULT_PREFIX):
+                    result = json.loads(line[len(RESULT_PREFIX):])
+                else:
+                    sys.stderr.write(line)
+            process.wait()
+            return result, interrupted
+        except KeyboardInterrupt:
+            interrupted = True

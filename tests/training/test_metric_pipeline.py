@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from tests.conftest import free_port
 from tests.training.conftest import rl_config
 from training.rl.agent_config import rollouts
 from training.tracking.reduce import reduce_window
-from training.tracking.sender import MetricPipeline, mlflow_sender, unsent_warning
+from training.tracking.sender import BATCH_SIZE, MetricPipeline, mlflow_sender, unsent_warning
 from training.tracking.wrapper import LogEvent, UpdateLogger, resolve_interval
 
 MLFLOW_KEY = re.compile(r"^[/\w.\- ]*$")
@@ -132,3 +133,54 @@ def test_an_absent_server_never_blocks_and_the_loss_is_counted(
     )
     assert message.endswith(f"; every logged point is kept in {ledger}")
     assert "(last error: MlflowException: API request to" in message
+
+
+def _event(step: int) -> LogEvent:
+    window = {"Loss / Policy loss": [0.5, 0.25]}
+    return LogEvent(step=step, wall_time=1_700_000_000.0 + step, window=window, updates=step)
+
+
+def test_points_wait_up_to_the_linger_to_share_one_request_and_close_sends_them_at_once() -> None:
+    # `send` is the pipeline's own seam; the recording function stands in for MLflow, which the tests
+    # above reach for real, so what is checked here is only how points are grouped into requests.
+    requests: list[list[tuple]] = []
+    pipeline = MetricPipeline(send=requests.append, linger=60.0).start()
+    for step in range(1, 11):
+        pipeline.submit(_event(step))
+    report = pipeline.close(timeout=5.0)
+    assert len(requests) == 1  # ten events, one request: nothing left before close, then all at once
+    assert sorted({point[3] for point in requests[0]}) == list(range(1, 11))
+    assert report.sent == report.logged == len(requests[0]) and report.unsent == 0
+
+
+def test_a_lingering_point_is_sent_without_waiting_for_more_or_for_close() -> None:
+    requests: list[list[tuple]] = []
+    sent = threading.Event()
+
+    def send(points: list[tuple]) -> None:
+        requests.append(points)
+        sent.set()
+
+    pipeline = MetricPipeline(send=send, linger=0.2).start()
+    pipeline.submit(_event(1))
+    assert sent.wait(timeout=10.0)  # sent by the linger timer, while the run is still open
+    assert [point[3] for point in requests[0]] == [1] * len(requests[0])
+    pipeline.close(timeout=5.0)
+    assert len(requests) == 1
+
+
+def test_a_full_batch_is_sent_before_the_linger_is_over() -> None:
+    requests: list[list[tuple]] = []
+    sent = threading.Event()
+
+    def send(points: list[tuple]) -> None:
+        requests.append(points)
+        sent.set()
+
+    pipeline = MetricPipeline(send=send, linger=3600.0).start()
+    for step in range(1, 401):  # a few points each: more than one batch in all
+        pipeline.submit(_event(step))
+    assert sent.wait(timeout=10.0)  # an hour's linger, yet a full batch went out
+    assert len(requests[0]) == BATCH_SIZE
+    report = pipeline.close(timeout=5.0)
+    assert report.logged > BATCH_SIZE and report.sent == report.logged

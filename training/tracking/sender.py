@@ -6,8 +6,11 @@ The training thread only calls `submit`, which never blocks. Two daemon threads 
   the latest value of every metric (for the progress line and the result), appends the
   points to a local JSONL ledger, and puts them in a bounded buffer;
 * the *sender* empties the buffer with ``MlflowClient.log_batch`` (up to 1000 points per
-  request). While the tracking server is down it keeps the points and retries with
-  backoff; a request MLflow itself retries for minutes blocks only this thread.
+  request), once the oldest waiting point is `linger` seconds old or a full batch is
+  waiting: every request costs the training process client-side work under the GIL
+  (and the server CPU), so a few large requests cost far less than one per update.
+  While the tracking server is down it keeps the points and retries with backoff; a
+  request MLflow itself retries for minutes blocks only this thread.
 
 So neither a slow nor an absent server slows training or delays the progress line.
 `close` flushes within a timeout and reports how many points never reached MLflow.
@@ -33,6 +36,7 @@ log = logging.getLogger("training.tracking")
 
 Point = tuple[str, float, int, int]  # name, value, timestamp (ms), step
 BATCH_SIZE = 1000  # MLflow's limit of metrics per log_batch request
+LINGER_S = 2.0  # how long a point may wait for others to share its request (benchmarks/rl_trainer.py)
 _NOT_RETRIABLE = frozenset(
     {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE"}
 )
@@ -63,6 +67,7 @@ class MetricPipeline:
         system: Callable[[], dict[str, float]] | None = None,
         capacity: int = 200_000,
         max_backoff: float = 5.0,
+        linger: float = LINGER_S,
     ) -> None:
         self.latest: dict[str, float] = {}
         self._send = send
@@ -75,6 +80,8 @@ class MetricPipeline:
         self._system = system
         self._capacity = capacity
         self._max_backoff = max_backoff
+        self._linger = linger
+        self._oldest = 0.0  # monotonic time the oldest point in the buffer arrived
         self._events: queue.Queue[LogEvent | None] = queue.Queue()
         self._buffer: list[Point] = []
         self._ready = threading.Condition()
@@ -141,8 +148,11 @@ class MetricPipeline:
             if len(self._buffer) + len(points) > self._capacity:
                 self._counts["dropped"] += len(points)
                 return
+            if not self._buffer:
+                self._oldest = time.monotonic()
             self._buffer.extend(points)
-            self._ready.notify_all()
+            if len(self._buffer) == len(points) or len(self._buffer) >= BATCH_SIZE:
+                self._ready.notify_all()  # the sender's timer starts, or a full batch is waiting
 
     def _metrics(self, event: LogEvent) -> dict[str, float]:
         metrics, skipped = reduce_window(event.window, max_depth=self._max_depth)
@@ -212,9 +222,14 @@ class MetricPipeline:
                 now >= self._deadline or (not self._buffer and self._processing_finished())
             ):
                 return None
-            if self._buffer and now >= retry_at:
+            send_at = max(retry_at, self._oldest + self._linger)
+            if (
+                self._buffer
+                and now >= retry_at
+                and (now >= send_at or len(self._buffer) >= BATCH_SIZE or self._stopping)
+            ):
                 return self._buffer[:BATCH_SIZE]
-            wake = min(retry_at if self._buffer else now + 0.5, self._deadline)
+            wake = min(send_at if self._buffer else now + 0.5, self._deadline)
             self._ready.wait(max(0.01, wake - now))
 
     def _processing_finished(self) -> bool:

@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ INSTALL_FIX = "install the OSMO CLI so that `osmo` is on PATH, then run `osmo lo
 LOGIN_FIX = "run `osmo login <service-url>` (see `osmo login --help`) and try again"
 # What the CLI says when there is no login, or the stored login no longer works.
 LOGIN_MESSAGES = ("Must login first", 'Please re-login with "osmo login"')
+ERROR_MARKER = "Error message:"  # how the CLI's text output starts its error (src/cli/cli.py)
 
 
 @dataclass(frozen=True)
@@ -96,19 +98,31 @@ def cancel(workflow_id: str) -> dict[str, Any]:
 
 
 def logs(workflow_id: str, *, to_stderr: bool = False) -> None:
-    """`osmo workflow logs ID`: plain text (the CLI has no JSON logs), passed through line by line."""
+    """`osmo workflow logs ID`: plain text (the CLI has no JSON logs), passed through line by line.
+
+    The CLI prints its own error on stdout too, as `Error message: ...` then `Error code: N`, after
+    any log lines. From such a line on, output is held until the exit code says what it was: the
+    error (one line on stderr, nothing on stdout) or, after all, more of the log.
+    """
     with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
         with subprocess.Popen(
             [_binary(), "workflow", "logs", workflow_id], stdout=subprocess.PIPE, stderr=errors, text=True
         ) as child:
             assert child.stdout is not None
-            lines = []
+            tail: deque[str] = deque(maxlen=5)  # the last lines, for an error without the marker
+            held: list[str] = []
             for line in child.stdout:
-                lines.append(line)
+                if held or line.startswith(ERROR_MARKER):
+                    held.append(line)
+                    continue
+                tail.append(line)
                 click.echo(line, nl=False, err=to_stderr)
         errors.seek(0)
         if child.returncode != 0:
-            raise _failure(["workflow", "logs"], child.returncode, "".join(lines[-5:]) + errors.read(), None)
+            output = "".join(held or tail) + errors.read()
+            raise _failure(["workflow", "logs"], child.returncode, output, None)
+        for line in held:
+            click.echo(line, nl=False, err=to_stderr)
 
 
 def run_json(args: list[str]) -> Any:
@@ -161,9 +175,7 @@ def _json(text: str) -> Any:
 def _error_line(output: str) -> str:
     """The CLI's text error is 'Error message: ...' then 'Error code: N'; else its last line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    marked = [
-        line.removeprefix("Error message:").strip() for line in lines if line.startswith("Error message:")
-    ]
+    marked = [line.removeprefix(ERROR_MARKER).strip() for line in lines if line.startswith(ERROR_MARKER)]
     return marked[-1] if marked else (lines[-1] if lines else "no message")
 
 

@@ -103,6 +103,8 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     python = runner.trainer_python(job, _repo(), dict(os.environ))
     say(f"training {name} locally -> {output_dir}")
     outcome = runner.run(job, python=python, workdir=workdir, output_dir=output_dir, extra_env=extra | {"ROBO_JOB_NAME": name})
+    if outcome.interrupted and outcome.exit_code != 0:  # a trainer that finished first is reported as usual
+        raise runner.Interrupted(_interrupted(outcome))
     if outcome.exit_code == 2:  # the trainer refused a setting before training (its line is above)
         raise BadInput(f"the trainer refused its settings; nothing was trained or registered. Outputs: {output_dir}")
     if outcome.exit_code != 0:
@@ -126,6 +128,20 @@ def _report(outcome: Any, output_format: str) -> None:
         say("registered model: none (registration skipped)")
     say(f"outputs:          {outcome.output_dir}")
     say(f"open the MLflow UI: mlflow ui --backend-store-uri {outcome.tracking_uri}")
+
+
+def _interrupted(outcome: Any) -> str:
+    """One line: where the run stopped, that nothing was registered, and how to resume it."""
+    result, code = outcome.result, outcome.exit_code
+    if result.get("status") != "interrupted" or not result.get("checkpoint"):
+        return f"interrupted (trainer exit {code}); nothing was registered. Outputs: {outcome.output_dir}"
+    checkpoint = Path(result["checkpoint"])
+    run_id = result.get("run_id")
+    uri = f"runs:/{run_id}/checkpoints/{checkpoint.name}" if run_id else str(checkpoint)
+    return (
+        f"interrupted at timestep {result['timesteps']}; nothing was registered; "
+        f"last checkpoint {checkpoint} (resume with --checkpoint-mode resume --checkpoint-uri {uri})"
+    )
 
 
 def _slug(job: Any) -> str:
