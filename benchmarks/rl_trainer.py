@@ -2,11 +2,12 @@
 
 1. Wrapper overhead: the same PPO CartPole run (shipped config, 8 envs, WRAPPER_STEPS timesteps, in
    process) without the wrapper and with it (`log_interval=step`: the most events, the trainer's
-   metric pipeline sending to a real local `mlflow server`), interleaved in pairs; reported as the
-   pairwise ratio of wall times. The wrapper's own time on the training thread is measured per update
-   cycle (wrapped call minus original call for `update` and `write_tracking_data`, plus every `tick()`)
-   and reported as median and p99, with the server up and with it unreachable. Targets: under 1% of
-   wall time, p99 under 1 ms.
+   metric pipeline sending to a real local `mlflow server` pinned to a CPU of its own, as a remote
+   tracking server would be), interleaved in pairs; reported as the pairwise ratio of wall times,
+   plus a worst case with the server sharing training's CPUs. The wrapper's own time on the training
+   thread is measured per update cycle (wrapped call minus original call for `update` and
+   `write_tracking_data`, plus every `tick()`) and reported as median and p99, with the server up
+   and with it unreachable. Targets: under 1% of wall time, p99 under 1 ms.
 2. Quick start: `python -m training rl` with the shipped CartPole config as a whole process against a
    fresh sqlite store; wall time from process start until the logged mean episode reward first reaches
    400, and until exit (target: 400 within 90 s on 2 cores).
@@ -16,6 +17,7 @@ Run: .venv/bin/python -m benchmarks.rl_trainer [--quick]   (writes its section o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -29,26 +31,65 @@ from benchmarks.common import REPO, machine_line, summary, write_section
 
 WRAPPER_STEPS = 3000
 RUNS = 3
-PAIRS = 3  # interleaved (without, with) wrapper pairs against the real server
+PAIRS = 5  # interleaved (without, with) wrapper pairs, the server on a CPU of its own
+SHARED_PAIRS = 2  # more pairs with the server sharing training's CPUs (worst case, no target)
 
 
-def wrapper_overhead(tmp: Path, pairs: int = PAIRS) -> dict[str, object]:
-    """Interleaved runs without and with the wrapper (real server), then one against a dead port."""
+def wrapper_overhead(tmp: Path, pairs: int = PAIRS, shared_pairs: int = SHARED_PAIRS) -> dict[str, object]:
+    """Interleaved runs without and with the wrapper (real server), then one against a dead port.
+
+    In a job the tracking server is another machine (the Azure ML workspace, OSMO's MLflow), so the
+    main pairs give the local server a CPU of its own and training the rest (torch threads to match):
+    the ratio then counts what the wrapper costs the training process, its metric threads included.
+    `shared_pairs` more pairs let the server share every CPU with training, as a worst case.
+    """
     from tests.conftest import MlflowServer, free_port  # the test suite's real server wrapper, reused
 
     os.environ.update({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"})
     server = MlflowServer(tmp / "server").start()
+    runs: dict[str, list] = {"off": [], "server": [], "shared_off": [], "shared_on": []}
     try:
-        runs = {"off": [], "server": []}
-        for i in range(pairs):  # alternate which goes first, so drifting load hits both alike
-            order = (("off", None), ("server", server.uri))
-            for kind, uri in order if i % 2 == 0 else order[::-1]:
-                runs[kind].append(train_once(tmp / f"{kind}{i}", uri))
+        with _server_on_its_own_cpu(server) as split:
+            _interleave(runs, "off", "server", pairs, server.uri, tmp / "own")
+            runs["unreachable"] = [train_once(tmp / "dead", f"http://127.0.0.1:{free_port()}")]
+        _interleave(runs, "shared_off", "shared_on", shared_pairs, server.uri, tmp / "shared")
     finally:
         server.stop()
-    runs["unreachable"] = [train_once(tmp / "dead", f"http://127.0.0.1:{free_port()}")]
     ratios = [on["wall"] / off["wall"] for off, on in zip(runs["off"], runs["server"], strict=True)]
-    return {"runs": runs, "ratios": ratios}
+    shared = [on["wall"] / off["wall"] for off, on in zip(runs["shared_off"], runs["shared_on"], strict=True)]
+    return {"runs": runs, "ratios": ratios, "shared_ratios": shared, "split": split}
+
+
+def _interleave(runs: dict, off: str, on: str, pairs: int, uri: str, tmp: Path) -> None:
+    for i in range(pairs):  # alternate which goes first, so drifting load hits both alike
+        order = ((off, None), (on, uri))
+        for kind, target in order if i % 2 == 0 else order[::-1]:
+            runs[kind].append(train_once(tmp / f"{kind}{i}", target))
+
+
+@contextlib.contextmanager
+def _server_on_its_own_cpu(server: object):
+    """Pin the server's processes to the last CPU and this process to the others; undo after."""
+    import psutil
+    import torch
+
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        yield "not split (one CPU)"
+        return
+    threads = torch.get_num_threads()
+    root = psutil.Process(server.process.pid)
+    for process in (root, *root.children(recursive=True)):
+        process.cpu_affinity(cpus[-1:])
+    os.sched_setaffinity(0, cpus[:-1])
+    torch.set_num_threads(len(cpus) - 1)
+    try:
+        yield f"server on CPU {cpus[-1]}, training on CPU {', '.join(map(str, cpus[:-1]))}"
+    finally:
+        os.sched_setaffinity(0, cpus)
+        torch.set_num_threads(threads)
+        for process in (root, *root.children(recursive=True)):
+            process.cpu_affinity(cpus)
 
 
 def train_once(tmp: Path, uri: str | bool | None = False) -> dict[str, object]:
@@ -179,7 +220,9 @@ def quickstart_once(tmp: Path) -> tuple[float | None, float, float | None]:
 def main(quick: bool = False) -> None:
     header = machine_line()
     with tempfile.TemporaryDirectory() as tmp:
-        overhead = wrapper_overhead(Path(tmp), pairs=1 if quick else PAIRS)
+        overhead = wrapper_overhead(
+            Path(tmp), pairs=1 if quick else PAIRS, shared_pairs=1 if quick else SHARED_PAIRS
+        )
     runs = 1 if quick else RUNS
     firsts, walls, finals = [], [], []
     for _ in range(runs):
@@ -210,22 +253,24 @@ def main(quick: bool = False) -> None:
 
 
 def _overhead_table(overhead: dict) -> list[str]:
-    runs, ratios = overhead["runs"], overhead["ratios"]
+    runs, ratios, shared = overhead["runs"], overhead["ratios"], overhead["shared_ratios"]
     off, on, dead = runs["off"], runs["server"], runs["unreachable"]
+    met = summary(ratios)["median"] <= 1.01
     lines = [
         f"Logging wrapper (interval `step`, shipped CartPole PPO, {WRAPPER_STEPS} timesteps in-process, "
         f"{on[0]['updates']} PPO updates per run; {len(ratios)} interleaved without/with pairs against a "
-        "real local `mlflow server`, then one run against a port nobody listens on):",
+        f"real local `mlflow server` ({overhead['split']}, as a remote tracking server would be), "
+        f"{len(shared)} more pairs with the server sharing training's CPUs, then one run against a port "
+        "nobody listens on):",
         "",
         "| measure | median | spread | runs | target | met |",
         "|---|---|---|---|---|---|",
-        f"| wall time without wrapper (s) | {summary([r['wall'] for r in off])['median']:.2f} | "
-        f"{min(r['wall'] for r in off):.2f}-{max(r['wall'] for r in off):.2f} | {len(off)} | - | - |",
-        f"| wall time with wrapper, server up (s) | {summary([r['wall'] for r in on])['median']:.2f} | "
-        f"{min(r['wall'] for r in on):.2f}-{max(r['wall'] for r in on):.2f} | {len(on)} | - | - |",
-        f"| wall-time ratio with/without (pairwise) | {summary(ratios)['median']:.3f} | "
-        f"{min(ratios):.3f}-{max(ratios):.3f} | {len(ratios)} | <= 1.01 | "
-        f"{'yes' if summary(ratios)['median'] <= 1.01 else 'no (see below)'} |",
+        _wall_row("wall time without wrapper (s)", off),
+        _wall_row("wall time with wrapper, server up (s)", on),
+        f"| wall-time ratio with/without (pairwise) | **{summary(ratios)['median']:.3f}** | "
+        f"{min(ratios):.3f}-{max(ratios):.3f} | {len(ratios)} | <= 1.01 | {'yes' if met else 'no'} |",
+        f"| wall-time ratio, server sharing training's CPUs (worst case) | {summary(shared)['median']:.3f} | "
+        f"{min(shared):.3f}-{max(shared):.3f} | {len(shared)} | - | - |",
     ]
     for label, group in (("server up", on), ("server unreachable", dead)):
         samples = [x * 1000 for r in group for x in r["samples"]]
@@ -239,14 +284,20 @@ def _overhead_table(overhead: dict) -> list[str]:
         )
     sent = ", ".join(f"{r['sent']}/{r['logged']}" for r in on)
     lines += ["", f"Points sent/logged per run with the server up: {sent}; unreachable: "
-              f"{dead[0]['sent']}/{dead[0]['logged']} (kept in the run's ledger). The wrapper's time is "
-              "measured on the training thread alone, so it is far less load-sensitive "
-              "than the wall ratio. The wall ratio also counts what the wrapper starts off the training "
-              "thread: "
-              "the metric processor and sender threads (which share the GIL with training) and, here, the "
-              "`mlflow server` process ingesting every point on the same 2 cores. This benchmark does not "
-              "separate those parts, so the 1% wall-time target is not shown to be met."]  # fmt: skip
+              f"{dead[0]['sent']}/{dead[0]['logged']} (kept in the run's ledger). The wrapper's own time "
+              "is measured on the training thread alone. The wall ratio also counts the metric processor "
+              "and sender threads, which share the GIL (and here the training's CPU) with training; the "
+              "sender groups points for up to 2 s per request (training/tracking/sender.py), since each "
+              "`log_batch` costs client work in the training process. The worst-case row adds the "
+              "`mlflow server` ingesting every point on the training's own CPUs, which a job does not "
+              "have (its tracking server is remote)."]  # fmt: skip
     return lines
+
+
+def _wall_row(label: str, group: list[dict]) -> str:
+    walls = [r["wall"] for r in group]
+    spread = f"{min(walls):.2f}-{max(walls):.2f}"
+    return f"| {label} | {summary(walls)['median']:.2f} | {spread} | {len(walls)} | - | - |"
 
 
 if __name__ == "__main__":
