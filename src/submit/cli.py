@@ -32,7 +32,7 @@ class Boundary:
         except SubmitError as exc:
             click.echo(f"{prog_name or self.name}: error: {exc}", err=True)
             code = exc.exit_code
-        except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
+        except Exception as exc:  # the one place unexpected errors are reported
             if os.environ.get("SUBMIT_DEBUG"):
                 traceback.print_exc()
             click.echo(f"{prog_name or self.name}: error: unexpected {type(exc).__name__}: {exc} (SUBMIT_DEBUG=1 shows the traceback)", err=True)

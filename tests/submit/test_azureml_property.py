@@ -82,7 +82,7 @@ def render(run_cli, flag: str, value: str):
 
 @pytest.mark.parametrize("flag", sorted(FLAGS))
 def test_free_text_flag_is_refused_or_round_trips_to_its_one_place(run_cli, flag):
-    extra, place, written, valid = FLAGS[flag]
+    _extra, place, written, valid = FLAGS[flag]
     baseline = render(run_cli, flag, valid)
     assert baseline.exit_code == 0, baseline.stderr
     base_spec = yaml.safe_load(baseline.stdout)

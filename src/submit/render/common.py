@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from training.config import OUTPUT_DIR_FLAG, LeRobotConfig, RLConfig, to_env
-
 from submit.settings import IsaacLabSkrlJob, LeRobotJob
+from training.config import OUTPUT_DIR_FLAG, LeRobotConfig, RLConfig, to_env
 
 
 def trainer_command(kind: str, output_dir: str) -> list[str]:
