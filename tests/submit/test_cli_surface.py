@@ -20,7 +20,9 @@ SHIMS = {
 
 def _all_commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [path]
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in sorted(group.list_commands(ctx)):  # the `submit` group loads its groups on demand
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             found.extend(_all_commands(command, (*path, name)))
         else:
@@ -34,6 +36,15 @@ def test_every_command_help_shows_an_example(run_cli, path):
     assert result.exit_code == 0, result.stderr
     assert "Example" in result.stdout
     assert "submit" in result.stdout.split("Example", 1)[1]
+
+
+@pytest.mark.parametrize("path", [p for p in _all_commands() if len(p) == 2], ids=" ".join)
+def test_no_command_declares_a_flag_twice(run_cli, path):
+    command = cli.get_command(click.Context(cli), path[0]).get_command(click.Context(cli), path[1])
+    flags = [flag for param in command.params for flag in (*param.opts, *param.secondary_opts)]
+    assert sorted(flag for flag in set(flags) if flags.count(flag) > 1) == []
+    result = run_cli(*path, "--help")
+    assert result.stderr == ""  # Click warns on stderr about a duplicate on every invocation
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,6 @@ def training(**params: Any) -> None:
 @local.command("lerobot-training", epilog=LEROBOT_EXAMPLE)
 @options.lerobot_job
 @click.option("--dataset-root", type=click.Path(file_okay=False, exists=True), help="Local dataset folder.")
-@click.option("--blob-url", "blob_urls", multiple=True, help="https:// URL of a dataset file or folder to download before training (repeatable).")
 @options.lerobot_args
 @options.checkpoint
 @options.lerobot_registration
