@@ -19,7 +19,7 @@ from tests.training.conftest import finish, result_of, start_trainer
 # The same total budget for both runs, as a re-submitted job has. Large enough that the first run is
 # still training when the signal arrives (the test fails, not passes, if it is not), small enough that
 # the resumed run finishes in seconds.
-TOTAL = 1200
+TOTAL = 2400
 
 
 @pytest.mark.slow
