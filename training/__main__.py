@@ -37,12 +37,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_rl(argv: list[str]) -> int:
     """Parse, train, and map the outcome to the exit code."""
+    from training import secrets
     from training.rl.loop import Interrupted  # lazy: keeps --help and bad-settings exits fast
     from training.rl.session import TrackingError
 
     _configure_logging()
     try:
         config = from_env("rl", os.environ, argv)
+        secrets.load(config)  # before wandb or any other library reads the environment
         from training.rl.train import main as train_main  # lazy: imports torch and skrl
 
         return train_main(config)
@@ -52,7 +54,7 @@ def run_rl(argv: list[str]) -> int:
     except Interrupted as exc:
         print(f"training {exc}; last checkpoint written, nothing registered", file=sys.stderr)
         return 128 + exc.signum
-    except TrackingError as exc:
+    except (TrackingError, secrets.SecretError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

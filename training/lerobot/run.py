@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from training import secrets
 from training.config import ConfigError, LeRobotConfig, derive_model_name, from_env
 from training.lerobot import dataset as datasets
 from training.lerobot import plan
@@ -60,10 +61,14 @@ def main(argv: list[str]) -> int:
         config = from_env("lerobot", os.environ, argv)
         assert isinstance(config, LeRobotConfig)
         plan.check(config)
+        secrets.load(config)  # before wandb or huggingface_hub reads the environment
         outcome = run(config)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except secrets.SecretError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         print(

@@ -44,13 +44,15 @@ def shipped_agent_path(task: str, algorithm: str) -> Path:
     )
 
 
-def apply_overrides(cfg: dict, config: RLConfig, *, gymnasium: bool) -> dict:
+def apply_overrides(cfg: dict, config: RLConfig, *, gymnasium: bool, rank_zero: bool = True) -> dict:
     """A new config with the job's settings applied; `cfg` is left untouched.
 
     Sets the seed, the trainer length, where skrl writes (``<output-dir>/skrl``), the
     TensorBoard/checkpoint intervals (never 0 for tracking: skrl stops recording rewards
     and never clears its buffers then), and turns off skrl's own progress bar and
-    at-exit env close, which the trainer handles.
+    at-exit env close, which the trainer handles. Weights & Biases is skrl's own
+    (``experiment.wandb``, ``wandb_kwargs`` for wandb.init), on rank 0 only: skrl would
+    start one wandb run per process.
     """
     out = copy.deepcopy(cfg)
     timesteps = total_timesteps(out, config)
@@ -64,8 +66,8 @@ def apply_overrides(cfg: dict, config: RLConfig, *, gymnasium: bool) -> dict:
     experiment["write_interval"] = _interval(experiment.get("write_interval"), timesteps // 100)
     experiment["checkpoint_interval"] = _checkpoint_interval(config, experiment, timesteps)
     experiment["store_separately"] = False  # resume and registration read one agent_<t>.pt
-    experiment["wandb"] = config.wandb
-    if config.wandb:
+    experiment["wandb"] = config.wandb and rank_zero
+    if experiment["wandb"]:
         experiment["wandb_kwargs"] = _wandb_kwargs(config, experiment.get("wandb_kwargs") or {})
     return out
 
@@ -106,6 +108,7 @@ def _checkpoint_interval(config: RLConfig, experiment: dict, timesteps: int) -> 
 
 
 def _wandb_kwargs(config: RLConfig, current: dict) -> dict:
+    """Project and entity from the settings; the run is named like the job (and its MLflow run)."""
     kwargs = dict(current)
     for key, value in (
         ("project", config.wandb_project),
@@ -114,6 +117,8 @@ def _wandb_kwargs(config: RLConfig, current: dict) -> dict:
     ):
         if value:
             kwargs[key] = value
+    # Without a name skrl names every run after its folder ("skrl"); None lets wandb pick one.
+    kwargs.setdefault("name", None)
     return kwargs
 
 

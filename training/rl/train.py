@@ -28,10 +28,11 @@ from training.checkpoints import (
     resolve_checkpoint,
 )
 from training.config import ENV_PREFIX, RLConfig
+from training.rl import wandb_run
 from training.rl.agent_config import apply_overrides, load_agent_cfg
 from training.rl.envs import Environment, make_env
 from training.rl.loop import Interrupted, Progress, StopFlag, build_runner, run_steps
-from training.rl.session import Result, Session, TrackingError, checkpoints_dir
+from training.rl.session import Result, Session, TrackingError, checkpoints_dir, is_rank_zero
 
 log = logging.getLogger("training.rl")
 RESULT_PREFIX = "ROBO_RESULT "
@@ -55,12 +56,16 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         return smoke_test(config)
     seed(config)
     environment = make_env(config)
+    runner, exit_code = None, 1
     try:
         agent_cfg = apply_overrides(
             load_agent_cfg(config, environment.task_agent_cfg),
             config,
             gymnasium=environment.gymnasium,
+            rank_zero=is_rank_zero(),
         )
+        if agent_cfg["agent"]["experiment"]["wandb"]:
+            wandb_run.route_tensorboard()  # skrl starts the wandb run while building the agent
         runner = build_runner(environment.env, agent_cfg)
         state = TrainerState()
         runner.agent.checkpoint_modules[TRAINER_STATE] = state
@@ -75,7 +80,9 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         )
         state.run_id = session.run_id
         result = train(runner, state, plan, session, stop, agent_cfg)
+        exit_code = 0
     finally:
+        wandb_run.finish(runner.agent if runner else None, exit_code)
         _close(environment)
     print_result(result)
     return 0
@@ -180,8 +187,6 @@ def train(
 
 def write_checkpoint(agent: Any, state: TrainerState, step: int, total: int, agent_cfg: dict) -> Path | None:
     """agent_<step>.pt with the trainer state, unless skrl already wrote it (rank 0 only)."""
-    from training.rl.session import is_rank_zero
-
     if not is_rank_zero():
         return None
     path = checkpoints_dir(agent_cfg) / f"agent_{step}.pt"
