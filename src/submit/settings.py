@@ -262,11 +262,33 @@ class AzureMLTarget(Strict):
         return self
 
 
+def _azureml_secret_rules(job: IsaacLabSkrlJob | LeRobotJob, target: AzureMLTarget) -> None:
+    """On Azure ML the trainer reads secrets from Key Vault (training/secrets.py): a job that needs one
+    and names no vault would fail only once it has a machine, so it is refused here."""
+    if target.key_vault_uri:
+        return
+    if job.tracking.wandb:
+        raise ValueError(
+            "target.key_vault_uri: needed by --wandb on Azure ML "
+            "(the job reads its W&B key from the vault's secret wandb-api-key)"
+        )
+    if isinstance(job, LeRobotJob) and job.push_to_hub:
+        raise ValueError(
+            "target.key_vault_uri: needed by --push-to-hub on Azure ML "
+            "(the job reads its Hugging Face token from the vault's secret hf-token)"
+        )
+
+
 class AzureMLTrainingSettings(Strict):
     """An Isaac Lab SKRL job on Azure ML."""
 
     job: IsaacLabSkrlJob
     target: AzureMLTarget = Field(default_factory=AzureMLTarget)
+
+    @model_validator(mode="after")
+    def _secrets_have_a_source(self) -> AzureMLTrainingSettings:
+        _azureml_secret_rules(self.job, self.target)
+        return self
 
 
 class AzureMLLeRobotSettings(Strict):
@@ -274,6 +296,11 @@ class AzureMLLeRobotSettings(Strict):
 
     job: LeRobotJob
     target: AzureMLTarget = Field(default_factory=AzureMLTarget)
+
+    @model_validator(mode="after")
+    def _secrets_have_a_source(self) -> AzureMLLeRobotSettings:
+        _azureml_secret_rules(self.job, self.target)
+        return self
 
 
 # ---- OSMO ---------------------------------------------------------------------------------

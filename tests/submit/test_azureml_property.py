@@ -22,6 +22,7 @@ from tests.submit.stats import COUNTS, record
 
 COMMAND = "python -m training rl --output-dir ${{outputs.checkpoints}}"
 BASE = ["azureml", "training", "--dry-run", "-r", "fixed-name"]
+VAULT = ["--key-vault-uri", "https://robo-kv.vault.azure.net"]  # where --wandb reads its key
 
 
 def env(name: str) -> Callable[[dict], Any]:
@@ -34,8 +35,8 @@ FLAGS: dict[str, tuple[list[str], Callable[[dict], Any] | None, Callable[[str], 
     "--image": ([], lambda s: s["environment"].get("image") if isinstance(s["environment"], dict) else None, str, "nvcr.io/nvidia/isaac-lab:2.3.2"),
     "--checkpoint-uri": (["-M", "resume"], env("ROBO_CHECKPOINT_URI"), str, f"runs:/{RUN_ID}/checkpoints"),
     "--register-checkpoint": ([], env("ROBO_REGISTER_MODEL"), str, "cartpole"),
-    "--wandb-project": (["--wandb"], env("ROBO_WANDB_PROJECT"), str, "robots"),
-    "--wandb-entity": (["--wandb"], env("ROBO_WANDB_ENTITY"), str, "lab"),
+    "--wandb-project": (["--wandb", *VAULT], env("ROBO_WANDB_PROJECT"), str, "robots"),
+    "--wandb-entity": (["--wandb", *VAULT], env("ROBO_WANDB_ENTITY"), str, "lab"),
     "--metric-filter": ([], env("ROBO_METRIC_FILTER"), lambda v: json.dumps([v]), "Loss"),
     "--mlflow-log-interval": ([], env("ROBO_LOG_INTERVAL"), str, "step"),
     "--experiment-name": ([], lambda s: s.get("experiment_name"), str, "exp-1"),

@@ -124,7 +124,8 @@ CANARIES = {
 
 @pytest.mark.parametrize("args", [
     ["azureml", "training", "--wandb", "--wandb-project", "p", "--key-vault-uri", "https://robo-kv.vault.azure.net"],
-    ["azureml", "lerobot-training", "-d", "lerobot/pusht", "--wandb-enable", "--push-to-hub", "--policy-repo-id", "me/pol"],
+    ["azureml", "lerobot-training", "-d", "lerobot/pusht", "--wandb-enable", "--push-to-hub", "--policy-repo-id", "me/pol",
+     "--key-vault-uri", "https://robo-kv.vault.azure.net"],
     ["azureml", "training", "-n", "0"],  # an error message must not carry them either
 ])
 def test_secrets_in_the_environment_never_reach_a_spec_or_a_message(run_cli, args):

@@ -54,6 +54,10 @@ CASES = {
     "bad image": (["-i", "Not An Image"], "--image: must be an image reference such as registry.example.com/team/image:tag"),
     "unknown flag": (["--num-env", "3"], "No such option '--num-env'. (Did you mean one of: '--num-envs', '--num-nodes'?)"),
     "stray argument": (["extra"], "Got unexpected extra argument (extra)"),
+    "wandb without a vault": (
+        ["--wandb"],
+        "--key-vault-uri: needed by --wandb on Azure ML (the job reads its W&B key from the vault's secret wandb-api-key)",
+    ),
 }
 
 
@@ -67,6 +71,20 @@ def test_bad_input_exits_2_with_one_line_naming_the_flag_and_writes_nothing(run_
     assert result.stderr == f"submit: error: {expected}\n"
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lerobot_push_to_hub_without_a_vault_is_refused_naming_the_vault_flag(run_cli, tmp_path):
+    target = tmp_path / "job.yaml"
+    args = ["-d", "lerobot/pusht", "--push-to-hub", "--policy-repo-id", "me/pol", "--dry-run", "-o", str(target)]
+    result = run_cli("azureml", "lerobot-training", *args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "submit: error: --key-vault-uri: needed by --push-to-hub on Azure ML "
+        "(the job reads its Hugging Face token from the vault's secret hf-token)\n"
+    )
+    assert not target.exists()
+    with_vault = run_cli("azureml", "lerobot-training", *args, "--key-vault-uri", "https://robo-kv.vault.azure.net")
+    assert with_vault.exit_code == 0, with_vault.stderr
 
 
 def test_bad_input_from_the_environment_is_reported_against_its_flag(run_cli):
