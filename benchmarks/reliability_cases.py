@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - test node ids are long and read best whole, one per line
 """The claims of docs/reliability.md, each tied to the test that proves it (run by benchmarks/reliability.py).
 
 A row is only as good as its test: the script runs every test named here and prints its outcome next

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: creates or updates every virtual environment, then runs
 # the three tiers. .ci/run calls exactly this script.
-#   tier 1  .venv            Python 3.11: CLI, renderers, trainer (skrl on gymnasium), real MLflow server
+#   tier 1  .venv            Python 3.11: ruff check, then CLI, renderers, trainer (skrl on gymnasium), real MLflow server
 #   tier 2  .venv-lerobot    Python 3.11: LeRobot 0.4.4 with torch 2.14.1/torchvision 0.29.1 (docs/lerobot.md)
 #   tier 3  .venv-isaaclab   Python 3.12: Isaac Lab 3.0 kit-less on CPU (Isaac-Cartpole-Direct)
 # Extra arguments go to every pytest run (e.g. -x, -k name). A tier that runs no test fails.
@@ -38,7 +38,13 @@ setup() {
   fi
 }
 
+lint() {
+  echo "=== lint: ruff check" >&2
+  .venv/bin/ruff check . || failed+=("lint")
+}
+
 setup ./scripts/setup-venv.sh azure,train,dev \
+  && lint \
   && run_tier main .venv/bin/python tests --ignore=tests/lerobot --ignore=tests/isaaclab "$@"
 setup ./scripts/setup-lerobot-env.sh \
   && run_tier lerobot .venv-lerobot/bin/python tests/lerobot -m lerobot "$@"
