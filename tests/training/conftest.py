@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,15 @@ def start_trainer(
         )
     process.outputs = tmp_path  # type: ignore[attr-defined]
     return process
+
+
+def wait_until_training(process: subprocess.Popen, timeout: float = 240) -> None:
+    """Return once the trainer has logged two metric events: training is under way, not starting up."""
+    ledger = process.outputs / "out" / "metrics.jsonl"  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while not (ledger.exists() and ledger.read_text().count("\n") >= 2):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
 
 
 def finish(process: subprocess.Popen, timeout: float = 300) -> tuple[int, str, str]:

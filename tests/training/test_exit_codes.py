@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from pathlib import Path
 
 import pytest
 import torch
 from mlflow import MlflowClient
 
-from tests.training.conftest import TINY_PPO, finish, result_of, start_trainer
+from tests.training.conftest import TINY_PPO, finish, result_of, start_trainer, wait_until_training
 
 
 def test_bad_settings_exit_2_with_one_line_naming_the_variable(tmp_path: Path, sqlite_tracking: str) -> None:
@@ -67,12 +66,9 @@ def test_sigterm_writes_a_last_checkpoint_flushes_and_exits_143_without_register
     process = start_trainer(
         tmp_path, sqlite_tracking, timesteps=100_000, register_model="never", log_interval="step"
     )
-    ledger = tmp_path / "out" / "metrics.jsonl"
-    deadline = time.monotonic() + 240
-    while not (ledger.exists() and ledger.read_text().count("\n") >= 2):  # training is under way
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.2)
+    wait_until_training(process)
     process.send_signal(signal.SIGTERM)
+    ledger = tmp_path / "out" / "metrics.jsonl"
     code, out, err = finish(process)
     assert code == 143
     result = result_of(out)

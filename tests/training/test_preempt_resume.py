@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import re
 import signal
-import time
 from pathlib import Path
 
 import pytest
 import torch
 from mlflow import MlflowClient
 
-from tests.training.conftest import finish, result_of, start_trainer
+from tests.training.conftest import finish, result_of, start_trainer, wait_until_training
 
 # The same total budget for both runs, as a re-submitted job has. Large enough that the first run is
 # still training when the signal arrives (the test fails, not passes, if it is not), small enough that
@@ -31,11 +30,7 @@ def test_a_sigtermed_run_resumed_from_its_last_checkpoint_continues_steps_finish
     first_dir.mkdir()
     second_dir.mkdir()
     process = start_trainer(first_dir, sqlite_tracking, **settings)
-    ledger = first_dir / "out" / "metrics.jsonl"
-    deadline = time.monotonic() + 240
-    while not (ledger.exists() and ledger.read_text().count("\n") >= 2):  # training is under way
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.2)
+    wait_until_training(process)
     process.send_signal(signal.SIGTERM)
     code, out, err = finish(process)
     assert code == 143, err[-2000:]
