@@ -6,8 +6,10 @@ the job specs carry, so a local run is the job, minus the cluster.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -33,13 +35,15 @@ class LocalResult:
     result: dict[str, Any]
     tracking_uri: str
     output_dir: Path
-    interrupted: bool = False  # Ctrl-C arrived while the trainer ran
+    interrupted: bool = False  # Ctrl-C or SIGTERM arrived while the trainer ran
 
 
 class Interrupted(SubmitError):
-    """Ctrl-C stopped a local run: exit 130 (128 + SIGINT), as a shell reports it."""
+    """Ctrl-C or SIGTERM stopped a local run: the trainer's 128 + signal (130, 143), as a shell reports it."""
 
-    exit_code = 130
+    def __init__(self, message: str, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def tracking_uri(workdir: Path, environ: dict[str, str]) -> str:
@@ -92,24 +96,48 @@ def run(job: Any, *, python: str, workdir: Path, output_dir: Path, extra_env: di
 
 
 def _follow(process: subprocess.Popen) -> tuple[dict[str, Any], bool]:
-    """Relay the trainer's output until it exits; the result line, and whether Ctrl-C arrived.
+    """Relay the trainer's output until it exits; the result line, and whether Ctrl-C or SIGTERM arrived.
 
     Ctrl-C reaches the whole foreground process group, the trainer included: it stops at the next
     timestep, writes and uploads a last checkpoint, registers nothing and exits 130 (a second Ctrl-C
-    stops it at once). So a KeyboardInterrupt here does not end the CLI: it keeps reading until the
-    trainer has ended, so no trainer outlives it and the result line never meets a closed pipe.
+    stops it at once). SIGTERM may reach the CLI alone (`kill PID`, a CI runner cancelling its step):
+    it is passed on to the trainer, which stops the same way and exits 143 (a SIGTERM it also got
+    directly changes nothing). Either way the CLI keeps reading until the trainer has ended, so no
+    trainer outlives it and the result line never meets a closed pipe.
     """
     result: dict[str, Any] = {}
-    interrupted = False
+    stopped = False
     assert process.stdout is not None
-    while True:
-        try:
-            for line in process.stdout:
-                if line.startswith(RESULT_PREFIX):
-                    result = json.loads(line[len(RESULT_PREFIX):])
-                else:
-                    sys.stderr.write(line)
-            process.wait()
-            return result, interrupted
-        except KeyboardInterrupt:
-            interrupted = True
+
+    def forward(signum: int, _frame: Any) -> None:
+        nonlocal stopped
+        stopped = True
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signum)
+
+    with _handler(signal.SIGTERM, forward):
+        while True:
+            try:
+                for line in process.stdout:
+                    if line.startswith(RESULT_PREFIX):
+                        result = json.loads(line[len(RESULT_PREFIX) :])
+                    else:
+                        sys.stderr.write(line)
+                process.wait()
+                return result, stopped
+            except KeyboardInterrupt:
+                stopped = True
+
+
+@contextlib.contextmanager
+def _handler(signum: int, handler: Any):
+    """`handler` for `signum` while the block runs (main thread only: elsewhere Python allows none)."""
+    try:
+        previous = signal.signal(signum, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signum, previous)

@@ -69,11 +69,10 @@ def test_a_trainer_failing_mid_training_exits_1_with_one_line_and_registers_noth
     assert (run.info.status, run.data.tags["training_outcome"]) == ("FAILED", "failed")
 
 
-@pytest.mark.slow
-def test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130(tmp_path):
-    import torch  # lazy: only this test reads a checkpoint
-
-    args = ("--agent-config", str(TINY), "--timesteps", "1000000", "--job-name", "ctrl-c")
+def _stop_mid_training(tmp_path: Path, name: str, stop: Any) -> tuple[int, str, str, list, Path]:
+    """Start `submit local training` as a shell would, call `stop(cli)` once training is under way,
+    wait for the CLI: (exit code, stdout, stderr, the trainer processes seen, the metrics ledger)."""
+    args = ("--agent-config", str(TINY), "--timesteps", "1000000", "--job-name", name)
     with open(tmp_path / "stdout.txt", "w") as out, open(tmp_path / "stderr.txt", "w") as err:
         # Its own process group, as a shell gives a foreground job.
         cli = subprocess.Popen(
@@ -81,23 +80,27 @@ def test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_an
             cwd=tmp_path, env=_env(tmp_path), stdout=out, stderr=err, start_new_session=True,
         )  # fmt: skip
     try:
-        ledger = tmp_path / "outputs" / "ctrl-c" / "metrics.jsonl"
+        ledger = tmp_path / "outputs" / name / "metrics.jsonl"
         deadline = time.monotonic() + 300
         while not (ledger.exists() and ledger.read_text().count("\n") >= 2):  # training is under way
             assert cli.poll() is None and time.monotonic() < deadline
             time.sleep(0.2)
         trainers = psutil.Process(cli.pid).children(recursive=True)
         assert [p.cmdline()[1:4] for p in trainers] == [["-m", "training", "rl"]]
-        os.killpg(cli.pid, signal.SIGINT)  # what Ctrl-C does: SIGINT to the terminal's foreground group
+        stop(cli)
         code = cli.wait(300)
     finally:
         if cli.poll() is None:
             os.killpg(cli.pid, signal.SIGKILL)  # the group this test started, by its id
             cli.wait()
     stdout, stderr = (tmp_path / "stdout.txt").read_text(), (tmp_path / "stderr.txt").read_text()
+    return code, stdout, stderr, trainers, ledger
 
-    assert code == 130
-    assert stdout == ""
+
+def _assert_stopped_cleanly(tmp_path: Path, stderr: str, trainers: list, ledger: Path, signame: str) -> None:
+    """No trainer left, one last line naming the checkpoint, which is uploaded; flushed; nothing registered."""
+    import torch  # lazy: only these tests read a checkpoint
+
     assert "Traceback" not in stderr
     assert not [p.pid for p in trainers if psutil.pid_exists(p.pid)]  # the CLI waited for its trainer
     lines = stderr.splitlines()
@@ -105,7 +108,7 @@ def test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_an
     assert match, lines[-1]
     step, checkpoint, run_id, name = int(match[1]), Path(match[2]), match[3], match[4]
     assert (
-        f"training stopped by SIGINT after timestep {step}; last checkpoint written, nothing registered"
+        f"training stopped by {signame} after timestep {step}; last checkpoint written, nothing registered"
         in lines
     )
     assert 0 < step < 1_000_000 and checkpoint.name == name == f"agent_{step}.pt"
@@ -118,3 +121,29 @@ def test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_an
     assert f"checkpoints/{name}" in {f.path for f in client.list_artifacts(run_id, "checkpoints")}
     logged = {m.step for m in client.get_metric_history(run_id, "timesteps")}
     assert logged == {json.loads(line)["step"] for line in ledger.read_text().splitlines()}  # flushed
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130(tmp_path):
+    # What Ctrl-C does: SIGINT to the terminal's foreground group, the CLI and its trainer alike.
+    code, stdout, stderr, trainers, ledger = _stop_mid_training(
+        tmp_path, "ctrl-c", lambda cli: os.killpg(cli.pid, signal.SIGINT)
+    )
+    assert (code, stdout) == (130, "")
+    _assert_stopped_cleanly(tmp_path, stderr, trainers, ledger, "SIGINT")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "stop",
+    [
+        pytest.param(
+            lambda cli: os.kill(cli.pid, signal.SIGTERM), id="the CLI alone"
+        ),  # kill PID, a CI cancel
+        pytest.param(lambda cli: os.killpg(cli.pid, signal.SIGTERM), id="its process group"),  # both get it
+    ],
+)
+def test_sigterm_stops_the_trainer_too_keeps_its_checkpoint_and_exits_143(tmp_path, stop):
+    code, stdout, stderr, trainers, ledger = _stop_mid_training(tmp_path, "sigterm", stop)
+    assert (code, stdout) == (143, "")
+    _assert_stopped_cleanly(tmp_path, stderr, trainers, ledger, "SIGTERM")

@@ -88,6 +88,9 @@ def main(argv: list[str]) -> int:
 
 
 def _raise_stopped(signum: int, _frame: Any) -> None:
+    # Once: a second SIGTERM (a scheduler repeating itself, or `submit local` passing on one the
+    # trainer also got) must not cut short the clean-up the first one started.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Stopped(signum)
 
 

@@ -103,7 +103,7 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     say(f"training {name} locally -> {output_dir}")
     outcome = runner.run(job, python=python, workdir=workdir, output_dir=output_dir, extra_env=extra | {"ROBO_JOB_NAME": name})
     if outcome.interrupted and outcome.exit_code != 0:  # a trainer that finished first is reported as usual
-        raise runner.Interrupted(_interrupted(outcome))
+        raise runner.Interrupted(_interrupted(outcome), outcome.exit_code if outcome.exit_code in (130, 143) else 130)
     if outcome.exit_code == 2:  # the trainer refused a setting before training (its line is above)
         raise BadInput(f"the trainer refused its settings; nothing was trained or registered. Outputs: {output_dir}")
     if outcome.exit_code != 0:
