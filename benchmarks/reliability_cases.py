@@ -63,7 +63,8 @@ FAULTS = [
      "--checkpoint-uri runs:/...)`; no traceback; exit 130 (SIGTERM: passed on to the trainer; exit 143)",
      "as after SIGTERM: a last checkpoint `agent_N.pt`, uploaded to the run (KILLED); every logged metric "
      "flushed; nothing registered; the CLI waits for its trainer, so none outlives it",
-     [S + "test_local_stops.py::test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130"]),
+     [S + "test_local_stops.py::test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130",
+      S + "test_local_stops.py::test_sigterm_stops_the_trainer_too_keeps_its_checkpoint_and_exits_143"]),
     ("Corrupt, truncated or code-carrying checkpoint",
      "`ROBO_CHECKPOINT_URI: <uri>: not a readable skrl checkpoint (...)`; a checkpoint without trainer state "
      "is refused for resume with `use --checkpoint-mode warm-start`",
@@ -144,8 +145,7 @@ EXIT_CODES = [
     ("submit local training", "training failure (the trainer fails mid-training)", "1",
      [S + "test_local_stops.py::test_a_trainer_failing_mid_training_exits_1_with_one_line_and_registers_nothing"]),
     ("submit local training", "Ctrl-C (SIGINT to the process group)", "130",
-     [S + "test_local_stops.py::test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130",
-      S + "test_local_stops.py::test_sigterm_stops_the_trainer_too_keeps_its_checkpoint_and_exits_143"]),
+     [S + "test_local_stops.py::test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130"]),
     ("submit local training", "SIGTERM (to the CLI alone or its process group)", "143",
      [S + "test_local_stops.py::test_sigterm_stops_the_trainer_too_keeps_its_checkpoint_and_exits_143"]),
     ("submit local lerobot-training", "success / bad input", "0 / 2",
