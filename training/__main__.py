@@ -7,6 +7,7 @@ stderr naming the variable or flag); 128 + signal number when stopped by SIGTERM
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
@@ -44,6 +45,11 @@ def run_rl(argv: list[str]) -> int:
     _configure_logging()
     try:
         config = from_env("rl", os.environ, argv)
+        if config.wandb and importlib.util.find_spec("wandb") is None:
+            raise ConfigError(
+                "ROBO_WANDB: wandb is not installed in this environment (the job images pin it: "
+                "workflows/images/requirements-trainer.txt); install it or run without --wandb"
+            )
         secrets.load(config)  # before wandb or any other library reads the environment
         from training.rl.train import main as train_main  # lazy: imports torch and skrl
 
@@ -58,7 +64,8 @@ def run_rl(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("training stopped by a second interrupt; nothing registered", file=sys.stderr)
+        # A second Ctrl-C while training, or one before the stop handler was installed.
+        print("training stopped by an interrupt; nothing registered", file=sys.stderr)
         return 130
     except Exception:  # any failure of the run itself: report it, exit 1, register nothing
         traceback.print_exc(file=sys.stderr)

@@ -63,12 +63,21 @@ class Need:
 def needs(config: CommonConfig, environ: MutableMapping[str, str]) -> list[Need]:
     """Which secrets this run wants, and which of them it cannot start without."""
     wanted: list[Need] = []
+    vault = config.secret_source == "keyvault"
     if config.wandb:
         keyless = _wandb_mode(config, environ) in _WANDB_KEYLESS_MODES
-        wanted.append(_need("WANDB_API_KEY", environ, required=not keyless, why=f"{ENV_PREFIX}WANDB=true"))
+        wanted.append(
+            _need("WANDB_API_KEY", environ, required=not keyless, why=f"{ENV_PREFIX}WANDB=true", vault=vault)
+        )
     if isinstance(config, LeRobotConfig):
         wanted.append(
-            _need("HF_TOKEN", environ, required=config.push_to_hub, why=f"{ENV_PREFIX}PUSH_TO_HUB=true")
+            _need(
+                "HF_TOKEN",
+                environ,
+                required=config.push_to_hub,
+                why=f"{ENV_PREFIX}PUSH_TO_HUB=true",
+                vault=vault,
+            )
         )
     return wanted
 
@@ -116,10 +125,10 @@ def _wandb_mode(config: CommonConfig, environ: MutableMapping[str, str]) -> str:
     return mode.strip().lower()
 
 
-def _need(env: str, environ: MutableMapping[str, str], *, required: bool, why: str) -> Need:
+def _need(env: str, environ: MutableMapping[str, str], *, required: bool, why: str, vault: bool) -> Need:
     default, rename = SECRET_NAMES[env]
     name = environ.get(rename, "").strip() or default
-    if not _VAULT_NAME.fullmatch(name):
+    if vault and not _VAULT_NAME.fullmatch(name):
         raise ConfigError(f"{rename}: {name!r} is not a Key Vault secret name (1-127 letters, digits, '-')")
     return Need(env, name, required, why)
 
@@ -137,7 +146,14 @@ def _from_vault(config: CommonConfig, pending: list[Need], environ: MutableMappi
     with _quiet_azure_logs():
         client = _client(vault, pending[0])
         for need in pending:
-            value = _read(client, need, vault)
+            try:
+                value = _read(client, need, vault)
+            except SecretError as exc:
+                if need.required:
+                    raise
+                # Optional (a Hub token for a public dataset): the run does not depend on it.
+                log.warning("%s; going on without it", exc)
+                continue
             if value:
                 environ[need.env] = value
                 filled.append(need.env)
@@ -161,7 +177,8 @@ def _read(client: Any, need: Need, vault: str) -> str | None:
     from azure.core.exceptions import ResourceNotFoundError  # lazy: only on the Key Vault path
 
     try:
-        return client.get_secret(need.secret).value or None
+        # Stripped: a secret set from a file keeps its trailing newline, which wandb refuses.
+        return (client.get_secret(need.secret).value or "").strip() or None
     except ResourceNotFoundError:
         return None
     except Exception as exc:  # reduced to one line: the SDK's text carries request details
@@ -203,11 +220,12 @@ def _missing(need: Need, config: CommonConfig) -> str:
             f"create the secret there, or name another one with {SECRET_NAMES[need.env][1]}"
         )
     sources = {
-        "WANDB_API_KEY": "an OSMO credential (--wandb-credential), a Key Vault secret 'wandb-api-key' "
-        "(--key-vault-uri), or WANDB_MODE=offline",
-        "HF_TOKEN": "an OSMO credential (--hf-credential) or a Key Vault secret 'hf-token' (--key-vault-uri)",
+        "WANDB_API_KEY": "export WANDB_API_KEY or run `wandb login` (a local run), or give the job an OSMO "
+        "credential (--wandb-credential), a Key Vault secret 'wandb-api-key' (--key-vault-uri), or WANDB_MODE=offline",
+        "HF_TOKEN": "export HF_TOKEN or run `hf auth login` (a local run), or give the job an OSMO credential "
+        "(--hf-credential) or a Key Vault secret 'hf-token' (--key-vault-uri)",
     }
-    return f"{need.env}: not set, and {need.why} needs it; give the job {sources[need.env]}"
+    return f"{need.env}: not set, and {need.why} needs it; {sources[need.env]}"
 
 
 def _signed_in(env: str, environ: MutableMapping[str, str]) -> bool:

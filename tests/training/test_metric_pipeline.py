@@ -184,3 +184,17 @@ def test_a_full_batch_is_sent_before_the_linger_is_over() -> None:
     assert len(requests[0]) == BATCH_SIZE
     report = pipeline.close(timeout=5.0)
     assert report.logged > BATCH_SIZE and report.sent == report.logged
+
+
+def test_close_retries_a_failed_send_at_once_instead_of_lingering() -> None:
+    calls: list[int] = []
+
+    def send(points: list[tuple]) -> None:
+        calls.append(len(points))
+        if len(calls) == 1:
+            raise ConnectionError("the server blinked")
+
+    pipeline = MetricPipeline(send=send, linger=60.0).start()
+    pipeline.submit(_event(1))
+    report = pipeline.close(timeout=5.0)  # first send fails; the retry comes after the backoff, not the linger
+    assert len(calls) == 2 and report.unsent == 0 and report.sent == report.logged

@@ -132,14 +132,40 @@ def test_the_hub_token_is_needed_for_a_push_and_optional_otherwise(vault: FakeVa
     assert environ["HF_TOKEN"] == "hf_canary"
 
 
+def test_an_unreadable_vault_costs_a_run_that_needs_no_secret_only_a_warning(
+    vault: FakeVault, no_logins: dict, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A LeRobot job on a public dataset, its vault from a profile: the Hub token is optional.
+    vault.failing = "forbidden"
+    environ = dict(no_logins)
+    with caplog.at_level("WARNING", logger="training"):
+        assert secrets.load(keyvault("lerobot", dataset_repo_id="lerobot/pusht"), environ) == []
+    assert environ == no_logins
+    assert [r.getMessage() for r in caplog.records] == [
+        f"HF_TOKEN: cannot read secret 'hf-token' from Key Vault {KEY_VAULT_URI}: HttpResponseError: HTTP 403 "
+        "Forbidden; the job's identity needs the Key Vault Secrets User role on the vault; going on without it"
+    ]
+    assert CANARY not in caplog.text
+    push = keyvault("lerobot", push_to_hub="true", policy_repo_id="me/policy", dataset_repo_id="lerobot/pusht")
+    with pytest.raises(secrets.SecretError):  # needed: the same error stops the run
+        secrets.load(push, dict(no_logins))
+
+
+def test_a_vault_value_set_from_a_file_loses_its_trailing_newline(vault: FakeVault, no_logins: dict) -> None:
+    vault.secrets["wandb-api-key"] = f"{CANARY}\n"  # az keyvault secret set --file key.txt
+    environ = dict(no_logins)
+    assert secrets.load(keyvault(wandb="true"), environ) == ["WANDB_API_KEY"]
+    assert environ["WANDB_API_KEY"] == CANARY
+
+
 def test_env_source_without_a_wandb_key_is_bad_input_saying_where_the_key_comes_from(
     no_logins: dict, tmp_path: Path
 ) -> None:
     with pytest.raises(ConfigError) as raised:
         secrets.load(parse(wandb="true"), dict(no_logins))
     assert str(raised.value) == (
-        "WANDB_API_KEY: not set, and ROBO_WANDB=true needs it; give the job an OSMO credential "
-        "(--wandb-credential), a Key Vault secret 'wandb-api-key' (--key-vault-uri), or WANDB_MODE=offline"
+        "WANDB_API_KEY: not set, and ROBO_WANDB=true needs it; export WANDB_API_KEY or run "
+        "`wandb login` (a local run), or give the job an OSMO credential (--wandb-credential), a Key Vault secret 'wandb-api-key' (--key-vault-uri), or WANDB_MODE=offline"
     )
     for mode in ("offline", "disabled"):
         secrets.load(parse(wandb="true"), {**no_logins, "WANDB_MODE": mode})

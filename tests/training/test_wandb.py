@@ -101,7 +101,7 @@ def test_wandb_without_a_key_exits_2_before_training_naming_where_the_key_comes_
     code, out, err = finish(start_trainer(tmp_path, sqlite_tracking, no_wandb_login, wandb=True))
     assert (code, out) == (2, "")
     assert err == (
-        "error: WANDB_API_KEY: not set, and ROBO_WANDB=true needs it; give the job an OSMO credential "
-        "(--wandb-credential), a Key Vault secret 'wandb-api-key' (--key-vault-uri), or WANDB_MODE=offline\n"
+        "error: WANDB_API_KEY: not set, and ROBO_WANDB=true needs it; export WANDB_API_KEY or run "
+        "`wandb login` (a local run), or give the job an OSMO credential (--wandb-credential), a Key Vault secret 'wandb-api-key' (--key-vault-uri), or WANDB_MODE=offline\n"
     )
     assert not (tmp_path / "out").exists()

@@ -81,10 +81,12 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         state.run_id = session.run_id
         result = train(runner, state, plan, session, stop, agent_cfg)
         exit_code = 0
+        print_result(result)  # before W&B's upload, which may be slow: the outcome is known now
     finally:
-        wandb_run.finish(runner.agent if runner else None, exit_code)
-        _close(environment)
-    print_result(result)
+        try:
+            wandb_run.finish(runner.agent if runner else None, exit_code)
+        finally:
+            _close(environment)
     return 0
 
 

@@ -21,9 +21,15 @@ log = logging.getLogger("training.rl")
 def route_tensorboard() -> None:
     """Let wandb's tensorboard patch, made later inside wandb.init, reach skrl's SummaryWriter."""
     # lazy: only runs with wandb on import these here
-    import skrl.utils.tensorboard as skrl_tensorboard
+    try:
+        import skrl.utils.tensorboard as skrl_tensorboard
+    except ImportError:  # an skrl without its own writer uses torch's, which wandb patches itself
+        return
     from tensorboard.summary.writer import event_file_writer
 
+    if not hasattr(skrl_tensorboard, "EventFileWriter"):
+        log.warning("this skrl's TensorBoard writer is not the one robo-submit knows; W&B may get no metrics")
+        return
     if getattr(skrl_tensorboard.EventFileWriter, "routed", False):
         return
 

@@ -212,6 +212,8 @@ class MetricPipeline:
             with self._ready:
                 del self._buffer[: len(batch)]
                 self._counts["sent"] += len(batch)
+                if 0 < len(self._buffer) < BATCH_SIZE:
+                    self._oldest = time.monotonic()  # what came in during the send lingers afresh
             retry_at, backoff = 0.0, 0.0
 
     def _next_batch(self, retry_at: float) -> list[Point] | None:
@@ -222,7 +224,8 @@ class MetricPipeline:
                 now >= self._deadline or (not self._buffer and self._processing_finished())
             ):
                 return None
-            send_at = max(retry_at, self._oldest + self._linger)
+            # Closing: no more lingering, only the retry backoff (a short flush timeout must not expire idle).
+            send_at = retry_at if self._stopping else max(retry_at, self._oldest + self._linger)
             if (
                 self._buffer
                 and now >= retry_at
