@@ -100,33 +100,46 @@ def _follow(process: subprocess.Popen) -> tuple[dict[str, Any], bool]:
 
     Ctrl-C reaches the whole foreground process group, the trainer included: it stops at the next
     timestep, writes and uploads a last checkpoint, registers nothing and exits 130 (a second Ctrl-C
-    stops it at once). SIGTERM may reach the CLI alone (`kill PID`, a CI runner cancelling its step):
-    it is passed on to the trainer, which stops the same way and exits 143 (a SIGTERM it also got
-    directly changes nothing). Either way the CLI keeps reading until the trainer has ended, so no
-    trainer outlives it and the result line never meets a closed pipe.
+    stops it at once; a third here kills it). SIGTERM may reach the CLI alone (`kill PID`, a CI runner
+    cancelling its step): it is passed on to the trainer, which stops the same way and exits 143 (a
+    SIGTERM it also got directly changes nothing). The handlers only take note, so a read is never cut
+    mid-line, and the CLI keeps reading until the trainer has ended: no trainer outlives it and the
+    result line never meets a closed pipe.
     """
     result: dict[str, Any] = {}
-    stopped = False
+    interrupts = 0
+    terminated = False
     assert process.stdout is not None
 
-    def forward(signum: int, _frame: Any) -> None:
-        nonlocal stopped
-        stopped = True
+    def on_sigint(_signum: int, _frame: Any) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts >= 3:  # the trainer did not stop on two: end it
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+
+    def on_sigterm(signum: int, _frame: Any) -> None:
+        nonlocal terminated
+        terminated = True
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signum)
 
-    with _handler(signal.SIGTERM, forward):
-        while True:
-            try:
-                for line in process.stdout:
-                    if line.startswith(RESULT_PREFIX):
-                        result = json.loads(line[len(RESULT_PREFIX) :])
-                    else:
-                        sys.stderr.write(line)
-                process.wait()
-                return result, stopped
-            except KeyboardInterrupt:
-                stopped = True
+    with _handler(signal.SIGINT, on_sigint), _handler(signal.SIGTERM, on_sigterm):
+        for line in process.stdout:
+            if line.startswith(RESULT_PREFIX):
+                result = _result(line[len(RESULT_PREFIX) :])
+            else:
+                sys.stderr.write(line)
+        process.wait()
+    return result, bool(interrupts) or terminated
+
+
+def _result(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 @contextlib.contextmanager

@@ -67,10 +67,10 @@ def test_osmo_logs_hold_back_only_the_clis_error_and_print_it_as_log_text_on_suc
     shown = run_cli("osmo", "logs", WORKFLOW_ID, env=osmo.path_env)
     assert (shown.exit_code, shown.stdout, shown.stderr) == (0, log, "")
     relogin = 'Error message: Please re-login with "osmo login"\nError code: 1\n'
-    osmo.answer(workflow_logs=fake_osmo.text("train: iteration 1 reward 1.0\n" + relogin, exit_code=2))
+    osmo.answer(workflow_logs=fake_osmo.text(log + relogin, exit_code=2))
     failed = run_cli("osmo", "logs", WORKFLOW_ID, env=osmo.path_env)
     assert failed.exit_code == 1
-    assert failed.stdout == "train: iteration 1 reward 1.0\n"
+    assert failed.stdout == log  # the task's own `Error message:` line is log text, not the CLI's error
     assert failed.stderr == (
         'submit: error: osmo is not logged in (Please re-login with "osmo login"); '
         "run `osmo login <service-url>` (see `osmo login --help`) and try again\n"

@@ -29,6 +29,7 @@ LOGIN_FIX = "run `osmo login <service-url>` (see `osmo login --help`) and try ag
 # What the CLI says when there is no login, or the stored login no longer works.
 LOGIN_MESSAGES = ("Must login first", 'Please re-login with "osmo login"')
 ERROR_MARKER = "Error message:"  # how the CLI's text output starts its error (src/cli/cli.py)
+ERROR_CODE = "Error code:"  # the line right after it
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,9 @@ def logs(workflow_id: str, *, to_stderr: bool = False) -> None:
     """`osmo workflow logs ID`: plain text (the CLI has no JSON logs), passed through line by line.
 
     The CLI prints its own error on stdout too, as `Error message: ...` then `Error code: N`, after
-    any log lines. From such a line on, output is held until the exit code says what it was: the
-    error (one line on stderr, nothing on stdout) or, after all, more of the log.
+    any log lines. From such a pair on, output is held until the exit code says what it was: the
+    error (one line on stderr, nothing on stdout) or, after all, more of the log. A workflow's own
+    `Error message:` line without `Error code:` after it is printed as it comes.
     """
     with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
         with subprocess.Popen(
@@ -112,6 +114,12 @@ def logs(workflow_id: str, *, to_stderr: bool = False) -> None:
             tail: deque[str] = deque(maxlen=5)  # the last lines, for an error without the marker
             held: list[str] = []
             for line in child.stdout:
+                if held and len(held) == 1 and not line.startswith(ERROR_CODE):
+                    # `Error message:` without `Error code:` after it: a log line after all.
+                    for earlier in held:
+                        tail.append(earlier)
+                        click.echo(earlier, nl=False, err=to_stderr)
+                    held = []
                 if held or line.startswith(ERROR_MARKER):
                     held.append(line)
                     continue
