@@ -56,8 +56,8 @@ FAULTS = [
      [T + "test_exit_codes.py::test_sigterm_writes_a_last_checkpoint_flushes_and_exits_143_without_registering",
       T + "test_preempt_resume.py::test_a_sigtermed_run_resumed_from_its_last_checkpoint_continues_steps_finishes_and_registers",
       T + "test_train.py::test_resume_from_runs_and_models_uris_continues_timestep_optimizer_and_steps"]),
-    ("Ctrl-C during `submit local training` (SIGINT to the terminal's process group); SIGTERM to the CLI "
-     "alone or to its group",
+    ("Ctrl-C or SIGTERM during `submit local training` (to the terminal's process group or to the CLI alone; "
+     "the trainer runs in its own group and hears each signal once, from the CLI)",
      "the trainer's `training stopped by SIGINT after timestep N ...`, then one line `submit: error: interrupted "
      "at timestep N; nothing was registered; last checkpoint PATH (resume with --checkpoint-mode resume "
      "--checkpoint-uri runs:/...)`; no traceback; exit 130 (SIGTERM: passed on to the trainer; exit 143)",
@@ -144,7 +144,7 @@ EXIT_CODES = [
      [S + "test_local.py::test_missing_isaaclab_environment_names_the_setup_script"]),
     ("submit local training", "training failure (the trainer fails mid-training)", "1",
      [S + "test_local_stops.py::test_a_trainer_failing_mid_training_exits_1_with_one_line_and_registers_nothing"]),
-    ("submit local training", "Ctrl-C (SIGINT to the process group)", "130",
+    ("submit local training", "Ctrl-C, or SIGINT to the CLI alone", "130",
      [S + "test_local_stops.py::test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130"]),
     ("submit local training", "SIGTERM (to the CLI alone or its process group)", "143",
      [S + "test_local_stops.py::test_sigterm_stops_the_trainer_too_keeps_its_checkpoint_and_exits_143"]),

@@ -60,7 +60,9 @@ def trainer_python(job: Any, repo: Path, environ: dict[str, str]) -> str:
     candidate = environ.get(variable) or str(repo / venv / "bin" / "python")
     if Path(candidate).is_file():
         return candidate
-    raise SubmitError(f"the {runtime} environment is missing ({candidate}); create it with {setup} or set {variable}")
+    raise SubmitError(
+        f"the {runtime} environment is missing ({candidate}); create it with {setup} or set {variable}"
+    )
 
 
 def _runtime(job: Any) -> str | None:
@@ -90,7 +92,11 @@ def run(job: Any, *, python: str, workdir: Path, output_dir: Path, extra_env: di
         environ["ISAACSIM_ASSET_ROOT"] = assets
     argv = [python, *trainer_command(trainer_kind(job), str(output_dir))[1:]]
     output_dir.parent.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(argv, cwd=workdir, env=environ, stdout=subprocess.PIPE, text=True)
+    # Its own process group: the trainer hears signals from the CLI only, so Ctrl-C, `kill -INT PID`
+    # and SIGTERM to the CLI alone or to its group all reach it exactly once per signal.
+    process = subprocess.Popen(
+        argv, cwd=workdir, env=environ, stdout=subprocess.PIPE, text=True, process_group=0
+    )
     result, interrupted = _follow(process)
     return LocalResult(process.returncode, result, uri, output_dir, interrupted)
 
@@ -98,13 +104,12 @@ def run(job: Any, *, python: str, workdir: Path, output_dir: Path, extra_env: di
 def _follow(process: subprocess.Popen) -> tuple[dict[str, Any], bool]:
     """Relay the trainer's output until it exits; the result line, and whether Ctrl-C or SIGTERM arrived.
 
-    Ctrl-C reaches the whole foreground process group, the trainer included: it stops at the next
-    timestep, writes and uploads a last checkpoint, registers nothing and exits 130 (a second Ctrl-C
-    stops it at once; a third here kills it). SIGTERM may reach the CLI alone (`kill PID`, a CI runner
-    cancelling its step): it is passed on to the trainer, which stops the same way and exits 143 (a
-    SIGTERM it also got directly changes nothing). The handlers only take note, so a read is never cut
-    mid-line, and the CLI keeps reading until the trainer has ended: no trainer outlives it and the
-    result line never meets a closed pipe.
+    The trainer runs in its own process group, so every signal reaches it through here. Ctrl-C is
+    passed on: the trainer stops at the next timestep, writes and uploads a last checkpoint, registers
+    nothing and exits 130; a second Ctrl-C stops it at once, a third kills it. SIGTERM (and SIGHUP, a
+    closed terminal) is passed on as SIGTERM: the same stop, exit 143. The handlers never raise, so a
+    read is never cut mid-line, and the CLI reads until the trainer has ended: no trainer outlives it
+    and the result line never meets a closed pipe.
     """
     result: dict[str, Any] = {}
     interrupts = 0
@@ -114,17 +119,23 @@ def _follow(process: subprocess.Popen) -> tuple[dict[str, Any], bool]:
     def on_sigint(_signum: int, _frame: Any) -> None:
         nonlocal interrupts
         interrupts += 1
-        if interrupts >= 3:  # the trainer did not stop on two: end it
-            with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):
+            if interrupts >= 3:  # the trainer did not stop on two: end it
                 process.kill()
+            else:
+                process.send_signal(signal.SIGINT)
 
-    def on_sigterm(signum: int, _frame: Any) -> None:
+    def on_sigterm(_signum: int, _frame: Any) -> None:
         nonlocal terminated
         terminated = True
         with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signum)
+            process.send_signal(signal.SIGTERM)
 
-    with _handler(signal.SIGINT, on_sigint), _handler(signal.SIGTERM, on_sigterm):
+    with (
+        _handler(signal.SIGINT, on_sigint),
+        _handler(signal.SIGTERM, on_sigterm),
+        _handler(signal.SIGHUP, on_sigterm),
+    ):
         for line in process.stdout:
             if line.startswith(RESULT_PREFIX):
                 result = _result(line[len(RESULT_PREFIX) :])

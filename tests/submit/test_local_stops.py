@@ -124,11 +124,15 @@ def _assert_stopped_cleanly(tmp_path: Path, stderr: str, trainers: list, ledger:
 
 
 @pytest.mark.slow
-def test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130(tmp_path):
-    # What Ctrl-C does: SIGINT to the terminal's foreground group, the CLI and its trainer alike.
-    code, stdout, stderr, trainers, ledger = _stop_mid_training(
-        tmp_path, "ctrl-c", lambda cli: os.killpg(cli.pid, signal.SIGINT)
-    )
+@pytest.mark.parametrize(
+    "stop",
+    [
+        pytest.param(lambda cli: os.killpg(cli.pid, signal.SIGINT), id="Ctrl-C"),  # to the foreground group
+        pytest.param(lambda cli: os.kill(cli.pid, signal.SIGINT), id="kill -INT PID"),  # the CLI alone
+    ],
+)
+def test_ctrl_c_keeps_the_last_checkpoint_registers_nothing_leaves_no_trainer_and_exits_130(tmp_path, stop):
+    code, stdout, stderr, trainers, ledger = _stop_mid_training(tmp_path, "ctrl-c", stop)
     assert (code, stdout) == (130, "")
     _assert_stopped_cleanly(tmp_path, stderr, trainers, ledger, "SIGINT")
 
