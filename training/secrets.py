@@ -142,6 +142,10 @@ def _from_vault(config: CommonConfig, pending: list[Need], environ: MutableMappi
             f"{ENV_PREFIX}KEY_VAULT_URI: {ENV_PREFIX}SECRET_SOURCE=keyvault needs the vault's URI "
             "(https://<vault>.vault.azure.net); pass --key-vault-uri"
         )
+    if not re.fullmatch(r"https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", vault):
+        raise ConfigError(
+            f"{ENV_PREFIX}KEY_VAULT_URI: {vault!r} is not a Key Vault URI (https://<vault>.vault.azure.net)"
+        )
     filled: list[str] = []
     with _quiet_azure_logs():
         client = _client(vault, pending[0])
@@ -169,7 +173,11 @@ def _client(vault: str, first: Need) -> Any:
             f"{first.env}: reading Key Vault secrets needs azure-identity and azure-keyvault-secrets "
             "in the job image (workflows/images/requirements-*.txt pin both)"
         ) from None
-    except Exception as exc:  # a malformed URI or credential setup; its text may quote request details
+    except ValueError:  # what SecretClient raises for a URL it cannot use
+        raise ConfigError(
+            f"{ENV_PREFIX}KEY_VAULT_URI: {vault!r} is not a Key Vault URI (https://<vault>.vault.azure.net)"
+        ) from None
+    except Exception as exc:  # credential setup; its text may quote request details
         raise SecretError(f"{first.env}: cannot use Key Vault {vault}: {_describe(exc)}") from None
 
 

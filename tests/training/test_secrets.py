@@ -327,3 +327,13 @@ def test_a_secret_missing_from_the_vault_stops_the_real_trainer_with_exit_2(
         f"error: WANDB_API_KEY: ROBO_WANDB=true needs it, and Key Vault {VAULT} has no secret "
         "'wandb-api-key'; create the secret there, or name another one with ROBO_WANDB_KEY_SECRET_NAME\n"
     )
+
+
+def test_a_vault_uri_that_is_not_one_is_bad_input_before_any_client_is_built(vault: FakeVault) -> None:
+    config = parse(wandb="true", secret_source="keyvault", key_vault_uri="robo-kv")  # a name, not a URI
+    with pytest.raises(ConfigError) as raised:
+        secrets.load(config, {})
+    assert str(raised.value) == (
+        "ROBO_KEY_VAULT_URI: 'robo-kv' is not a Key Vault URI (https://<vault>.vault.azure.net)"
+    )
+    assert vault.requested == []

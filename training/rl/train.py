@@ -82,6 +82,9 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         result = train(runner, state, plan, session, stop, agent_cfg)
         exit_code = 0
         print_result(result)  # before W&B's upload, which may be slow: the outcome is known now
+    except Interrupted as stopped:
+        exit_code = 128 + stopped.signum  # W&B shows the run stopped, as MLflow does, not failed
+        raise
     finally:
         try:
             wandb_run.finish(runner.agent if runner else None, exit_code)
