@@ -173,10 +173,6 @@ def _client(vault: str, first: Need) -> Any:
             f"{first.env}: reading Key Vault secrets needs azure-identity and azure-keyvault-secrets "
             "in the job image (workflows/images/requirements-*.txt pin both)"
         ) from None
-    except ValueError:  # what SecretClient raises for a URL it cannot use
-        raise ConfigError(
-            f"{ENV_PREFIX}KEY_VAULT_URI: {vault!r} is not a Key Vault URI (https://<vault>.vault.azure.net)"
-        ) from None
     except Exception as exc:  # credential setup; its text may quote request details
         raise SecretError(f"{first.env}: cannot use Key Vault {vault}: {_describe(exc)}") from None
 

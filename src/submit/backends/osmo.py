@@ -114,12 +114,10 @@ def logs(workflow_id: str, *, to_stderr: bool = False) -> None:
             tail: deque[str] = deque(maxlen=5)  # the last lines, for an error without the marker
             held: list[str] = []
             for line in child.stdout:
-                if held and len(held) == 1 and not line.startswith(ERROR_CODE):
+                if len(held) == 1 and not line.startswith(ERROR_CODE):
                     # `Error message:` without `Error code:` after it: a log line after all.
-                    for earlier in held:
-                        tail.append(earlier)
-                        click.echo(earlier, nl=False, err=to_stderr)
-                    held = []
+                    tail.append(held[0])
+                    click.echo(held.pop(), nl=False, err=to_stderr)
                 if held or line.startswith(ERROR_MARKER):
                     held.append(line)
                     continue

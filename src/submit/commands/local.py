@@ -105,7 +105,7 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     if outcome.interrupted and outcome.exit_code != 0:  # a trainer that finished first is reported as usual
         # A trainer killed before its own handler ran reports -N: a shell would say 128 + N.
         code = outcome.exit_code if outcome.exit_code > 0 else 128 - outcome.exit_code
-        raise runner.Interrupted(_interrupted(outcome), code if code in (130, 137, 143) else 130)
+        raise runner.Interrupted(_interrupted(outcome), code if code > 128 else 130)
     if outcome.exit_code == 2:  # the trainer refused a setting before training (its line is above)
         raise BadInput(f"the trainer refused its settings; nothing was trained or registered. Outputs: {output_dir}")
     if outcome.exit_code != 0:
