@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -34,6 +33,8 @@ class Boundary:
             code = exc.exit_code
         except Exception as exc:  # the one place unexpected errors are reported
             if os.environ.get("SUBMIT_DEBUG"):
+                import traceback  # lazy: start-up time
+
                 traceback.print_exc()
             click.echo(f"{prog_name or self.name}: error: unexpected {type(exc).__name__}: {exc} (SUBMIT_DEBUG=1 shows the traceback)", err=True)
             code = 1

@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from submit import osmo_messages, osmo_rules
+from submit.errors import SpecError
 
 NAME_PATTERN = r"^[a-zA-Z]([a-zA-Z0-9_-]*[a-zA-Z0-9])?$"
 # A task input names a task of this workflow, or `<workflow id>:<task>` of an earlier one.
@@ -319,6 +320,13 @@ def check_osmo(spec: Any) -> list[str]:
         ]
     lines += [f"{path}: {message}" for path, message in osmo_rules.cross_problems(spec)]
     return _unique(lines)
+
+
+def fail_if_invalid(spec: Any) -> None:
+    """A rendered spec our model refuses is our defect, reported before anything is written or sent."""
+    problems = check_osmo(spec)
+    if problems:
+        raise SpecError("the rendered OSMO spec does not validate: " + "; ".join(problems))
 
 
 def load_osmo(spec: Any) -> OsmoSpec:

@@ -17,10 +17,8 @@ process, so it is a separate step (`finish`) that a command calls after parsing,
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,11 +97,13 @@ def finish(params: dict[str, Any]) -> dict[str, Any]:
 
 def complete(ctx: click.Context, params: dict[str, Any], needed: set[str]) -> dict[str, Any]:
     """Fill the needed values that are still missing from `terraform output`; run nothing otherwise."""
-    from submit import terraform
-
     directory = params.get("terraform_dir")
+    if not directory:
+        return params
+    from submit import terraform  # lazy: start-up time
+
     missing = [name for name in terraform.KEYS if name in needed and name in params and params[name] is None]
-    if not directory or not missing:
+    if not missing:
         return params
     found = terraform.values(Path(directory))
     filled = {name: found[name] for name in missing if name in found}
@@ -161,6 +161,8 @@ def known_profile_keys() -> set[str]:
 
 
 def _read_profile_file(path: Path) -> dict[str, Any]:
+    import tomllib  # lazy: start-up time (most runs have no profile file)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -201,6 +203,8 @@ def _no_profile(name: str, files: list[tuple[Path, dict[str, Any]]], cwd: Path) 
 
 
 def _did_you_mean(name: str, known: set[str]) -> str:
+    import difflib  # lazy: start-up time
+
     close = difflib.get_close_matches(name, sorted(known), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 

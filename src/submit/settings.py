@@ -98,6 +98,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+# A nested part left out is its defaults, validated by the parent's validator: a default_factory of the
+# model itself would build that model's own validator too (start-up time).
+DEFAULTS = Field(default_factory=dict, validate_default=True)
+
+
 class Resources(Strict):
     """How much hardware the job asks for."""
 
@@ -178,11 +183,11 @@ class IsaacLabSkrlJob(Strict):
     headless: bool = Field(True, description="run the simulator without a window")
     mode: Literal["train", "smoke-test"] = Field("train", description="train, or smoke-test (check tracking and storage, then exit)")
     image: ImageRef | None = Field(None, description="container image (default: the backend's trainer image)")
-    checkpoint: Checkpoint = Field(default_factory=Checkpoint)
-    registration: Registration = Field(default_factory=Registration)
-    tracking: Tracking = Field(default_factory=Tracking)
-    resources: Resources = Field(default_factory=Resources)
-    naming: Naming = Field(default_factory=Naming)
+    checkpoint: Checkpoint = DEFAULTS
+    registration: Registration = DEFAULTS
+    tracking: Tracking = DEFAULTS
+    resources: Resources = DEFAULTS
+    naming: Naming = DEFAULTS
 
     @property
     def model_name(self) -> str | None:
@@ -217,11 +222,11 @@ class LeRobotJob(Strict):
         (), description="extra lerobot-train arguments"
     )
     image: ImageRef | None = Field(None, description="container image (default: the LeRobot trainer image)")
-    checkpoint: Checkpoint = Field(default_factory=Checkpoint)
-    registration: Registration = Field(default_factory=Registration)
-    tracking: Tracking = Field(default_factory=Tracking)
-    resources: Resources = Field(default_factory=Resources)
-    naming: Naming = Field(default_factory=Naming)
+    checkpoint: Checkpoint = DEFAULTS
+    registration: Registration = DEFAULTS
+    tracking: Tracking = DEFAULTS
+    resources: Resources = DEFAULTS
+    naming: Naming = DEFAULTS
 
     @model_validator(mode="after")
     def _dataset_and_hub(self) -> LeRobotJob:
@@ -283,7 +288,7 @@ class AzureMLTrainingSettings(Strict):
     """An Isaac Lab SKRL job on Azure ML."""
 
     job: IsaacLabSkrlJob
-    target: AzureMLTarget = Field(default_factory=AzureMLTarget)
+    target: AzureMLTarget = DEFAULTS
 
     @model_validator(mode="after")
     def _secrets_have_a_source(self) -> AzureMLTrainingSettings:
@@ -295,7 +300,7 @@ class AzureMLLeRobotSettings(Strict):
     """A LeRobot job on Azure ML."""
 
     job: LeRobotJob
-    target: AzureMLTarget = Field(default_factory=AzureMLTarget)
+    target: AzureMLTarget = DEFAULTS
 
     @model_validator(mode="after")
     def _secrets_have_a_source(self) -> AzureMLLeRobotSettings:
@@ -397,7 +402,7 @@ class OsmoTrainingSettings(Strict):
     """An Isaac Lab SKRL workflow on OSMO."""
 
     job: IsaacLabSkrlJob
-    target: OsmoTarget = Field(default_factory=OsmoTarget)
+    target: OsmoTarget = DEFAULTS
 
     @model_validator(mode="after")
     def _osmo_rules(self) -> OsmoTrainingSettings:
@@ -409,7 +414,7 @@ class OsmoLeRobotSettings(Strict):
     """A LeRobot workflow on OSMO."""
 
     job: LeRobotJob
-    target: OsmoTarget = Field(default_factory=OsmoTarget)
+    target: OsmoTarget = DEFAULTS
 
     @model_validator(mode="after")
     def _osmo_rules(self) -> OsmoLeRobotSettings:

@@ -1,4 +1,4 @@
-"""A dry run and --help import neither azure.ai.ml nor mlflow (nor torch): checked in a clean interpreter."""
+"""A dry run and --help import neither azure.ai.ml nor mlflow (nor torch, nor the submission plumbing): checked in a clean interpreter."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ import sys
 
 from tests.submit.conftest import REPO
 
-PROBE = """
+# What only a submission needs: a dry run renders and checks, it talks to nothing and launches nothing.
+PLUMBING = ("submit.backends.azureml", "submit.backends.osmo", "submit.terraform", "subprocess")
+PROBE = f"""
 import sys
+PLUMBING = {PLUMBING!r}
 from submit.cli import cli
 try:
     cli.main(args=sys.argv[1:], prog_name="submit")
 except SystemExit as exc:
     code = exc.code
-heavy = sorted(m for m in ("azure.ai.ml", "mlflow", "torch", "skrl", "pydantic") if m in sys.modules)
+heavy = sorted(m for m in ("azure.ai.ml", "mlflow", "torch", "skrl", "pydantic", *PLUMBING) if m in sys.modules)
 print("HEAVY=" + ",".join(heavy), "EXIT=" + str(code), file=sys.stderr)
 """
 
@@ -30,6 +33,12 @@ def test_dry_run_leaves_azure_ai_ml_and_mlflow_unimported():
     heavy, code = _heavy_modules("azureml", "training", "-t", "Isaac-Cartpole-Direct", "--dry-run")
     assert code == "0"
     assert heavy == "pydantic"  # settings validation only
+
+
+def test_osmo_dry_run_leaves_the_osmo_cli_plumbing_unimported():
+    heavy, code = _heavy_modules("osmo", "training", "-t", "Isaac-Cartpole-Direct", "--dry-run")
+    assert code == "0"
+    assert heavy == "pydantic"  # settings and spec validation only
 
 
 def test_help_imports_no_heavy_library_at_all():

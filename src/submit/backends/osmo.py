@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from submit import yamlio
-from submit.errors import AuthError, SpecError, SubmitError
+from submit.errors import AuthError, SubmitError
 from submit.osmo_spec import check_osmo
 from submit.output import say
 
@@ -41,12 +41,6 @@ class Submitted:
 def check(spec: dict[str, Any]) -> list[str]:
     """Every problem our OSMO spec model finds, one line each with its path."""
     return check_osmo(spec)
-
-
-def fail_if_invalid(spec: dict[str, Any]) -> None:
-    problems = check(spec)
-    if problems:
-        raise SpecError("the rendered OSMO spec does not validate: " + "; ".join(problems))
 
 
 def submit(spec: dict[str, Any], settings: Any, *, preflight: bool = True) -> Submitted:

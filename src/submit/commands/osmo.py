@@ -96,15 +96,17 @@ def _settings_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _render_and_submit(settings: Any, params: dict[str, Any], render: Any) -> None:
-    from submit.backends import osmo as backend
+    from submit.osmo_spec import fail_if_invalid
 
     code = _code(settings, params["code_dir"])
     spec = render(settings, code=code)
-    backend.fail_if_invalid(spec)
+    fail_if_invalid(spec)
     _notes(settings)
     if params["dry_run"]:
         emit("osmo", spec, output_format=params["output_format"], output_file=params["output_file"])
         return
+    from submit.backends import osmo as backend  # lazy: a dry run needs no osmo CLI plumbing
+
     result = backend.submit(spec, settings, preflight=params["preflight"])
     emit(
         "osmo",
