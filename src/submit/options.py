@@ -92,16 +92,29 @@ def group(*decorators: Decorator) -> Decorator:
     return apply
 
 
-rl_job = group(
-    click.option("-t", "--task", envvar="TASK", help="Isaac Lab task or gymnasium id. [env TASK; default Isaac-Velocity-Rough-Anymal-C-v0]"),
-    click.option("-n", "--num-envs", type=int, envvar="NUM_ENVS", help="Parallel environments. [env NUM_ENVS; default 2048]"),
+rl_job_rest = group(
     click.option("-m", "--max-iterations", type=int, envvar="MAX_ITERATIONS", help="Training iterations. [env MAX_ITERATIONS; default: the agent config's]"),
     click.option("--seed", type=int, help="Random seed. [default 42]"),
     click.option("--algorithm", type=click.Choice(["ppo", "sac"], case_sensitive=False), help="skrl algorithm. [default ppo]"),
     click.option("--headless/--gui", "headless", default=None, help="Run the simulator without a window (default) or with one."),
     click.option("--no-headless", "headless", flag_value=False, hidden=True),
     click.option("--mode", type=click.Choice(["train", "smoke-test"]), help="train (default), or smoke-test: check tracking and storage, then exit."),
-    click.option("-i", "--image", help="Container image (default: the backend's trainer environment)."),
+)
+
+
+def rl_job_flags(task: str, num_envs: int) -> Decorator:
+    """The RL job's flags; `task` and `num_envs` are the defaults the command applies when they are not given."""
+    return group(
+        click.option("-t", "--task", envvar="TASK", help=f"Isaac Lab task or gymnasium id. [env TASK; default {task}]"),
+        click.option("-n", "--num-envs", type=int, envvar="NUM_ENVS", help=f"Parallel environments. [env NUM_ENVS; default {num_envs}]"),
+        rl_job_rest,
+    )
+
+
+# A job's flags; a local run has no image (it runs on this machine's environment) and its own defaults.
+rl_job = group(
+    rl_job_flags("Isaac-Velocity-Rough-Anymal-C-v0", 2048),
+    click.option("-i", "--image", help="Container image (default: the backend's trainer image)."),
 )
 
 checkpoint = group(
@@ -120,9 +133,11 @@ registration = group(
     click.option("--skip-register-checkpoint", is_flag=True, default=None, help="Do not register the trained checkpoint."),
 )
 
+WANDB_KEY = "the key: the job's secret store, or WANDB_API_KEY / `wandb login` for a local run"
+
 tracking = group(
     click.option("--mlflow/--no-mlflow", "--mlflow-enable/--mlflow-disable", default=None, help="Log to MLflow (default on)."),
-    click.option("--wandb/--no-wandb", "--wandb-enable/--wandb-disable", default=None, help="Also log to Weights & Biases (default off; the key comes from the secret store)."),
+    click.option("--wandb/--no-wandb", "--wandb-enable/--wandb-disable", default=None, help=f"Also log to Weights & Biases (default off; {WANDB_KEY})."),
     click.option("--wandb-project", help="Weights & Biases project (needs --wandb)."),
     click.option("--wandb-entity", help="Weights & Biases entity (needs --wandb)."),
     click.option("--mlflow-log-interval", help="step | balanced | rollout | N updates. [default balanced]"),
@@ -157,7 +172,7 @@ azure = group(
     click.option("--key-vault-uri", envvar="AZUREML_KEY_VAULT_URI", help="Key Vault the job reads secrets from with its managed identity."),
 )
 
-lerobot_job = group(
+lerobot_policy = group(
     click.option("-d", "--dataset-repo-id", "--dataset", "dataset_repo_id", envvar="DATASET_REPO_ID", help="Dataset repo id on the Hub, e.g. lerobot/aloha_sim_insertion_human. [env DATASET_REPO_ID]"),
     click.option("-p", "--policy-type", "--policy", "policy_type", type=click.Choice(["act", "diffusion"], case_sensitive=False), envvar="POLICY_TYPE", help="Policy. [env POLICY_TYPE; default act]"),
     click.option("--steps", "--training-steps", "steps", type=int, envvar="TRAINING_STEPS", help="Training steps. [env TRAINING_STEPS; default 100000]"),
@@ -169,8 +184,14 @@ lerobot_job = group(
     click.option("--pretrained-path", help="Pretrained policy to start from (a real warm start: weights, fresh optimizer)."),
     click.option("--push-to-hub/--no-push-to-hub", default=None, help="Push the trained policy to the Hugging Face Hub. [default off]"),
     click.option("--policy-repo-id", help="Hub repo the policy is pushed to; needs --push-to-hub (never pushes on its own)."),
+)
+
+blob_urls = click.option("--blob-url", "blob_urls", multiple=True, help="https:// URL of a dataset file or folder to download before training (repeatable).")
+
+lerobot_job = group(
+    lerobot_policy,
     click.option("-i", "--image", help="Container image (default: the LeRobot trainer image)."),
-    click.option("--blob-url", "blob_urls", multiple=True, help="https:// URL of a dataset file or folder to download before training (repeatable)."),
+    blob_urls,
 )
 
 lerobot_data = group(
@@ -182,7 +203,7 @@ lerobot_data = group(
 
 lerobot_tracking = group(
     click.option("--mlflow-enable/--mlflow-disable", "--mlflow/--no-mlflow", "mlflow", default=None, help="Log to MLflow. [default on]"),
-    click.option("--wandb-enable/--wandb-disable", "--wandb/--no-wandb", "wandb", default=None, help="Also log to Weights & Biases. [default off]"),
+    click.option("--wandb-enable/--wandb-disable", "--wandb/--no-wandb", "wandb", default=None, help=f"Also log to Weights & Biases (default off; {WANDB_KEY})."),
     click.option("--wandb-project", help="Weights & Biases project (needs --wandb-enable)."),
     click.option("--wandb-entity", help="Weights & Biases entity (needs --wandb-enable)."),
     click.option("--mlflow-token-retries", type=int, envvar="MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES", help="MLflow token refresh retries. [default 3]"),

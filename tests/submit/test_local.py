@@ -83,6 +83,23 @@ def test_bad_local_input_exits_2_before_anything_runs(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["training", "lerobot-training"])
+def test_a_local_run_has_no_image_flag(run_cli, command):
+    """It runs on this machine's environment: --image would be silently ignored, so it is not offered."""
+    assert "--image" not in run_cli("local", command, "--help").stdout
+    result = run_cli("local", command, "--image", "registry.example.com/team/trainer:1")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "No such option '--image'" in result.stderr
+
+
+def test_local_help_shows_the_defaults_a_local_run_uses(run_cli):
+    shown = " ".join(run_cli("local", "training", "--help").stdout.split())
+    assert "[env TASK; default CartPole-v1]" in shown
+    assert "[env NUM_ENVS; default 8]" in shown
+    cluster = " ".join(run_cli("azureml", "training", "--help").stdout.split())
+    assert "[env NUM_ENVS; default 2048]" in cluster
+
+
 def test_missing_isaaclab_environment_names_the_setup_script(tmp_path):
     result = _submit(tmp_path, "--task", "Isaac-Cartpole-Direct", env_extra={"ROBO_ISAACLAB_PYTHON": str(tmp_path / "none")})
     assert result.returncode == 1

@@ -26,6 +26,10 @@ Example:
   submit local lerobot-training -d local/tiny --dataset-root ./tiny --steps 20 --lerobot-arg=--policy.dim_model=64
 """
 
+# Local defaults fit a laptop CPU: CartPole, 8 environments (the cluster default of 2048 would crawl here).
+LOCAL_TASK = "CartPole-v1"
+LOCAL_NUM_ENVS = 8
+
 local_run = options.group(
     options.profile,  # submit.toml profiles apply to local runs too (submit.resolve)
     click.option("--device", default="cpu", show_default=True, help="torch device for the trainer (cpu, cuda, cuda:N)."),
@@ -40,7 +44,7 @@ def local() -> None:
 
 
 @local.command("training", epilog=RL_EXAMPLE)
-@options.rl_job
+@options.rl_job_flags(LOCAL_TASK, LOCAL_NUM_ENVS)
 @options.checkpoint
 @options.registration
 @options.tracking
@@ -49,16 +53,12 @@ def local() -> None:
 @click.option("--timesteps", type=click.IntRange(min=1), help="Total trainer timesteps (overrides --max-iterations).")
 @local_run
 def training(**params: Any) -> None:
-    """Train with skrl on this machine (gymnasium tasks here; Isaac Lab tasks in .venv-isaaclab).
-
-    Local defaults: --task CartPole-v1 and 8 environments.
-    """
+    """Train with skrl on this machine (gymnasium tasks here; Isaac Lab tasks in .venv-isaaclab)."""
     from submit.build import build  # lazy: keeps --help free of pydantic
     from submit.settings import LocalTrainingSettings
 
-    # Local defaults fit a laptop CPU: CartPole, 8 environments (the cluster default of 2048 would crawl here).
-    params["task"] = params["task"] or "CartPole-v1"
-    params["num_envs"] = params["num_envs"] or 8
+    params["task"] = params["task"] or LOCAL_TASK
+    params["num_envs"] = params["num_envs"] or LOCAL_NUM_ENVS
     extra = {"ROBO_DEVICE": params.pop("device")}
     for name, variable in (("agent_config", "ROBO_AGENT_CONFIG"), ("timesteps", "ROBO_TIMESTEPS")):
         value = params.pop(name)
@@ -70,7 +70,8 @@ def training(**params: Any) -> None:
 
 
 @local.command("lerobot-training", epilog=LEROBOT_EXAMPLE)
-@options.lerobot_job
+@options.lerobot_policy
+@options.blob_urls
 @click.option("--dataset-root", type=click.Path(file_okay=False, exists=True), help="Local dataset folder.")
 @options.lerobot_args
 @options.checkpoint
