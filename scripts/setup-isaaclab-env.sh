@@ -26,20 +26,8 @@ stamp="$venv/.robo-submit-stamp"
 # Never ISAACSIM_ASSET_ROOT itself: that may be a real asset mirror the stand-ins must not overwrite.
 assets="$repo/.cache/isaaclab-assets"
 
-find_python() {
-  if [[ -n "${ISAACLAB_PYTHON:-}" ]]; then echo "$ISAACLAB_PYTHON"; return; fi
-  # pyenv's shims answer `command -v python3.12` even when 3.12 is not the selected version, so the
-  # interpreter is asked directly in both cases.
-  local candidate
-  for candidate in "$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python" python3.12; do
-    if "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else 1)' 2>/dev/null; then
-      command -v "$candidate"
-      return
-    fi
-  done
-  echo "setup-isaaclab-env: Python 3.12 not found; install it (pyenv install 3.12.1) or set ISAACLAB_PYTHON" >&2
-  exit 1
-}
+# shellcheck source=lib/find-python.sh
+source "$repo/scripts/lib/find-python.sh"
 
 wanted_stamp() {
   "$python" -c 'import sys; print(sys.version.split()[0])'
@@ -77,7 +65,8 @@ make_assets() {
   echo "setup-isaaclab-env: stand-in assets in $assets (export ISAACSIM_ASSET_ROOT=$assets)"
 }
 
-python="$(find_python)"
+python="${ISAACLAB_PYTHON:-$(find_python "setup-isaaclab-env: Python 3.12 not found; install it (pyenv install 3.12.1) or set ISAACLAB_PYTHON" \
+  'sys.version_info[:2] == (3, 12)' "$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python" python3.12)}"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 if lock_installed; then
   if ! repo_installed; then

@@ -23,19 +23,8 @@ stamp="$venv/.robo-submit-stamp"
 # Test tools only: the image does not need them.
 test_pins=("pytest==8.4.2" "iniconfig==2.3.1" "pluggy==1.7.0")
 
-find_python() {
-  if [[ -n "${LEROBOT_PYTHON:-}" ]]; then echo "$LEROBOT_PYTHON"; return; fi
-  local candidate
-  for candidate in python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 \
-      && "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null; then
-      command -v "$candidate"
-      return
-    fi
-  done
-  echo "setup-lerobot-env: Python 3.11 not found; install it or set LEROBOT_PYTHON" >&2
-  exit 1
-}
+# shellcheck source=lib/find-python.sh
+source "$repo/scripts/lib/find-python.sh"
 
 wanted_stamp() {
   "$python" -c 'import sys; print(sys.version.split()[0])'
@@ -61,7 +50,8 @@ sys.exit(0 if Path(training.__file__).resolve().parent == Path(sys.argv[1]) / "t
 EOF
 }
 
-python="$(find_python)"
+python="${LEROBOT_PYTHON:-$(find_python "setup-lerobot-env: Python 3.11 not found; install it or set LEROBOT_PYTHON" \
+  'sys.version_info[:2] == (3, 11)' python3.11 python3)}"
 if already_installed; then
   echo "setup-lerobot-env: $venv is up to date"
   exit 0

@@ -12,19 +12,8 @@ venv="${ROBO_VENV:-$repo/.venv}"
 stamp="$venv/.robo-submit-stamp-${extras//,/-}"
 torch_pin="torch==2.13.0"
 
-find_python() {
-  local candidate
-  for candidate in "${ROBO_PYTHON:-}" python3.11 python3; do
-    [[ -n "$candidate" ]] || continue
-    if command -v "$candidate" >/dev/null 2>&1 \
-      && "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)' 2>/dev/null; then
-      command -v "$candidate"
-      return
-    fi
-  done
-  echo "setup-venv: Python >= 3.11 not found; install it or set ROBO_PYTHON" >&2
-  exit 1
-}
+# shellcheck source=lib/find-python.sh
+source "$repo/scripts/lib/find-python.sh"
 
 wanted_stamp() {
   cat "$repo/pyproject.toml" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1
@@ -38,7 +27,11 @@ if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$(wanted_sta
 fi
 
 start=$SECONDS
-[[ -x "$venv/bin/python" ]] || "$(find_python)" -m venv "$venv"
+if [[ ! -x "$venv/bin/python" ]]; then
+  python="$(find_python "setup-venv: Python >= 3.11 not found; install it or set ROBO_PYTHON" \
+    'sys.version_info[:2] >= (3, 11)' "${ROBO_PYTHON:-}" python3.11 python3)"
+  "$python" -m venv "$venv"
+fi
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 "${pip[@]}" install --upgrade pip
 if [[ ",$extras," == *",train,"* ]]; then
