@@ -85,11 +85,13 @@ def test_bad_local_input_exits_2_before_anything_runs(tmp_path):
 
 @pytest.mark.parametrize("command", ["training", "lerobot-training"])
 def test_a_local_run_has_no_image_flag(run_cli, command):
-    """It runs on this machine's environment: --image would be silently ignored, so it is not offered."""
+    """It runs on this machine's environment: --image is not offered, and a job's --image is refused by name."""
     assert "--image" not in run_cli("local", command, "--help").stdout
     result = run_cli("local", command, "--image", "registry.example.com/team/trainer:1")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert "No such option '--image'" in result.stderr
+    assert result.stderr == (
+        "submit: error: --image: a local run uses this machine's Python environment, not a container image; drop --image\n"
+    )
 
 
 def test_local_help_shows_the_defaults_a_local_run_uses(run_cli):

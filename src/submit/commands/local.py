@@ -30,7 +30,16 @@ Example:
 LOCAL_TASK = "CartPole-v1"
 LOCAL_NUM_ENVS = 8
 
+
+
+def _no_image(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        raise click.BadParameter("a local run uses this machine's Python environment, not a container image; drop --image")
+
+
 local_run = options.group(
+    # Not offered (a job's --image means nothing here), but named when a job's command line is reused.
+    click.option("-i", "--image", hidden=True, expose_value=False, callback=_no_image),
     options.profile,  # submit.toml profiles apply to local runs too (submit.resolve)
     click.option("--device", default="cpu", show_default=True, help="torch device for the trainer (cpu, cuda, cuda:N)."),
     click.option("--output-root", type=click.Path(file_okay=False), default="outputs", show_default=True, help="Outputs go to OUTPUT_ROOT/<job-name>/."),
