@@ -8,6 +8,7 @@ module, never in the command functions.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -171,6 +172,41 @@ class Naming(Strict):
     display_name: FreeText | None = Field(None, description="display name")
 
 
+def _registration_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:
+    """A model name that would not be registered is a contradiction, not a default to drop silently."""
+    if job.registration.name and job.registration.skip:
+        raise ValueError("registration.name: names a model to register, but --skip-register-checkpoint is set; drop one")
+    if job.registration.name and not job.tracking.mlflow:
+        raise ValueError("registration.name: registering needs MLflow (its model registry), but --no-mlflow is set; drop one")
+
+
+def _url_secret_problem(value: str) -> str | None:
+    """Why a URL must not go into a job spec: it carries a credential (user:password@, or a query string such as
+    a storage SAS token). Anything that is not a URL with a host (models:/, runs:/, a path) has none."""
+    parts = urllib.parse.urlsplit(value)
+    if not parts.netloc:
+        return None
+    if "@" in parts.netloc:
+        return "must not carry credentials (user:password@): the job spec is stored and shown by the job system"
+    if parts.query:
+        return (
+            "must not carry a query string: it may hold a token (a storage SAS), and the job spec is stored and "
+            "shown; the job authenticates with its own identity or credential"
+        )
+    return None
+
+
+def _spec_url_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:
+    """URLs a job spec carries hold no secret (a local run writes no spec, so it may use a SAS URL)."""
+    urls = [("checkpoint.uri", job.checkpoint.uri)]
+    if isinstance(job, LeRobotJob):
+        urls += [("pretrained_path", job.pretrained_path), *(("blob_urls", url) for url in job.blob_urls)]
+    for path, url in urls:
+        problem = url and _url_secret_problem(url)
+        if problem:
+            raise ValueError(f"job.{path}: {problem}")
+
+
 class IsaacLabSkrlJob(Strict):
     """Reinforcement learning with skrl on an Isaac Lab (or gymnasium) task."""
 
@@ -189,9 +225,15 @@ class IsaacLabSkrlJob(Strict):
     resources: Resources = DEFAULTS
     naming: Naming = DEFAULTS
 
+    @model_validator(mode="after")
+    def _registration(self) -> IsaacLabSkrlJob:
+        _registration_rules(self)
+        return self
+
     @property
     def model_name(self) -> str | None:
-        if self.registration.skip:
+        """The model the trained checkpoint is registered as; None when nothing is registered."""
+        if self.registration.skip or not self.tracking.mlflow:
             return None
         return self.registration.name or derive_model_name(self.task)
 
@@ -230,20 +272,45 @@ class LeRobotJob(Strict):
 
     @model_validator(mode="after")
     def _dataset_and_hub(self) -> LeRobotJob:
-        if not self.dataset_repo_id and not self.blob_urls:
-            raise ValueError("dataset_repo_id: give --dataset-repo-id or at least one --blob-url")
+        _registration_rules(self)
+        if not self.dataset_repo_id and self.checkpoint.mode != "resume":
+            # The trainer needs the id LeRobot knows the dataset by, blob downloads included (resume reads it
+            # from the checkpoint).
+            raise ValueError("dataset_repo_id: needed, with --blob-url too (it is the id LeRobot knows the data by)")
         if self.policy_repo_id and not self.push_to_hub:
             raise ValueError("policy_repo_id: --policy-repo-id is where to push; add --push-to-hub to push, or drop it")
         if self.push_to_hub and not self.policy_repo_id:
             raise ValueError("policy_repo_id: --push-to-hub needs --policy-repo-id")
+        if self.pretrained_path and self.checkpoint.mode != "from-scratch":
+            raise ValueError(
+                f"pretrained_path: a pretrained policy starts a new training; it cannot be combined with "
+                f"--checkpoint-mode {self.checkpoint.mode}"
+            )
+        _extra_args_rules(self.extra_args)
         return self
 
     @property
     def model_name(self) -> str | None:
-        if self.registration.skip:
+        """The model the trained checkpoint is registered as; None when nothing is registered."""
+        if self.registration.skip or not self.tracking.mlflow:
             return None
         base = (self.dataset_repo_id or "blob-dataset").split("/")[-1]
         return self.registration.name or derive_model_name(f"lerobot-{self.policy_type}-{base}")
+
+
+def _extra_args_rules(extra_args: tuple[str, ...]) -> None:
+    """The trainer's own rules for lerobot-train arguments (training/lerobot/plan.py), said in flags."""
+    from training.lerobot.plan import RESERVED_ARGS, SETTING_ARGS  # lazy: only LeRobot jobs
+
+    for arg in extra_args:
+        name = arg.split("=", 1)[0]
+        if name in RESERVED_ARGS:
+            raise ValueError(
+                f"extra_args: {name} is set by the trainer; use --checkpoint-mode/--checkpoint-uri "
+                "(resume, warm-start) or --pretrained-path"
+            )
+        if name in SETTING_ARGS:
+            raise ValueError(f"extra_args: {name} has its own flag; use --{SETTING_ARGS[name].replace('_', '-')}")
 
 
 class AzureMLTarget(Strict):
@@ -293,6 +360,7 @@ class AzureMLTrainingSettings(Strict):
     @model_validator(mode="after")
     def _secrets_have_a_source(self) -> AzureMLTrainingSettings:
         _azureml_secret_rules(self.job, self.target)
+        _spec_url_rules(self.job)
         return self
 
 
@@ -305,6 +373,7 @@ class AzureMLLeRobotSettings(Strict):
     @model_validator(mode="after")
     def _secrets_have_a_source(self) -> AzureMLLeRobotSettings:
         _azureml_secret_rules(self.job, self.target)
+        _spec_url_rules(self.job)
         return self
 
 
@@ -396,6 +465,11 @@ def _osmo_job_rules(job: IsaacLabSkrlJob | LeRobotJob, target: OsmoTarget) -> No
         raise ValueError(f"job.naming.job_name: {OSMO_NAME_RULE}")
     if target.wandb_credential and not job.tracking.wandb:
         raise ValueError("target.wandb_credential: the Weights & Biases credential needs --wandb")
+    _spec_url_rules(job)
+    for name in ("output_url", "mlflow_tracking_uri"):
+        problem = getattr(target, name) and _url_secret_problem(getattr(target, name))
+        if problem:
+            raise ValueError(f"target.{name}: {problem}")
 
 
 class OsmoTrainingSettings(Strict):

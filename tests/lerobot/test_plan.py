@@ -99,6 +99,14 @@ def test_options_and_pass_through_arguments_come_last():
             {"lerobot_args": ("--policy.type=diffusion",)},
             "ROBO_LEROBOT_ARGS: --policy.type has its own setting; use ROBO_POLICY_TYPE",
         ),
+        (  # extra arguments come last and win: this one would push past the repo-id guard
+            {"lerobot_args": ("--policy.push_to_hub=true",)},
+            "ROBO_LEROBOT_ARGS: --policy.push_to_hub has its own setting; use ROBO_PUSH_TO_HUB",
+        ),
+        (
+            {"lerobot_args": ("--steps=5",)},
+            "ROBO_LEROBOT_ARGS: --steps has its own setting; use ROBO_STEPS",
+        ),
         (
             {"push_to_hub": True},
             "ROBO_POLICY_REPO_ID: pushing to the Hub needs the target repo id; set it or drop push_to_hub",

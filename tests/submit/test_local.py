@@ -57,6 +57,16 @@ def test_local_training_text_report_names_run_reward_model_and_ui_command(tmp_pa
     assert f"mlflow ui --backend-store-uri sqlite:///{tmp_path / 'mlruns.db'}" in result.stderr
 
 
+@pytest.mark.slow
+def test_a_run_without_mlflow_reports_no_run_and_no_ui_command(tmp_path):
+    result = _submit(tmp_path, "--task", "CartPole-v1", "-n", "4", "--agent-config", str(TINY), "--timesteps", "100",
+                     "--no-mlflow")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = result.stderr[result.stderr.index("final mean reward:"):]
+    assert "registered model: none" in report
+    assert "run id:" not in result.stderr and "mlflow ui" not in report
+
+
 def test_agent_config_the_trainer_refuses_exits_2_and_registers_nothing(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text(TINY.read_text(encoding="utf-8").replace("class: PPO", "class: NoSuchAgent"), encoding="utf-8")

@@ -14,10 +14,10 @@ Checkpoint modes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
-from training.config import ConfigError, LeRobotConfig
+from training.config import ConfigError, LeRobotConfig, env_name
 
 PRETRAINED_MODEL_DIR = "pretrained_model"
 TRAINING_STATE_DIR = "training_state"
@@ -27,6 +27,27 @@ TRAIN_SUBDIR = "train"  # LeRobot refuses an existing output_dir unless resuming
 
 # Arguments the trainer owns: passing them through lerobot_args would bypass the checkpoint modes.
 RESERVED_ARGS = ("--output_dir", "--resume", "--config_path", "--policy.path")
+# Arguments the trainer sets from a setting of its own (LeRobotConfig field). Extra arguments come last and
+# win, so passing one through lerobot_args would silently override that setting, or a guard on it (push to
+# the Hub only with a repo id, W&B only with a key).
+SETTING_ARGS = {
+    "--policy.type": "policy_type",
+    "--dataset.repo_id": "dataset_repo_id",
+    "--dataset.root": "dataset_root",
+    "--batch_size": "batch_size",
+    "--policy.optimizer_lr": "learning_rate",
+    "--steps": "steps",
+    "--save_freq": "save_freq",
+    "--eval_freq": "eval_freq",
+    "--seed": "seed",
+    "--job_name": "job_name",
+    "--policy.push_to_hub": "push_to_hub",
+    "--policy.repo_id": "policy_repo_id",
+    "--wandb.enable": "wandb",
+    "--wandb.project": "wandb_project",
+    "--wandb.entity": "wandb_entity",
+}
+_FIELDS = {f.name: f for f in fields(LeRobotConfig)}
 
 
 @dataclass(frozen=True)
@@ -66,8 +87,8 @@ def check(config: LeRobotConfig) -> None:
                 f"ROBO_LEROBOT_ARGS: {name} is set by the trainer; use ROBO_CHECKPOINT_MODE/"
                 "ROBO_CHECKPOINT_URI (resume, warm-start) or ROBO_PRETRAINED_PATH instead"
             )
-        if name in ("--policy.type", "--dataset.repo_id", "--dataset.root"):
-            raise ConfigError(f"ROBO_LEROBOT_ARGS: {name} has its own setting; use {_OWN_SETTING[name]}")
+        if name in SETTING_ARGS:
+            raise ConfigError(f"ROBO_LEROBOT_ARGS: {name} has its own setting; use {env_name(_FIELDS[SETTING_ARGS[name]])}")
     if config.push_to_hub and not config.policy_repo_id:
         raise ConfigError(
             "ROBO_POLICY_REPO_ID: pushing to the Hub needs the target repo id; set it or drop push_to_hub"
@@ -83,13 +104,6 @@ def check(config: LeRobotConfig) -> None:
         )
     if config.blob_urls and not config.dataset_repo_id:
         raise ConfigError("ROBO_DATASET_REPO_ID: blob datasets need the dataset id LeRobot knows them by")
-
-
-_OWN_SETTING = {
-    "--policy.type": "ROBO_POLICY_TYPE",
-    "--dataset.repo_id": "ROBO_DATASET_REPO_ID",
-    "--dataset.root": "ROBO_DATASET_ROOT",
-}
 
 
 def lerobot_args(

@@ -128,7 +128,8 @@ def _report(outcome: Any, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps({"backend": "local", "tracking_uri": outcome.tracking_uri, "output_dir": str(outcome.output_dir), **result}))
         return
-    say(f"run id:           {result.get('run_id')}")
+    if result.get("run_id"):  # none with --no-mlflow
+        say(f"run id:           {result['run_id']}")
     if result.get("final_reward_mean") is not None:
         say(f"final mean reward: {result['final_reward_mean']}")
     if result.get("final_loss") is not None:
@@ -138,7 +139,8 @@ def _report(outcome: Any, output_format: str) -> None:
     else:
         say("registered model: none (registration skipped)")
     say(f"outputs:          {outcome.output_dir}")
-    say(f"open the MLflow UI: mlflow ui --backend-store-uri {outcome.tracking_uri}")
+    if result.get("run_id"):
+        say(f"open the MLflow UI: mlflow ui --backend-store-uri {outcome.tracking_uri}")
 
 
 def _interrupted(outcome: Any) -> str:

@@ -20,7 +20,7 @@ def trainer_config(job: IsaacLabSkrlJob | LeRobotJob, *, key_vault_uri: str | No
     common = {
         "checkpoint_uri": job.checkpoint.uri,
         "checkpoint_mode": job.checkpoint.mode,
-        "register": not job.registration.skip,
+        "register": job.model_name is not None,
         "register_model": job.model_name,
         "mlflow": job.tracking.mlflow,
         "wandb": job.tracking.wandb,

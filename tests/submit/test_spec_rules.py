@@ -1,0 +1,112 @@
+"""What a job spec may not carry, and the promise that a spec the CLI accepts is one the trainer starts.
+
+The trainer's own check (training/lerobot/plan.check, run on the ROBO_* variables the spec carries) is
+real and runs here in-process; only the job systems are absent: the specs are rendered with --dry-run.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from submit.settings import LocalLeRobotSettings
+from training.config import from_env
+from training.lerobot import plan
+
+SAS = "sv=2024-05-04&sr=c&sig=CANARYSIGNATURE"
+RUN = "runs:/0123456789abcdef0123456789abcdef/checkpoints/last"
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (("osmo", "lerobot-training", "-d", "a/b", "--blob-url", f"https://acct.blob.core.windows.net/c/d?{SAS}"), "--blob-url"),
+        (("azureml", "lerobot-training", "-d", "a/b", "--blob-url", f"https://acct.blob.core.windows.net/c/d?{SAS}"), "--blob-url"),
+        (("azureml", "lerobot-training", "-d", "a/b", "--blob-url", "https://user:CANARYPASSWORD@host/d"), "--blob-url"),
+        (("azureml", "training", "-M", "warm-start", "-c", f"https://acct.blob.core.windows.net/c/agent.pt?{SAS}"), "--checkpoint-uri"),
+        (("osmo", "training", "-M", "resume", "-c", f"https://acct.blob.core.windows.net/c/agent.pt?{SAS}"), "--checkpoint-uri"),
+        (("osmo", "lerobot-training", "-d", "a/b", "--pretrained-path", f"https://host/policy?{SAS}"), "--pretrained-path"),
+        (("osmo", "training", "--mlflow-tracking-uri", "https://mlflow.example.com/?token=CANARYTOKEN"), "--mlflow-tracking-uri"),
+    ],
+)
+def test_a_url_carrying_a_credential_never_reaches_a_spec(run_cli, tmp_path, args, flag):
+    spec = tmp_path / "spec.yaml"
+    result = run_cli(*args, "--dry-run", "-o", str(spec))
+    assert (result.exit_code, result.stdout) == (2, "")
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"submit: error: {flag}: must not carry ")
+    assert "CANARY" not in line
+    assert not spec.exists()
+
+
+def test_a_local_run_writes_no_spec_so_it_may_read_a_sas_url():
+    url = f"https://acct.blob.core.windows.net/c/d?{SAS}"
+    settings = LocalLeRobotSettings.model_validate({"job": {"dataset_repo_id": "a/b", "blob_urls": [url]}})
+    assert settings.job.blob_urls == (url,)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--no-mlflow", "-r", "cartpole"), "--register-checkpoint: registering needs MLflow (its model registry), but --no-mlflow is set; drop one"),
+        (("--skip-register-checkpoint", "-r", "cartpole"), "--register-checkpoint: names a model to register, but --skip-register-checkpoint is set; drop one"),
+    ],
+)
+def test_a_model_name_that_would_not_be_registered_is_refused(run_cli, flags, message):
+    result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"submit: error: {message}\n")
+
+
+def test_without_mlflow_the_spec_says_nothing_is_registered(run_cli):
+    result = run_cli("osmo", "training", "-t", "Isaac-Cartpole-Direct", "--no-mlflow", "--dry-run")
+    env = yaml.safe_load(result.stdout)["workflow"]["tasks"][0]["environment"]
+    assert (env["ROBO_MLFLOW"], env["ROBO_REGISTER"]) == ("false", "false")
+    assert "ROBO_REGISTER_MODEL" not in env
+
+
+# LeRobot command lines around every rule of plan.check: each is refused by the CLI (exit 2, the flag named)
+# or rendered into a spec whose ROBO_* variables the trainer's own check accepts. Never a spec that fails
+# only once the job has a GPU (the reference's W20).
+LEROBOT_CASES = [
+    ("-d", "a/b"),
+    ("-d", "a/b", "--lerobot-arg=--policy.dim_model=64"),
+    *(("-d", "a/b", f"--lerobot-arg={name}=1") for name in (*plan.RESERVED_ARGS, *plan.SETTING_ARGS)),
+    ("--blob-url", "https://acct.blob.core.windows.net/c/d"),
+    ("-d", "a/b", "--blob-url", "https://acct.blob.core.windows.net/c/d"),
+    ("-d", "a/b", "--pretrained-path", "lerobot/act"),
+    *(("-d", "a/b", "--pretrained-path", "lerobot/act", "-M", mode, "-c", RUN) for mode in ("warm-start", "resume")),
+    ("-M", "resume", "-c", RUN),
+    ("-d", "a/b", "-M", "warm-start", "-c", RUN),
+    ("-d", "a/b", "--push-to-hub", "--policy-repo-id", "me/policy", "--hf-credential", "hf"),
+    ("-d", "a/b", "--no-mlflow"),
+]
+
+
+def _environment(backend: str, spec: dict) -> dict[str, str]:
+    if backend == "osmo":
+        return {k: str(v) for k, v in spec["workflow"]["tasks"][0]["environment"].items()}
+    return {k: str(v) for k, v in spec["environment_variables"].items()}
+
+
+@pytest.mark.parametrize("backend", ["osmo", "azureml"])
+@pytest.mark.parametrize("args", LEROBOT_CASES, ids=" ".join)
+def test_a_lerobot_spec_the_cli_accepts_passes_the_trainers_own_check(run_cli, backend, args):
+    if backend == "azureml" and "--hf-credential" in args:
+        args = (*args[: args.index("--hf-credential")], "--key-vault-uri", "https://vault.vault.azure.net")
+    result = run_cli(backend, "lerobot-training", *args, "--dry-run")
+    if result.exit_code == 2:
+        assert result.stdout == ""
+        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("submit: error: --")
+        return
+    assert result.exit_code == 0, result.stderr
+    config = from_env("lerobot", _environment(backend, yaml.safe_load(result.stdout)), ["--output-dir", "/job/out"])
+    plan.check(config)  # raises ConfigError (the trainer's exit 2) if the job would refuse to start
+
+
+def test_the_parity_cases_include_both_outcomes(run_cli):
+    """Guard against a vacuous parity test: some cases render, and the owned arguments are all refused."""
+    outcomes = {args: run_cli("osmo", "lerobot-training", *args, "--dry-run").exit_code for args in LEROBOT_CASES}
+    assert outcomes[("-d", "a/b")] == 0
+    assert outcomes[("-d", "a/b", "--lerobot-arg=--policy.dim_model=64")] == 0
+    owned = [args for args in LEROBOT_CASES if args[-1].startswith("--lerobot-arg=") and "dim_model" not in args[-1]]
+    assert owned and all(outcomes[args] == 2 for args in owned)
