@@ -496,7 +496,7 @@ class OsmoLeRobotSettings(Strict):
         if self.job.push_to_hub and not self.target.hf_credential:
             raise ValueError("target.hf_credential: --push-to-hub needs the Hugging Face token: add --hf-credential NAME")
         if self.job.resources.num_nodes > 1:
-            raise ValueError("job.resources.num_nodes: LeRobot training runs on one node; use --gpus-per-node")
+            raise ValueError("job.resources.num_nodes: LeRobot training on OSMO runs on one node (multi-node LeRobot: Azure ML)")
         return self
 
 
