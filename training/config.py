@@ -29,6 +29,9 @@ POLICY_TYPES = ("act", "diffusion")
 OUTPUT_DIR_FLAG = "--output-dir"
 
 
+RESULT_PREFIX = "ROBO_RESULT "  # the one machine-readable stdout line of a trainer run
+
+
 class ConfigError(ValueError):
     """A setting the trainer cannot accept. The message names the variable or flag."""
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from submit.errors import SubmitError
 from submit.render.common import trainer_command, trainer_env, trainer_kind
+from training.config import RESULT_PREFIX
 
-RESULT_PREFIX = "ROBO_RESULT "
 LOCAL_STORE = "mlruns.db"
 
 # Trainer kinds whose dependencies cannot share the CLI's environment (scripts/setup-*-env.sh).

@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from training import secrets
-from training.config import ConfigError, LeRobotConfig, derive_model_name, from_env
+from training.config import RESULT_PREFIX, ConfigError, LeRobotConfig, derive_model_name, from_env
 from training.lerobot import dataset as datasets
 from training.lerobot import plan
 from training.lerobot.plan import Dataset, LeRobotCheckpoint
 
 CHECKPOINT_ARTIFACT = "checkpoint"  # runs:/<run>/checkpoint holds pretrained_model/ and training_state/
 RUN_FILE = "robo_run.json"  # in LeRobot's output folder: which MLflow run wrote these checkpoints
-RESULT_PREFIX = "ROBO_RESULT "
 METRICS_LEDGER = "metrics.jsonl"  # every logged point, kept even when MLflow is unreachable
 FLUSH_TIMEOUT_S = 60.0
 

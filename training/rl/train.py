@@ -27,7 +27,7 @@ from training.checkpoints import (
     read_checkpoint,
     resolve_checkpoint,
 )
-from training.config import ENV_PREFIX, RLConfig
+from training.config import ENV_PREFIX, RESULT_PREFIX, RLConfig
 from training.rl import wandb_run
 from training.rl.agent_config import apply_overrides, load_agent_cfg
 from training.rl.envs import Environment, make_env
@@ -35,7 +35,6 @@ from training.rl.loop import Interrupted, Progress, StopFlag, build_runner, run_
 from training.rl.session import Result, Session, TrackingError, checkpoints_dir, is_rank_zero
 
 log = logging.getLogger("training.rl")
-RESULT_PREFIX = "ROBO_RESULT "
 
 
 @dataclass(frozen=True)

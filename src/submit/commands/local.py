@@ -116,10 +116,11 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
         # A trainer killed before its own handler ran reports -N: a shell would say 128 + N.
         code = outcome.exit_code if outcome.exit_code > 0 else 128 - outcome.exit_code
         raise runner.Interrupted(_interrupted(outcome), code if code > 128 else 130)
-    if outcome.exit_code == 2:  # the trainer refused a setting before training (its line is above)
-        raise BadInput(f"the trainer refused its settings; nothing was trained or registered. Outputs: {output_dir}")
+    kept = f". Outputs: {output_dir}" if output_dir.exists() else ""
+    if outcome.exit_code == 2:  # the trainer refused a setting before training
+        raise BadInput(f"the trainer refused its settings (its error line above); nothing was trained or registered{kept}")
     if outcome.exit_code != 0:
-        raise SubmitError(f"training failed (trainer exit {outcome.exit_code}); nothing was registered. Outputs: {output_dir}")
+        raise SubmitError(f"training failed (trainer exit {outcome.exit_code}); nothing was registered{kept}")
     _report(outcome, params["output_format"])
 
 
