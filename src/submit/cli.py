@@ -22,6 +22,9 @@ class Boundary:
             code = result if isinstance(result, int) else 0
         except click.exceptions.Exit as exc:
             code = exc.exit_code
+        except _NO_ARGS_IS_HELP as exc:  # `submit` or `submit azureml` alone: the help, as Click shows it
+            exc.show()
+            code = 2
         except click.ClickException as exc:  # usage errors: unknown flags, bad choices, bad integers
             click.echo(f"{prog_name or self.name}: error: {_usage_message(exc)}", err=True)
             code = 2 if isinstance(exc, click.UsageError) else exc.exit_code
@@ -43,13 +46,33 @@ class Boundary:
         return code
 
 
+# Click >= 8.2 raises this for a group called without a subcommand; 8.1 prints the help itself.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def _usage_message(exc: click.ClickException) -> str:
     """One line, in the same `--flag: what is wrong` form the settings model uses."""
-    if isinstance(exc, click.BadParameter) and exc.param is not None and exc.param.opts:
+    if isinstance(exc, click.MissingParameter) and exc.param is not None:
+        message = _missing(exc.param)
+    elif isinstance(exc, click.BadParameter) and exc.param is not None and exc.param.opts:
         message = f"{primary_flag(exc.param)}: {exc.message}"
     else:
         message = exc.format_message()
     return " ".join(message.split())
+
+
+def _missing(param: click.Parameter) -> str:
+    """`missing argument FILE` or `--flag: missing`, with the accepted values when there is a fixed set.
+
+    Click's MissingParameter has an empty `.message`; its own text is several lines.
+    """
+    if isinstance(param, click.Argument):
+        message = f"missing argument {param.human_readable_name}"
+    else:
+        message = f"{primary_flag(param)}: missing"
+    if isinstance(param.type, click.Choice):
+        message += f"; accepted values: {', '.join(map(str, param.type.choices))}"
+    return message
 
 
 class BoundaryGroup(Boundary, click.Group):

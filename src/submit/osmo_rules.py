@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from submit.secret_rules import secret_names
+
 DATASET_REMOVED = (
     "dataset: inputs and outputs were removed in OSMO 6.4; put the data in object storage and use url:"
 )
@@ -23,7 +25,6 @@ _DURATION = re.compile(r"\d+(s|m|h|d|ms|us)?")
 _ISO_DURATION = re.compile(r"P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL = re.compile(r"output|workflow_id|uuid|input:[^\s{}]+|host:[^\s{}]+")
-_SECRET_NAME = re.compile(r"(TOKEN|API_KEY|SECRET|PASSWORD|ACCESS_KEY|ACCOUNT_KEY|CONNECTION_STRING)$", re.I)
 
 
 def storage_url_problem(url: str) -> str | None:
@@ -229,15 +230,12 @@ def _unique_file_paths(path: str, task: dict) -> list[tuple[str, str]]:
 
 
 def _secret_names(path: str, mapping: Any) -> list[tuple[str, str]]:
-    if not isinstance(mapping, dict):
-        return []
     return [
         (
-            f"{path}.{key}",
+            f"{path}.{name}",
             "looks like a secret; pass secrets with credentials: {NAME: {ENV_VAR: payload_key}}",
         )
-        for key in mapping
-        if isinstance(key, str) and _SECRET_NAME.search(key)
+        for name in secret_names(mapping)
     ]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from submit import yamlio
+from submit.errors import BadInput, SubmitError
 
 
 def say(message: str) -> None:
@@ -17,6 +18,7 @@ def say(message: str) -> None:
 
 
 def write_spec(text: str, path: Path) -> None:
+    """The spec to -o FILE; OSError when it cannot be written (emit turns that into one line)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     say(f"wrote {path}")
@@ -26,8 +28,26 @@ def emit(backend: str, spec: dict[str, Any], *, output_format: str, output_file:
     """Write the spec to -o FILE if asked, then print the spec (dry run) or the JSON result."""
     text = yamlio.dump(spec)
     if output_file:
-        write_spec(text, Path(output_file))
+        try:
+            write_spec(text, Path(output_file))
+        except OSError as exc:
+            raise _unwritable(output_file, exc, backend, job_id) from None
     if output_format == "json":
         click.echo(json.dumps({"backend": backend, "job_id": job_id, "url": url, "spec": spec}, sort_keys=False))
     elif not output_file and job_id is None:
         click.echo(text, nl=False)
+
+
+def unwritable_reason(exc: OSError) -> str:
+    """Why a path cannot be written, in words (mkdir says 'File exists' when a file is in the way)."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "part of the path is a file, not a folder"
+    return exc.strerror or type(exc).__name__
+
+
+def _unwritable(output_file: str, exc: OSError, backend: str, job_id: str | None) -> SubmitError:
+    """Bad input before anything was submitted; after a submission, a failure that still names the job."""
+    message = f"--output: cannot write {output_file} ({unwritable_reason(exc)})"
+    if job_id is None:
+        return BadInput(message)
+    return SubmitError(f"{message}; the {backend} job {job_id} was submitted")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,19 @@ def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = Fals
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         line = key_node.start_mark.line + 1
+        if not isinstance(key, Hashable):
+            raise SpecError(_unhashable_key(key, line))
         if key in seen:
             raise SpecError(f"duplicate key {key!r} at line {line} (first at line {seen[key]})")
         seen[key] = line
     return loader.construct_mapping(node, deep=deep)
+
+
+def _unhashable_key(key: Any, line: int) -> str:
+    if isinstance(key, dict):  # most often Jinja: `{{ name }}: value` is a mapping inside a mapping
+        return f"key at line {line} is a mapping, not a plain value (an unquoted {{{{ ... }}}} reads as one)"
+    kind = "list" if isinstance(key, list) else type(key).__name__
+    return f"key at line {line} is a {kind}, not a plain value"
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import shutil
 import sys
 import tempfile
@@ -20,6 +21,13 @@ from typing import Any
 
 from submit import yamlio
 from submit.errors import AuthError, BadInput, SpecError, SubmitError
+from submit.output import unwritable_reason
+from submit.secret_rules import secret_names
+
+# The temporary copy of a spec that `load` hands to load_job; SDK messages name it.
+_SPEC_COPY = ".robo-submit-spec-"
+_SPEC_COPY_PATH = re.compile(r"\S*" + re.escape(_SPEC_COPY) + r"\w+\.yaml")
+_NOT_IN_SET = re.compile(r"Value (.+) passed is not in set \[(.*)\]")
 
 WORKSPACE_FLAGS = {
     "subscription_id": ("--subscription-id", "AZURE_SUBSCRIPTION_ID"),
@@ -63,8 +71,9 @@ def load(spec: dict[str, Any], spec_dir: Path):
 
     _quiet_sdk()
     spec_dir.mkdir(parents=True, exist_ok=True)
+    # In spec_dir so that relative paths (code:) resolve as they would next to the written spec.
     with tempfile.NamedTemporaryFile(
-        "w", suffix=".yaml", dir=spec_dir, delete=True, encoding="utf-8"
+        "w", prefix=_SPEC_COPY, suffix=".yaml", dir=spec_dir, delete=True, encoding="utf-8"
     ) as handle:
         handle.write(yamlio.dump(spec))
         handle.flush()
@@ -72,14 +81,25 @@ def load(spec: dict[str, Any], spec_dir: Path):
 
 
 def check(spec: dict[str, Any], spec_dir: Path) -> list[str]:
-    """Every problem azure-ai-ml finds offline, including bindings load_job alone lets through."""
+    """Every problem azure-ai-ml finds offline, one `path: message` line each, and secret-looking variables."""
+    return _sdk_problems(spec, spec_dir) + [
+        f"environment_variables.{name}: looks like a secret; keep it in Key Vault and pass --key-vault-uri "
+        "(the job reads it with its managed identity)"
+        for name in secret_names(spec.get("environment_variables"))
+    ]
+
+
+def _sdk_problems(spec: dict[str, Any], spec_dir: Path) -> list[str]:
+    """What azure-ai-ml finds, including bindings load_job alone lets through."""
     from azure.core.exceptions import AzureError  # lazy: part of azure-ai-ml
     from marshmallow.exceptions import ValidationError as SchemaError
 
     try:
         job = load(spec, spec_dir)
-    except (SchemaError, AzureError, ValueError, OSError) as exc:  # schema errors, MlException, bad paths
-        return [f"azureml: {type(exc).__name__}: {_short(exc)}"]
+    except SchemaError as exc:
+        return schema_problems(exc.messages)
+    except (AzureError, ValueError, OSError) as exc:  # MlException (e.g. an unknown job type), bad paths
+        return [f"azureml: {type(exc).__name__}: {_without_spec_copy(_first_line(exc))}"]
     problems = [f"{path}: {message}" for path, message in job._validate().error_messages.items()]
     # The component check is the one that catches unknown ${{inputs.x}} bindings; its naming rules are
     # for components, not jobs (it refuses '-' in a job name the service accepts), so only bindings count.
@@ -88,6 +108,72 @@ def check(spec: dict[str, Any], spec_dir: Path) -> list[str]:
         f"{path}: {message}" for path, message in bindings.items() if path in ("command", "inputs", "outputs")
     )
     return problems
+
+
+def schema_problems(messages: Any) -> list[str]:
+    """azure-ai-ml's schema errors as `field.path: message` lines.
+
+    The SDK puts marshmallow's error dict, as JSON, inside its message text, once more wrapped for
+    command jobs; a field that accepts several forms lists one error set per form.
+    """
+    problems = [
+        f"{path or 'azureml'}: {message}" for path, message in _alternatives(_schema_errors(messages, ""))
+    ]
+    return list(dict.fromkeys(problems)) or ["azureml: the spec does not match the Azure ML job schema"]
+
+
+def _schema_errors(errors: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(errors, str):
+        embedded = _embedded_json(errors)
+        found = list(_schema_errors(embedded, path)) if embedded else []
+        yield from found or [(path, _without_spec_copy(" ".join(_first_line(errors).split()).rstrip(":")))]
+    elif isinstance(errors, dict) and "result" in errors and isinstance(errors.get("errors"), list):
+        # The SDK's wrapper: {"result": "Failed", "errors": [{"message": ..., "path": "*", "location": ...}]}
+        for error in errors["errors"]:
+            wrapped = error if isinstance(error, dict) else {"message": error}
+            yield from _schema_errors(wrapped.get("message"), str(wrapped.get("path", "")).strip("*"))
+    elif isinstance(errors, dict):
+        for key, value in errors.items():
+            yield from _schema_errors(value, path if key == "_schema" else f"{path}.{key}".lstrip("."))
+    elif isinstance(errors, list):
+        for item in errors:
+            yield from _schema_errors(item, path)
+    elif errors is not None:
+        yield path, _first_line(str(errors))
+
+
+def _alternatives(pairs: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """One line per field: the forms it was refused as, joined; `not in set` choices merged into one set."""
+    by_path: dict[str, list[str]] = {}
+    for path, message in pairs:
+        if message not in by_path.setdefault(path, []):
+            by_path[path].append(message)
+    for path, messages in by_path.items():
+        yield path, " or ".join(_merge_choices(messages))
+
+
+def _merge_choices(messages: list[str]) -> list[str]:
+    matches = [_NOT_IN_SET.fullmatch(message) for message in messages]
+    choices = [match for match in matches if match]
+    if len(choices) < 2 or len({match[1] for match in choices}) > 1:
+        return messages
+    merged = f"Value {choices[0][1]} passed is not in set [{', '.join(match[2] for match in choices)}]"
+    return [merged, *(message for message, match in zip(messages, matches, strict=True) if not match)]
+
+
+def _embedded_json(text: str) -> dict | None:
+    """The JSON object in an SDK message such as `Validation for X failed: {...} If you are trying ...`."""
+    start = text.find("{")
+    try:
+        found = json.JSONDecoder().raw_decode(text, start)[0] if start >= 0 else None
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _without_spec_copy(text: str) -> str:
+    """Messages name the temporary copy `load` writes; the user knows the spec by another name."""
+    return _SPEC_COPY_PATH.sub("the spec", text)
 
 
 def fail_if_invalid(spec: dict[str, Any], spec_dir: Path) -> None:
@@ -107,12 +193,22 @@ def submit(spec: dict[str, Any], settings: Any, *, spec_dir: Path, preflight: bo
 
     ml = client(settings.target)
     with staged_code(spec, spec_dir) as (staged, folder), azure_errors(settings.target):
-        job = load(staged, folder)
+        job = _load_to_submit(staged, folder)
         if preflight:
             checks.azureml(ml, settings)
         azureml_env.ensure(ml, job, settings)
         created = ml.jobs.create_or_update(job)
     return Submitted(job_id=created.name, url=created.studio_url)
+
+
+def _load_to_submit(spec: dict[str, Any], spec_dir: Path):
+    try:
+        return load(spec, spec_dir)
+    except OSError as exc:  # the copy load_job reads goes in the -o folder, else the current one
+        raise BadInput(
+            f"--output: cannot write in {spec_dir} ({unwritable_reason(exc)}); "
+            "azure-ai-ml loads the spec from a file there: give -o a path in a writable folder"
+        ) from None
 
 
 def status(job_id: str, target: Any) -> dict[str, Any]:
@@ -157,14 +253,16 @@ def client(target: Any):
 
 
 def workspace(target: Any) -> tuple[str, str, str]:
-    """Subscription, resource group and workspace, or BadInput naming the first one missing."""
-    for name, (flag, envvar) in WORKSPACE_FLAGS.items():
-        if not getattr(target, name):
-            raise BadInput(
-                f"{flag}: needed to reach Azure ML; give the flag, set {envvar}, "
-                "add it to a submit.toml profile "
-                "or .azureml/config.json, or pass --terraform-dir"
-            )
+    """Subscription, resource group and workspace, or BadInput naming every one missing (target may be None)."""
+    missing = [flags for name, flags in WORKSPACE_FLAGS.items() if not getattr(target, name, None)]
+    if missing:
+        flags = ", ".join(flag for flag, _ in missing)
+        envvars = "/".join(envvar for _, envvar in missing)
+        flag, it = ("flags", "them") if len(missing) > 1 else ("flag", "it")
+        raise BadInput(
+            f"{flags}: needed to reach Azure ML; give the {flag}, set {envvars}, "
+            f"add {it} to a submit.toml profile or .azureml/config.json, or pass --terraform-dir"
+        )
     return target.subscription_id, target.resource_group, target.workspace_name
 
 
@@ -230,11 +328,12 @@ def staged_code(spec: dict[str, Any], spec_dir: Path) -> Iterator[tuple[dict[str
 def _quiet_sdk() -> None:
     # Experimental-class notices and INFO lines are noise on stderr; warnings and errors still show.
     logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
+    logging.getLogger("azure.ai.ml._schema.core.fields").setLevel(logging.ERROR)  # experimental fields
     logging.getLogger("azure.ai.ml").setLevel(logging.WARNING)
-    logging.getLogger("azure.identity").setLevel(logging.WARNING)
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)  # a failed sign-in becomes our one line
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: object) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0][:400] if lines else type(exc).__name__
 

@@ -95,18 +95,21 @@ def _azureml_cancel(**params: Any) -> None:
 
 
 def _azureml_target(params: dict[str, Any]) -> Any:
-    """The workspace coordinates, resolved like every other command's and validated by the settings model."""
+    """The workspace coordinates, resolved like every other command's and validated by the settings model;
+    missing ones are bad input naming their flags."""
     from submit import resolve
+    from submit.backends import azureml as backend
     from submit.build import build
     from submit.settings import AzureMLTarget, Strict
 
     class WorkspaceSettings(Strict):
         job: dict = {}  # noqa: RUF012 - pydantic copies defaults
-        target: AzureMLTarget
+        target: AzureMLTarget | None = None  # none of its values given
 
     ctx = click.get_current_context()
     params = resolve.complete(ctx, params, set(resolve.WORKSPACE_KEYS))
     settings = build(WorkspaceSettings, {k: v for k, v in params.items() if k in options.PATHS}, ctx.command)
+    backend.workspace(settings.target)
     return settings.target
 
 

@@ -55,7 +55,7 @@ def _check(file: Path, backend: str, values: tuple[str, ...]) -> tuple[str, list
         from submit.osmo_spec import check_osmo  # lazy: pydantic models
 
         return "OSMO", check_osmo(spec)
-    spec = yamlio.load(text, str(file))
+    spec = _load_azureml(text, file) if backend == "azureml" else yamlio.load(text, str(file))
     if backend == "auto" and not _looks_like_azureml(spec):
         raise _bad_input(
             f"{file}: neither an OSMO workflow (workflow:) nor an Azure ML job (command:); use --backend"
@@ -65,6 +65,20 @@ def _check(file: Path, backend: str, values: tuple[str, ...]) -> tuple[str, list
     from submit.backends import azureml
 
     return "Azure ML", azureml.check(spec if isinstance(spec, dict) else {}, file.parent)
+
+
+def _load_azureml(text: str, file: Path) -> Any:
+    """The YAML of a file given as Azure ML; one that cannot be read says so, with a hint for OSMO templates."""
+    from submit import osmo_template, yamlio
+    from submit.errors import SpecError
+
+    try:
+        return yamlio.load(text, str(file))
+    except SpecError as exc:
+        reason = str(exc).removeprefix(f"{file}: ")
+        if osmo_template.looks_like_osmo(text):
+            reason += "; it looks like an OSMO workflow: try --backend osmo"
+        raise SpecError(f"{file}: not a valid Azure ML spec: {reason}") from None
 
 
 def _read(file: Path) -> str:

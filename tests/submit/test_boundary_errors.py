@@ -1,0 +1,263 @@
+"""The error boundary: a failure is one line on stderr with the right exit code, never a traceback;
+bad input (exit 2) names its flag or argument and what is accepted, and leaves stdout empty.
+
+Azure ML's network is replaced at its one seam (`submit.backends.azureml.connection`, as in
+test_submit_azureml.py) and OSMO's at the `osmo` executable (tests/submit/fake_osmo.py).
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+from submit.backends import azureml as backend
+from tests.submit import fake_osmo
+from tests.submit.fake_azure import WORKSPACE_FLAGS, FakeAzureML, FakeCredential, Workspace
+
+WORKSPACE_FIX = (
+    "needed to reach Azure ML; give the flags, set {envvars}, "
+    "add them to a submit.toml profile or .azureml/config.json, or pass --terraform-dir"
+)
+AZUREML_TRAINING = ("azureml", "training", "-t", "Isaac-Cartpole-Direct", "--compute", "gpu-a100")
+OSMO_TRAINING = ("osmo", "training", "-t", "Isaac-Cartpole-Direct", "--pool", "h100")
+
+# An OSMO template in the reference's style: `{{ x }}:` as a key is a YAML mapping until Jinja runs.
+OSMO_TEMPLATE = """\
+workflow:
+  name: demo
+  tasks:
+  - name: train
+    image: ubuntu
+    command: [echo]
+    environment:
+      {{ x }}: 1
+default-values:
+  x: FOO
+"""
+
+AZUREML_JOB = """\
+$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json
+type: command
+command: python train.py
+environment: azureml:robo:1
+compute: gpu
+"""
+
+
+@pytest.fixture
+def azure(monkeypatch):
+    """The fake workspace behind the one network seam; records every request."""
+    fake = FakeAzureML(Workspace())
+    monkeypatch.setattr(backend, "connection", lambda: backend.Connection(FakeCredential(), fake))
+    return fake
+
+
+def _write(tmp_path, text: str, name: str = "spec.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def _in_the_way(tmp_path):
+    """An -o path under a regular file: unwritable even for root."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("keep", encoding="utf-8")
+    return blocker, blocker / "job.yaml"
+
+
+# ---- 1. missing positional arguments ------------------------------------------------------------
+
+MISSING = {
+    "validate": (("validate",), "missing argument FILE"),
+    "osmo status": (("osmo", "status"), "missing argument WORKFLOW_ID"),
+    "azureml cancel": (("azureml", "cancel"), "missing argument JOB"),
+    "completion": (("completion",), "missing argument SHELL; accepted values: bash, zsh, fish"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISSING))
+def test_a_missing_argument_is_named_on_one_line_with_exit_2(run_cli, name):
+    args, expected = MISSING[name]
+    result = run_cli(*args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"submit: error: {expected}\n")
+
+
+# ---- 2. a group without a subcommand ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("group", [(), ("azureml",), ("osmo",)], ids=["submit", "azureml", "osmo"])
+def test_a_group_without_a_subcommand_prints_its_help_as_click_does_on_stderr_with_exit_2(run_cli, group):
+    shown = run_cli(*group, "--help")
+    assert shown.exit_code == 0
+    assert shown.stdout.startswith("Usage: submit ")
+    result = run_cli(*group)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", shown.stdout)
+
+
+# ---- 3. following an Azure ML job without workspace coordinates --------------------------------
+
+
+@pytest.mark.parametrize("command", ["status", "logs", "cancel"])
+def test_following_an_azure_ml_job_without_a_workspace_names_every_missing_flag(run_cli, azure, command):
+    result = run_cli("azureml", command, "sharp_tail_4ks8v1")
+    fix = WORKSPACE_FIX.format(envvars="AZURE_SUBSCRIPTION_ID/AZURE_RESOURCE_GROUP/AZUREML_WORKSPACE_NAME")
+    expected = f"submit: error: --subscription-id, --resource-group, --workspace-name: {fix}\n"
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", expected)
+    assert azure.requests == []
+
+
+def test_a_partly_given_workspace_names_only_the_missing_flags(run_cli, azure):
+    result = run_cli("azureml", "status", "sharp_tail_4ks8v1", "--resource-group", "rg-robots")
+    fix = WORKSPACE_FIX.format(envvars="AZURE_SUBSCRIPTION_ID/AZUREML_WORKSPACE_NAME")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: --subscription-id, --workspace-name: {fix}\n"
+    assert azure.requests == []
+
+
+# ---- 4. keys that are not plain values ------------------------------------------------------------
+
+
+def test_an_osmo_template_checked_as_azure_ml_is_not_valid_for_that_backend(run_cli, tmp_path):
+    path = _write(tmp_path, OSMO_TEMPLATE)
+    result = run_cli("validate", str(path), "--backend", "azureml")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"submit: error: {path}: not a valid Azure ML spec: key at line 8 is a mapping, not a plain value "
+        "(an unquoted {{ ... }} reads as one); it looks like an OSMO workflow: try --backend osmo\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"), [("[a, b]", "list"), ("? !!set {a: null}\n", "set")], ids=["list", "set"]
+)
+def test_a_key_that_is_a_collection_is_refused_by_the_reader_on_one_line(run_cli, tmp_path, key, kind):
+    path = _write(tmp_path, f"command: python train.py\n{key}: 1\n")
+    result = run_cli("validate", str(path))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"submit: error: key at line 2 is a {kind}, not a plain value\n"
+
+
+# ---- 5. an -o path that cannot be written -------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [AZUREML_TRAINING, OSMO_TRAINING], ids=["azureml", "osmo"])
+def test_a_dry_run_to_an_unwritable_output_is_bad_input_naming_the_flag(run_cli, tmp_path, command):
+    blocker, target = _in_the_way(tmp_path)
+    result = run_cli(*command, "--dry-run", "-o", str(target), "--output-format", "json")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        f"submit: error: --output: cannot write {target} (part of the path is a file, not a folder)"
+    )
+    assert "Traceback" not in result.stderr
+    assert blocker.read_text(encoding="utf-8") == "keep"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_an_output_under_proc_gives_the_system_reason(run_cli):
+    result = run_cli(*AZUREML_TRAINING, "--dry-run", "-o", "/proc/x.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        "submit: error: --output: cannot write /proc/x.yaml (No such file or directory)"
+    )
+
+
+def test_an_azure_ml_submission_to_an_unwritable_output_sends_nothing(run_cli, azure, tmp_path):
+    blocker, target = _in_the_way(tmp_path)
+    result = run_cli(*AZUREML_TRAINING, *WORKSPACE_FLAGS, "-o", str(target))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        f"submit: error: --output: cannot write in {blocker} (part of the path is a file, not a folder); "
+        "azure-ai-ml loads the spec from a file there: give -o a path in a writable folder"
+    )
+    assert azure.calls("PUT", "/jobs/") == []
+
+
+def test_an_osmo_submission_whose_output_cannot_be_written_still_names_the_workflow(run_cli, tmp_path):
+    osmo = fake_osmo.install(
+        tmp_path,
+        workflow_submit=fake_osmo.submitted(),
+        pool_list=fake_osmo.pools(),
+        credential_list=fake_osmo.credentials(),
+    )
+    _, target = _in_the_way(tmp_path)
+    result = run_cli(*OSMO_TRAINING, "-o", str(target), env=osmo.path_env)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines()[-1] == (
+        f"submit: error: --output: cannot write {target} (part of the path is a file, not a folder); "
+        f"the osmo job {fake_osmo.WORKFLOW_ID} was submitted"
+    )
+
+
+# ---- 6. secret-looking variables in an Azure ML job --------------------------------------------
+
+
+def test_secret_looking_azure_ml_variables_are_flagged_and_their_values_never_shown(run_cli, tmp_path):
+    path = _write(
+        tmp_path,
+        AZUREML_JOB
+        + "environment_variables:\n  WANDB_API_KEY: canary-wandb-value\n"
+        + "  AZURE_CLIENT_SECRET: canary-client-value\n  ROBO_SECRET_SOURCE: keyvault\n",
+    )
+    result = run_cli("validate", str(path), "--backend", "azureml")
+    fix = "looks like a secret; keep it in Key Vault and pass --key-vault-uri (the job reads it with its managed identity)"
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"environment_variables.WANDB_API_KEY: {fix}",
+        f"environment_variables.AZURE_CLIENT_SECRET: {fix}",
+        f"submit: error: {path}: 2 problem(s); not a valid Azure ML spec",
+    ]
+    assert "canary" not in result.stderr
+
+
+def test_azure_ml_and_osmo_flag_the_same_variable_names(tmp_path):
+    from submit.osmo_spec import check_osmo
+
+    names = [
+        "WANDB_API_KEY",
+        "HF_TOKEN",
+        "DB_PASSWORD",
+        "STORAGE_ACCOUNT_KEY",
+        "ROBO_SECRET_SOURCE",
+        "TOKENIZER",
+    ]
+    environment = dict.fromkeys(names, "x")
+    osmo = {
+        "workflow": {
+            "name": "w",
+            "tasks": [{"name": "t", "image": "ubuntu", "command": ["echo"], "environment": environment}],
+        }
+    }
+    azureml = {**backend.yamlio.load(AZUREML_JOB), "environment_variables": environment}
+    flagged_by_osmo = [line.split(":")[0].rsplit(".", 1)[1] for line in check_osmo(osmo) if "secret" in line]
+    flagged_by_azureml = [line.split(":")[0].rsplit(".", 1)[1] for line in backend.check(azureml, tmp_path)]
+    assert (
+        flagged_by_osmo
+        == flagged_by_azureml
+        == ["WANDB_API_KEY", "HF_TOKEN", "DB_PASSWORD", "STORAGE_ACCOUNT_KEY"]
+    )
+
+
+# ---- 7. Azure ML schema failures --------------------------------------------------------------
+
+
+def test_an_azure_ml_schema_failure_is_one_line_per_field_without_the_temporary_copy(run_cli, tmp_path):
+    path = _write(
+        tmp_path,
+        AZUREML_JOB + "resources:\n  instance_count: many\ndistribution:\n  type: bogus\nbogus_field: 1\n",
+    )
+    result = run_cli("validate", str(path), "--backend", "azureml")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        "resources.instance_count: Not a valid integer.",
+        "distribution.type: Value 'bogus' passed is not in set ['pytorch', 'tensorflow', 'mpi', 'ray']",
+        "bogus_field: Unknown field.",
+        f"submit: error: {path}: 3 problem(s); not a valid Azure ML spec",
+    ]
+    assert list(tmp_path.iterdir()) == [path]  # the temporary copy is gone too
+
+
+def test_a_schema_error_text_that_is_not_json_keeps_its_first_line_and_drops_the_copy_name():
+    messages = ["Could not read /work/jobs/.robo-submit-spec-abc123.yaml:\nsecond line"]
+    assert backend.schema_problems(messages) == ["azureml: Could not read the spec"]
