@@ -261,3 +261,11 @@ def test_an_azure_ml_schema_failure_is_one_line_per_field_without_the_temporary_
 def test_a_schema_error_text_that_is_not_json_keeps_its_first_line_and_drops_the_copy_name():
     messages = ["Could not read /work/jobs/.robo-submit-spec-abc123.yaml:\nsecond line"]
     assert backend.schema_problems(messages) == ["azureml: Could not read the spec"]
+
+
+def test_a_bad_value_from_the_environment_says_where_it_came_from(run_cli):
+    result = run_cli("azureml", "training", "--dry-run", env={"NUM_ENVS": "abc"})
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "submit: error: --num-envs: 'abc' is not a valid integer (from env NUM_ENVS)\n"
+    typed = run_cli("azureml", "training", "--dry-run", "-n", "abc")
+    assert typed.stderr == "submit: error: --num-envs: 'abc' is not a valid integer.\n"  # typed here: no origin

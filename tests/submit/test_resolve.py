@@ -213,7 +213,11 @@ def test_profile_values_reach_the_rendered_spec(cli, project):
             ("--profile", "cpu"),
             "--profile: no profile 'cpu' in ./submit.toml (profiles: gpu)",
         ),
-        ('[default]\nnum_envs = "many"\n', (), "--num-envs: 'many' is not a valid integer."),
+        (
+            '[default]\nnum_envs = "many"\n',
+            (),
+            "--num-envs: 'many' is not a valid integer (from profile default (./submit.toml))",
+        ),
     ],
     ids=["misspelt-key", "bad-toml", "unknown-table", "unknown-profile", "bad-value"],
 )
