@@ -44,7 +44,7 @@ def _plain(message: str, error: dict[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     if kind == "literal_error":
         return f"accepted values: {ctx.get('expected', '').replace(' or ', ', ')}"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than", "finite_number"):
         return message.replace("Input should be", "must be")
     if kind in ("string_too_short", "string_too_long"):
         return message.replace("String should have", "must have")

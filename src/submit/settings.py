@@ -252,7 +252,7 @@ class LeRobotJob(Strict):
     pretrained_path: FreeText | None = Field(None, description="pretrained policy for a real warm start")
     steps: int = Field(100_000, ge=1, le=100_000_000, description="training steps")
     batch_size: int = Field(8, ge=1, le=65_536, description="batch size")
-    learning_rate: float | None = Field(None, gt=0, le=1, description="learning rate")
+    learning_rate: float | None = Field(None, gt=0, le=1, allow_inf_nan=False, description="learning rate")
     save_freq: int = Field(20_000, ge=1, description="steps between checkpoints")
     eval_freq: int = Field(0, ge=0, description="steps between evaluations (0: none)")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="random seed")

@@ -102,3 +102,10 @@ def test_checkpoint_mode_is_case_insensitive_like_the_reference(run_cli):
     result = run_cli("azureml", "training", "-M", "Warm-Start", "-c", "models:/cartpole@champion", "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert "ROBO_CHECKPOINT_MODE: warm-start" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_learning_rate_that_is_not_a_number_is_called_that(run_cli, value):
+    result = run_cli("osmo", "lerobot-training", "-d", "a/b", "--learning-rate", value, "--dry-run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "submit: error: --learning-rate: must be a finite number\n"
