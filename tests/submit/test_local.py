@@ -113,6 +113,17 @@ def test_local_help_shows_the_defaults_a_local_run_uses(run_cli):
     assert "[env NUM_ENVS; default 2048]" in cluster
 
 
+def test_a_job_name_whose_outputs_exist_is_refused_before_anything_runs(tmp_path):
+    earlier = tmp_path / "outputs" / "cartpole-7"
+    earlier.mkdir(parents=True)
+    result = _submit(tmp_path, "--task", "CartPole-v1", "-j", "cartpole-7")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"submit: error: --job-name: {earlier} exists (an earlier run's outputs); choose another name or remove it"
+    )
+    assert list(earlier.iterdir()) == [] and not (tmp_path / "mlruns.db").exists()
+
+
 def test_missing_isaaclab_environment_names_the_setup_script(tmp_path):
     result = _submit(tmp_path, "--task", "Isaac-Cartpole-Direct", env_extra={"ROBO_ISAACLAB_PYTHON": str(tmp_path / "none")})
     assert result.returncode == 1

@@ -109,6 +109,8 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     workdir = Path.cwd()
     name = job.naming.job_name or f"{_slug(job)}-{time.strftime('%Y%m%d-%H%M%S')}"
     output_dir = Path(params["output_root"]).resolve() / name
+    if output_dir.exists():  # an earlier run's checkpoints would mix with this one's (and one may be registered)
+        raise BadInput(f"--job-name: {output_dir} exists (an earlier run's outputs); choose another name or remove it")
     python = runner.trainer_python(job, _repo(), dict(os.environ))
     say(f"training {name} locally -> {output_dir}")
     outcome = runner.run(job, python=python, workdir=workdir, output_dir=output_dir, extra_env=extra | {"ROBO_JOB_NAME": name})
