@@ -7,8 +7,10 @@ the flag with `flag_for`. Nothing here imports pydantic: `--help` stays fast.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -81,6 +83,26 @@ PATHS: dict[str, str] = {
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
+class Switch(click.types.BoolParamType):
+    """A yes/no flag whose environment variable takes the reference scripts' words: 1/true/yes/on, 0/false/no/off."""
+
+    TRUE = ("1", "true", "yes", "on")
+    FALSE = ("0", "false", "no", "off")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bool:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in self.TRUE or word in self.FALSE:
+            return word in self.TRUE
+        self.fail(f"{value!r} is not one of {', '.join(self.TRUE + self.FALSE)}", param, ctx)
+
+
+def from_env(ctx: click.Context, param: click.Parameter) -> bool:
+    """Whether the parameter's value came from its environment variable."""
+    return param.name is not None and ctx.get_parameter_source(param.name) == click.core.ParameterSource.ENVIRONMENT
+
+
 def group(*decorators: Decorator) -> Decorator:
     """Apply option decorators in the order they are listed (as they appear in --help)."""
 
@@ -142,8 +164,8 @@ tracking = group(
     click.option("--wandb-entity", help="Weights & Biases entity (needs --wandb)."),
     click.option("--mlflow-log-interval", help="step | balanced | rollout | N updates. [default balanced]"),
     click.option("--metric-filter", multiple=True, help="Only log metrics whose name contains this text (repeatable)."),
-    click.option("--mlflow-token-retries", type=int, envvar="MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES", help="MLflow token refresh retries. [default 3]"),
-    click.option("--mlflow-http-timeout", type=int, envvar="MLFLOW_HTTP_REQUEST_TIMEOUT", help="MLflow HTTP timeout in seconds. [default 60]"),
+    click.option("--mlflow-token-retries", type=int, envvar="MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES", help="MLflow token refresh retries. [env MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES; default 3]"),
+    click.option("--mlflow-http-timeout", type=int, envvar="MLFLOW_HTTP_REQUEST_TIMEOUT", help="MLflow HTTP timeout in seconds. [env MLFLOW_HTTP_REQUEST_TIMEOUT; default 60]"),
 )
 
 resources = group(
@@ -167,9 +189,9 @@ azure = group(
     azure_workspace,
     click.option("--compute", envvar="AZUREML_COMPUTE", help="Compute target. [env AZUREML_COMPUTE]"),
     click.option("--instance-type", help="Instance type on Kubernetes compute. [default gpuspot]"),
-    click.option("--environment-name", help="Registered environment name (default: the robo-submit trainer environment)."),
-    click.option("--environment-version", help="Registered environment version. [default 1]"),
-    click.option("--key-vault-uri", envvar="AZUREML_KEY_VAULT_URI", help="Key Vault the job reads secrets from with its managed identity."),
+    click.option("--environment-name", help="Registered environment name (default: the robo-submit trainer environment, azureml:robo-isaaclab-skrl:0.1.0 or azureml:robo-lerobot:0.1.0)."),
+    click.option("--environment-version", help="Version of --environment-name (needs it). [default 1; without --environment-name: the trainer environment's 0.1.0]"),
+    click.option("--key-vault-uri", envvar="AZUREML_KEY_VAULT_URI", help="Key Vault the job reads secrets from with its managed identity. [env AZUREML_KEY_VAULT_URI]"),
 )
 
 lerobot_policy = group(
@@ -196,18 +218,25 @@ lerobot_job = group(
 
 lerobot_data = group(
     click.option("--from-blob", is_flag=True, default=None, help="Download the dataset from Azure Blob Storage (needs --storage-account)."),
-    click.option("--storage-account", envvar="BLOB_STORAGE_ACCOUNT", help="Storage account of --from-blob. [env BLOB_STORAGE_ACCOUNT; used only with --from-blob]"),
+    click.option("--storage-account", envvar=["BLOB_STORAGE_ACCOUNT", "AZURE_STORAGE_ACCOUNT_NAME"], help="Storage account of --from-blob. [env BLOB_STORAGE_ACCOUNT, then AZURE_STORAGE_ACCOUNT_NAME; used only with --from-blob]"),
     click.option("--storage-container", envvar="BLOB_STORAGE_CONTAINER", help="Container of --from-blob. [env BLOB_STORAGE_CONTAINER; default datasets]"),
     click.option("--blob-prefix", envvar="BLOB_PREFIX", help="Folder of --from-blob. [env BLOB_PREFIX; default: the dataset repo id]"),
 )
 
+def _only_with_wandb(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """WANDB_PROJECT is also wandb's own variable: from the environment it counts only with W&B on."""
+    if value is not None and from_env(ctx, param) and not ctx.params.get("wandb"):
+        return None
+    return value
+
+
 lerobot_tracking = group(
     click.option("--mlflow-enable/--mlflow-disable", "--mlflow/--no-mlflow", "mlflow", default=None, help="Log to MLflow. [default on]"),
-    click.option("--wandb-enable/--wandb-disable", "--wandb/--no-wandb", "wandb", default=None, help=f"Also log to Weights & Biases (default off; {WANDB_KEY})."),
-    click.option("--wandb-project", help="Weights & Biases project (needs --wandb-enable)."),
+    click.option("--wandb-enable/--wandb-disable", "--wandb/--no-wandb", "wandb", type=Switch(), default=None, envvar="WANDB_ENABLE", help=f"Also log to Weights & Biases (default off; {WANDB_KEY}). [env WANDB_ENABLE]"),
+    click.option("--wandb-project", envvar="WANDB_PROJECT", callback=_only_with_wandb, help="Weights & Biases project (needs --wandb-enable). [env WANDB_PROJECT, read only with --wandb-enable]"),
     click.option("--wandb-entity", help="Weights & Biases entity (needs --wandb-enable)."),
-    click.option("--mlflow-token-retries", type=int, envvar="MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES", help="MLflow token refresh retries. [default 3]"),
-    click.option("--mlflow-http-timeout", type=int, envvar="MLFLOW_HTTP_REQUEST_TIMEOUT", help="MLflow HTTP timeout in seconds. [default 60]"),
+    click.option("--mlflow-token-retries", type=int, envvar="MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES", help="MLflow token refresh retries. [env MLFLOW_TRACKING_TOKEN_REFRESH_RETRIES; default 3]"),
+    click.option("--mlflow-http-timeout", type=int, envvar="MLFLOW_HTTP_REQUEST_TIMEOUT", help="MLflow HTTP timeout in seconds. [env MLFLOW_HTTP_REQUEST_TIMEOUT; default 60]"),
 )
 
 lerobot_registration = group(
@@ -255,10 +284,17 @@ osmo_resources = group(
     click.option("--gpus-per-node", "--gpu", "gpus_per_node", type=int, envvar="OSMO_GPU", help="GPUs (training processes) per node. [env OSMO_GPU; default 1]"),
 )
 
-osmo_naming = group(
-    click.option("--experiment-name", help="MLflow experiment name."),
-    click.option("-j", "--job-name", help="Workflow name (OSMO appends a number). [default isaaclab-training / lerobot-training]"),
-)
+def osmo_naming_flags(experiment_envvar: str | None = None) -> Decorator:
+    """The workflow's names; the LeRobot reference script read EXPERIMENT_NAME, the RL one nothing."""
+    env = f" [env {experiment_envvar}]" if experiment_envvar else ""
+    return group(
+        click.option("--experiment-name", envvar=experiment_envvar, help=f"MLflow experiment name.{env}"),
+        click.option("-j", "--job-name", help="Workflow name (OSMO appends a number). [default isaaclab-training / lerobot-training]"),
+    )
+
+
+osmo_naming = osmo_naming_flags()
+osmo_lerobot_naming = osmo_naming_flags("EXPERIMENT_NAME")
 
 osmo_placement = group(
     click.option("--pool", envvar="OSMO_POOL", help="OSMO pool. [env OSMO_POOL; default: the osmo profile's pool]"),
@@ -299,9 +335,37 @@ resolution = group(
     click.option("--terraform-dir", envvar="SUBMIT_TERRAFORM_DIR", type=click.Path(exists=True, file_okay=False), help="Read values still missing (workspace, compute, Key Vault) from `terraform output` here. [env SUBMIT_TERRAFORM_DIR]"),
 )
 
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def _spec_file(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """-o names the spec file; a folder is the reference's -o/--output-dir, refused before anything is written."""
+    if value is None:
+        return value
+    path = Path(value)
+    if value.endswith(("/", os.sep)) or path.is_dir():
+        problem = f"{value!r} is a folder"
+    elif path.suffix.lower() not in SPEC_SUFFIXES:
+        problem = f"{value!r} is not a .yaml or .yml file name"
+    else:
+        return value
+    raise click.BadParameter(
+        f"{problem}; -o writes the rendered spec to a FILE such as job.yaml "
+        "(the trainer owns the job's output folder: the reference's -o/--output-dir is gone)"
+    )
+
+
 output = group(
-    click.option("--dry-run", is_flag=True, help="Print the spec and submit nothing (no credentials, no network)."),
-    click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False, writable=True), help="Also write the spec to FILE."),
+    click.option("--dry-run", is_flag=True, help="Print the spec (or write it with -o) and submit nothing (no credentials, no network)."),
+    click.option(
+        "-o",
+        "--output",
+        "output_file",
+        type=click.Path(writable=True),
+        metavar="FILE",
+        callback=_spec_file,
+        help="Write the spec to FILE (.yaml or .yml) instead of stdout; --output-format json still prints its object.",
+    ),
     click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON object on stdout."),
     click.option("--stream", is_flag=True, help="Stream the job's logs after submission."),
     click.option("--preflight/--no-preflight", default=True, help="Check workspace, compute, checkpoint and credentials before submitting. [default on]"),

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from submit import options, resolve
+from submit import options, reference, resolve
 from submit.commands import jobs
 from submit.output import emit, say
 
@@ -24,6 +24,16 @@ Example:
 """
 
 
+SMOKE_TEST_HELP = (
+    "Same as --mode smoke-test: the job checks tracking and storage instead of training (the reference ran "
+    "its smoke test here before submitting; --preflight now checks the workspace). [env RUN_AZURE_SMOKE_TEST]"
+)
+SMOKE_TEST_NOTE = (
+    "note: -s/RUN_AZURE_SMOKE_TEST submits a smoke-test job instead of training "
+    "(the reference ran the smoke test here, then trained; --preflight checks the workspace before submitting)"
+)
+
+
 @click.group("azureml", epilog="\b\nExamples:\n  submit azureml training -t Isaac-Cartpole-Direct --compute gpu-a100\n  submit azureml status JOB")
 def azureml() -> None:
     """Azure ML command jobs."""
@@ -31,6 +41,7 @@ def azureml() -> None:
 
 @azureml.command("training", epilog=EXAMPLE)
 @options.rl_job
+@reference.run_smoke_test(SMOKE_TEST_HELP)
 @options.checkpoint
 @options.registration
 @options.tracking
@@ -38,13 +49,17 @@ def azureml() -> None:
 @options.naming
 @options.azure
 @options.output
+@reference.azureml_gone
 def training(**params: Any) -> None:
     """Train an Isaac Lab task with skrl on Azure ML."""
     from submit.build import build  # lazy: keeps --help free of pydantic
     from submit.settings import AzureMLTrainingSettings
 
-    params = resolve.finish(params)
-    settings = build(AzureMLTrainingSettings, params, click.get_current_context().command)
+    ctx = click.get_current_context()
+    params = resolve.finish(reference.smoke_test_mode(params, ctx))
+    settings = build(AzureMLTrainingSettings, params, ctx.command)
+    if ctx.params["run_smoke_test"] and settings.job.mode == "smoke-test":
+        say(SMOKE_TEST_NOTE)
     _render_and_submit(settings, params)
 
 
@@ -59,6 +74,8 @@ def training(**params: Any) -> None:
 @options.naming
 @options.azure
 @options.output
+@reference.azureml_gone
+@reference.lerobot_gone
 def lerobot_training(**params: Any) -> None:
     """Train a LeRobot policy (ACT, Diffusion) on Azure ML."""
     from submit.build import build  # lazy: keeps --help free of pydantic
@@ -68,6 +85,7 @@ def lerobot_training(**params: Any) -> None:
     params = resolve.finish(params)
     params["blob_urls"] = options.blob_dataset_urls(params, ctx)
     settings = build(AzureMLLeRobotSettings, {k: v for k, v in params.items() if k not in options.BLOB_FLAGS}, ctx.command)
+    reference.note_unread_env(ctx, "IMAGE", "JOB_NAME", "POLICY_REPO_ID")
     _render_and_submit(settings, params)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from submit import options, resolve
+from submit import options, reference, resolve
 from submit.commands import jobs
 from submit.output import emit, say
 
@@ -40,10 +40,10 @@ def osmo() -> None:
 
 @osmo.command("training", epilog=EXAMPLE)
 @options.rl_job
-@click.option("-s", "--run-smoke-test", "mode", flag_value="smoke-test", help="Same as --mode smoke-test.")
-@click.option(
-    "-b", "--backend", type=click.Choice(["skrl"]), hidden=True, help="Only skrl (reference scripts)."
+@reference.run_smoke_test(
+    "Same as --mode smoke-test: the job checks tracking and storage instead of training. [env RUN_AZURE_SMOKE_TEST]"
 )
+@reference.backend
 @options.checkpoint
 @options.registration
 @options.tracking
@@ -52,14 +52,18 @@ def osmo() -> None:
 @options.osmo
 @code_dir_option
 @options.output
+@reference.osmo_gone
+@reference.osmo_rl_gone
 def training(**params: Any) -> None:
     """Train an Isaac Lab task with skrl on OSMO."""
     from submit.build import build  # lazy: keeps --help free of pydantic
     from submit.render.osmo import render_osmo_training
     from submit.settings import OsmoTrainingSettings
 
-    params = resolve.finish(params)
-    settings = build(OsmoTrainingSettings, _settings_params(params), click.get_current_context().command)
+    ctx = click.get_current_context()
+    params = resolve.finish(reference.smoke_test_mode(params, ctx))
+    settings = build(OsmoTrainingSettings, _settings_params(params), ctx.command)
+    reference.note_unread_env(ctx, "IMAGE", "SLEEP_AFTER_UNPACK")
     _render_and_submit(settings, params, render_osmo_training)
 
 
@@ -70,7 +74,7 @@ def training(**params: Any) -> None:
 @options.lerobot_registration
 @options.lerobot_tracking
 @options.lerobot_data
-@options.osmo_naming
+@options.osmo_lerobot_naming
 @options.osmo
 @click.option(
     "--hf-credential",
@@ -78,6 +82,8 @@ def training(**params: Any) -> None:
 )
 @code_dir_option
 @options.output
+@reference.osmo_gone
+@reference.lerobot_gone
 def lerobot_training(**params: Any) -> None:
     """Train a LeRobot ACT or Diffusion policy on OSMO (one GPU)."""
     from submit.build import build  # lazy: keeps --help free of pydantic
@@ -88,6 +94,7 @@ def lerobot_training(**params: Any) -> None:
     params = resolve.finish(params)
     data = {**_settings_params(params), "blob_urls": options.blob_dataset_urls(params, ctx)}
     settings = build(OsmoLeRobotSettings, data, ctx.command)
+    reference.note_unread_env(ctx, "IMAGE", "JOB_NAME", "POLICY_REPO_ID", "OSMO_GPU")
     _render_and_submit(settings, params, render_osmo_lerobot)
 
 
