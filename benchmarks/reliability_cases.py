@@ -32,6 +32,12 @@ SECRET_TESTS = [
      "dry runs and a refused flag, with 5 canaries (WANDB_API_KEY, HF_TOKEN, MLFLOW_TRACKING_TOKEN, "
      "AZURE_CLIENT_SECRET, MLFLOW_TRACKING_PASSWORD), stdout and stderr",
      S + "test_azureml_render.py::test_secrets_in_the_environment_never_reach_a_spec_or_a_message"),
+    ("URLs carrying a credential (a SAS query or user:password@) in --blob-url, --checkpoint-uri, "
+     "--pretrained-path or --mlflow-tracking-uri: refused on Azure ML and OSMO, no spec written, the value "
+     "not echoed",
+     S + "test_spec_rules.py::test_a_url_carrying_a_credential_never_reaches_a_spec"),
+    ("a secret-looking variable in a hand-written Azure ML job: `submit validate` flags it without its value",
+     S + "test_boundary_errors.py::test_secret_looking_azure_ml_variables_are_flagged_and_their_values_never_shown"),
 ]  # fmt: skip
 
 # (fault, what the user sees, what was kept, tests)
