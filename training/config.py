@@ -285,6 +285,12 @@ def derive_model_name(task: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", task.lower())).strip("-") or "model"
 
 
+def lerobot_model_name(policy_type: str, dataset_repo_id: str) -> str:
+    """The registered model of a LeRobot run given no name: its policy type and the dataset's own name.
+    The CLI renders it; the trainer derives the same when the spec has none (a resume without a dataset)."""
+    return derive_model_name(f"lerobot-{policy_type}-{dataset_repo_id.split('/')[-1]}")
+
+
 def describe(kind: str) -> list[tuple[str, str, str]]:
     """(environment variable, flag, help) for every setting of a kind, for docs and --help."""
     return [(env_name(f), flag_name(f), f.metadata["help"]) for f in fields(KINDS[kind])]

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from submit.errors import BadInput
-from submit.options import flag_for, nest
+from submit.options import nest, param_for, primary_flag
 
 T = TypeVar("T")
 
@@ -33,9 +33,13 @@ def _first_problem(exc: Any, command: click.Command) -> str:
     if match:
         path.append(match.group(1))
         message = match.group(2)
-    flag = flag_for(".".join(path), command)
-    message = _plain(message, error)
-    return f"{flag}: {message}"
+    from submit.resolve import origin
+
+    dotted = ".".join(path)
+    param = param_for(dotted, command)
+    flag = primary_flag(param) if param is not None else dotted
+    where = origin(click.get_current_context(silent=True), param.name if param is not None else None)
+    return f"{flag}: {_plain(message, error)}{where}"
 
 
 def _plain(message: str, error: dict[str, Any]) -> str:

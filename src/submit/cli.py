@@ -55,21 +55,12 @@ def _usage_message(exc: click.ClickException) -> str:
     if isinstance(exc, click.MissingParameter) and exc.param is not None:
         message = _missing(exc.param)
     elif isinstance(exc, click.BadParameter) and exc.param is not None and exc.param.opts:
-        origin = _origin(exc)
-        message = f"{primary_flag(exc.param)}: {exc.message.rstrip('.') + origin if origin else exc.message}"
+        from submit.resolve import origin
+
+        message = f"{primary_flag(exc.param)}: {exc.message.rstrip('.')}{origin(exc.ctx, exc.param.name)}"
     else:
         message = exc.format_message()
     return " ".join(message.split())
-
-
-def _origin(exc: click.BadParameter) -> str:
-    """Where a refused value came from when nobody typed it on this command line: a profile, the environment."""
-    from submit import resolve
-
-    if exc.ctx is None or exc.param is None or exc.param.name is None:
-        return ""
-    source = resolve.source_of(exc.ctx, exc.param.name, None)
-    return f" (from {source})" if source.startswith(("profile", "env ")) else ""
 
 
 def _missing(param: click.Parameter) -> str:

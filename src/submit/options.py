@@ -389,13 +389,16 @@ def nest(params: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def param_for(path: str, command: click.Command) -> click.Parameter | None:
+    """The option that fills a settings path, e.g. job.checkpoint.uri -> the --checkpoint-uri option."""
+    names = {p.name: p for p in command.params}
+    return next((names[name] for name, dotted in PATHS.items() if dotted == path and name in names), None)
+
+
 def flag_for(path: str, command: click.Command) -> str:
     """The flag that fills a settings path, e.g. job.checkpoint.uri -> --checkpoint-uri."""
-    names = {p.name: p for p in command.params}
-    for name, dotted in PATHS.items():
-        if dotted == path and name in names:
-            return primary_flag(names[name])
-    return path
+    param = param_for(path, command)
+    return primary_flag(param) if param is not None else path
 
 
 def primary_flag(param: click.Parameter) -> str:

@@ -26,7 +26,9 @@ def gone(*flags: str, instead: str, is_flag: bool = False) -> Decorator:
         if value not in (None, False):
             raise click.BadParameter(instead)
 
-    return click.option(*flags, hidden=True, expose_value=False, is_flag=is_flag, callback=refuse)
+    # Its own parameter name: a profile value for a kept setting of the same name must not reach it.
+    name = "refused_" + flags[-1].lstrip("-").replace("-", "_")
+    return click.option(*flags, name, hidden=True, expose_value=False, is_flag=is_flag, callback=refuse)
 
 
 AZURE_IDS = "the job finds MLflow through --mlflow-tracking-uri (a workspace's azureml:// URI works); pass that instead"
@@ -175,10 +177,12 @@ UNREAD_ENV = {
 
 
 def note_unread_env(ctx: click.Context, *names: str) -> None:
-    """One note per reference variable that is set but not read (unless its flag was given)."""
+    """One note per reference variable that is set but not read (unless its setting came from elsewhere:
+    the flag, a profile)."""
     from submit.output import say
 
     for name in names:
         flag, reason = UNREAD_ENV[name]
-        if os.environ.get(name) and not (flag and ctx.get_parameter_source(flag) == COMMANDLINE):
+        given = flag and ctx.get_parameter_source(flag) not in (None, click.core.ParameterSource.DEFAULT)
+        if os.environ.get(name) and not given:
             say(f"note: {name} is set but not read: {reason}")

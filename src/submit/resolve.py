@@ -111,6 +111,15 @@ def complete(ctx: click.Context, params: dict[str, Any], needed: set[str]) -> di
     return {**params, **{name: value.value for name, value in filled.items()}}
 
 
+def origin(ctx: click.Context | None, name: str | None) -> str:
+    """` (from env X)`, ` (from profile ...)`: where a refused value came from when nobody typed it on this
+    command line; empty for a flag, a default, or outside a command."""
+    if ctx is None or name is None or name not in {p.name for p in ctx.command.params}:
+        return ""
+    source = source_of(ctx, name, None)
+    return "" if source.startswith("flag ") or source in ("default", "not set") else f" (from {source})"
+
+
 def source_of(ctx: click.Context, name: str, value: Any) -> str:
     """Where a resolved value came from, for `submit config show`."""
     filled = ctx.meta.get(SOURCES, {})

@@ -13,7 +13,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from training.config import CHECKPOINT_MODES, POLICY_TYPES, derive_model_name, log_interval
+from training.config import (
+    CHECKPOINT_MODES,
+    POLICY_TYPES,
+    derive_model_name,
+    lerobot_model_name,
+    log_interval,
+)
 
 CheckpointMode = Literal["from-scratch", "warm-start", "resume", "fresh"]
 assert set(CHECKPOINT_MODES) == set(CheckpointMode.__args__)  # one list of modes for CLI and trainer
@@ -172,6 +178,11 @@ class Naming(Strict):
     display_name: FreeText | None = Field(None, description="display name")
 
 
+def registers(job: IsaacLabSkrlJob | LeRobotJob) -> bool:
+    """Whether the trained checkpoint is registered: unless skipped, and only through MLflow's registry."""
+    return not job.registration.skip and job.tracking.mlflow
+
+
 def _registration_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:
     """A model name that would not be registered is a contradiction, not a default to drop silently."""
     if job.registration.name and job.registration.skip:
@@ -181,17 +192,18 @@ def _registration_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:
 
 
 def _url_secret_problem(value: str) -> str | None:
-    """Why a URL must not go into a job spec: it carries a credential (user:password@, or a query string such as
-    a storage SAS token). Anything that is not a URL with a host (models:/, runs:/, a path) has none."""
-    parts = urllib.parse.urlsplit(value)
-    if not parts.netloc:
-        return None
+    """Why a value must not go into a job spec: it carries a credential (user:password@, or a query string or
+    fragment such as a storage SAS token). models:/ and runs:/ URIs and plain paths carry none."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:
+        return "is not a valid URL"
     if "@" in parts.netloc:
         return "must not carry credentials (user:password@): the job spec is stored and shown by the job system"
-    if parts.query:
+    if parts.query or parts.fragment:
         return (
-            "must not carry a query string: it may hold a token (a storage SAS), and the job spec is stored and "
-            "shown; the job authenticates with its own identity or credential"
+            "must not carry a query string or fragment: it may hold a token (a storage SAS), and the job spec is "
+            "stored and shown; the job authenticates with its own identity or credential"
         )
     return None
 
@@ -233,7 +245,7 @@ class IsaacLabSkrlJob(Strict):
     @property
     def model_name(self) -> str | None:
         """The model the trained checkpoint is registered as; None when nothing is registered."""
-        if self.registration.skip or not self.tracking.mlflow:
+        if not registers(self):
             return None
         return self.registration.name or derive_model_name(self.task)
 
@@ -291,26 +303,31 @@ class LeRobotJob(Strict):
 
     @property
     def model_name(self) -> str | None:
-        """The model the trained checkpoint is registered as; None when nothing is registered."""
-        if self.registration.skip or not self.tracking.mlflow:
+        """The model the trained checkpoint is registered as; None when nothing is registered, or when the
+        trainer derives it from the checkpoint (a resume that names no dataset)."""
+        if not registers(self):
             return None
-        base = (self.dataset_repo_id or "blob-dataset").split("/")[-1]
-        return self.registration.name or derive_model_name(f"lerobot-{self.policy_type}-{base}")
+        if self.registration.name or not self.dataset_repo_id:
+            return self.registration.name
+        return lerobot_model_name(self.policy_type, self.dataset_repo_id)
 
 
 def _extra_args_rules(extra_args: tuple[str, ...]) -> None:
-    """The trainer's own rules for lerobot-train arguments (training/lerobot/plan.py), said in flags."""
-    from training.lerobot.plan import RESERVED_ARGS, SETTING_ARGS  # lazy: only LeRobot jobs
+    """The trainer's own rule for lerobot-train arguments (training/lerobot/plan.owned_arg), said in flags."""
+    from training.lerobot.plan import owned_arg  # lazy: only LeRobot jobs
 
-    for arg in extra_args:
-        name = arg.split("=", 1)[0]
-        if name in RESERVED_ARGS:
-            raise ValueError(
-                f"extra_args: {name} is set by the trainer; use --checkpoint-mode/--checkpoint-uri "
-                "(resume, warm-start) or --pretrained-path"
-            )
-        if name in SETTING_ARGS:
-            raise ValueError(f"extra_args: {name} has its own flag; use --{SETTING_ARGS[name].replace('_', '-')}")
+    owned = owned_arg(extra_args)
+    if owned is None:
+        return
+    name, setting = owned
+    if setting is None:
+        raise ValueError(
+            f"extra_args: {name} is set by the trainer; use --checkpoint-mode/--checkpoint-uri "
+            "(resume, warm-start) or --pretrained-path"
+        )
+    if setting == "dataset_root":  # a flag of local runs only
+        raise ValueError(f"extra_args: {name} is set by the trainer (locally: --dataset-root)")
+    raise ValueError(f"extra_args: {name} has its own flag; use --{setting.replace('_', '-')}")
 
 
 class AzureMLTarget(Strict):

@@ -77,6 +77,8 @@ def load(text: str, source: str = "<spec>") -> Any:
         raise SpecError(f"{source}: not valid YAML at {where}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"{source}: not valid YAML ({type(exc).__name__})") from None
+    except SpecError as exc:  # a duplicate or non-plain key, found while building the mapping
+        raise SpecError(f"{source}: {exc}") from None
 
 
 def load_file(path: Path) -> Any:

@@ -25,7 +25,7 @@ pytest.importorskip("lerobot", reason="needs .venv-lerobot (scripts/setup-lerobo
 
 REPO = Path(__file__).resolve().parents[2]
 BATCH = 4
-MODEL = "lerobot-act-local-tiny"
+MODEL = "lerobot-act-tiny"  # training.config.lerobot_model_name: policy type and the dataset name
 LEROBOT_METRICS = {
     # MetricsTracker.to_dict(): counters and the five meters of lerobot_train
     "train/steps", "train/samples", "train/episodes", "train/epochs",

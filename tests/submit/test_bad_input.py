@@ -7,7 +7,7 @@ import pytest
 from tests.submit.golden_cases import RUN_ID
 
 CASES = {
-    "unknown checkpoint mode": (["-M", "from-trained"], "--checkpoint-mode: 'from-trained' is not one of 'from-scratch', 'warm-start', 'resume', 'fresh'."),
+    "unknown checkpoint mode": (["-M", "from-trained"], "--checkpoint-mode: 'from-trained' is not one of 'from-scratch', 'warm-start', 'resume', 'fresh'"),
     "resume without uri": (["-M", "resume"], "--checkpoint-uri: checkpoint mode resume needs --checkpoint-uri"),
     "warm-start without uri": (["-M", "warm-start"], "--checkpoint-uri: checkpoint mode warm-start needs --checkpoint-uri"),
     "uri with from-scratch": (
@@ -29,7 +29,7 @@ CASES = {
     "zero envs": (["-n", "0"], "--num-envs: must be greater than or equal to 1"),
     "negative iterations": (["-m", "-5"], "--max-iterations: must be greater than or equal to 1"),
     "zero nodes": (["--num-nodes", "0"], "--num-nodes: must be greater than or equal to 1"),
-    "non-integer envs": (["-n", "many"], "--num-envs: 'many' is not a valid integer."),
+    "non-integer envs": (["-n", "many"], "--num-envs: 'many' is not a valid integer"),
     "job name with space": (
         ["--job-name", "my job"],
         "--job-name: must start with a letter or digit and use only letters, digits, '-' and '_' (at most 255)",
@@ -90,7 +90,7 @@ def test_a_lerobot_push_to_hub_without_a_vault_is_refused_naming_the_vault_flag(
 def test_bad_input_from_the_environment_is_reported_against_its_flag(run_cli):
     result = run_cli("azureml", "training", "--dry-run", env={"NUM_ENVS": "0"})
     assert result.exit_code == 2
-    assert result.stderr == "submit: error: --num-envs: must be greater than or equal to 1\n"
+    assert result.stderr == "submit: error: --num-envs: must be greater than or equal to 1 (from env NUM_ENVS)\n"
 
 
 def test_valid_resume_uri_is_accepted(run_cli):

@@ -136,7 +136,7 @@ def test_a_key_that_is_a_collection_is_refused_by_the_reader_on_one_line(run_cli
     path = _write(tmp_path, f"command: python train.py\n{key}: 1\n")
     result = run_cli("validate", str(path))
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == f"submit: error: key at line 2 is a {kind}, not a plain value\n"
+    assert result.stderr == f"submit: error: {path}: key at line 2 is a {kind}, not a plain value\n"
 
 
 # ---- 5. an -o path that cannot be written -------------------------------------------------------
@@ -268,4 +268,4 @@ def test_a_bad_value_from_the_environment_says_where_it_came_from(run_cli):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "submit: error: --num-envs: 'abc' is not a valid integer (from env NUM_ENVS)\n"
     typed = run_cli("azureml", "training", "--dry-run", "-n", "abc")
-    assert typed.stderr == "submit: error: --num-envs: 'abc' is not a valid integer.\n"  # typed here: no origin
+    assert typed.stderr == "submit: error: --num-envs: 'abc' is not a valid integer\n"  # typed here: no origin

@@ -90,7 +90,7 @@ def test_bad_local_input_exits_2_before_anything_runs(tmp_path):
     result = _submit(tmp_path, "--task", "CartPole-v1", "--timesteps", "0")
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.strip().splitlines()[-1] == "submit: error: --timesteps: 0 is not in the range x>=1."
+    assert result.stderr.strip().splitlines()[-1] == "submit: error: --timesteps: 0 is not in the range x>=1"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -111,6 +111,15 @@ def test_local_help_shows_the_defaults_a_local_run_uses(run_cli):
     assert "[env NUM_ENVS; default 8]" in shown
     cluster = " ".join(run_cli("azureml", "training", "--help").stdout.split())
     assert "[env NUM_ENVS; default 2048]" in cluster
+
+
+@pytest.mark.slow
+def test_a_profile_image_for_cluster_jobs_does_not_stop_a_local_run(tmp_path):
+    """The same submit.toml serves every command: its image is for jobs, a local run just does not use it."""
+    (tmp_path / "submit.toml").write_text('[default]\nimage = "registry.example.com/team/trainer:1"\n')
+    result = _submit(tmp_path, "--task", "CartPole-v1", "-n", "4", "--agent-config", str(TINY), "--timesteps", "100",
+                     "--skip-register-checkpoint")
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_a_job_name_whose_outputs_exist_is_refused_before_anything_runs(tmp_path):

@@ -4,6 +4,9 @@ with exit 2 and one line naming what to use instead, before anything is written 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 import pytest
 
@@ -303,6 +306,15 @@ def test_unread_reference_variables_change_nothing_and_each_gets_a_note_on_osmo_
     given = run_cli(*LEROBOT_OSMO, "-i", image, "--dry-run", env={"IMAGE": "other:1", "OSMO_GPU": "2"})
     assert f"image: {image}" in given.stdout
     assert given.stderr.splitlines() == [NOTES["OSMO_GPU"], MLFLOW_NOTE]
+
+
+def test_an_unread_variable_gets_no_note_when_a_profile_sets_its_setting(run_cli):
+    profile = Path(os.environ["XDG_CONFIG_HOME"]) / "robo-submit" / "submit.toml"
+    profile.parent.mkdir(parents=True, exist_ok=True)
+    profile.write_text('[default]\nimage = "registry.example.com/team/lerobot:3"\n', encoding="utf-8")
+    result = run_cli(*LEROBOT_OSMO, "--dry-run", env={"IMAGE": "other:1"})
+    assert "image: registry.example.com/team/lerobot:3" in result.stdout
+    assert NOTES["IMAGE"] not in result.stderr
 
 
 def test_unread_reference_variables_on_azureml_lerobot(run_cli):

@@ -188,7 +188,7 @@ def test_smoke_test_flag_of_the_reference_script_sets_the_mode(run_cli):
         (["--code-dir", "."], "submit: error: --code-dir: only used with --code-source local\n"),
         (
             ["--priority", "URGENT"],
-            "submit: error: --priority: 'URGENT' is not one of 'high', 'normal', 'low'.\n",
+            "submit: error: --priority: 'URGENT' is not one of 'high', 'normal', 'low'\n",
         ),
     ],
 )

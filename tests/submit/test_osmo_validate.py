@@ -84,7 +84,7 @@ def test_duplicate_keys_are_refused_with_both_lines(run_cli, tmp_path):
     path = _write(tmp_path, "workflow:\n  name: a\n  name: b\n")
     result = run_cli("validate", str(path))
     assert result.exit_code == 1
-    assert result.stderr == "submit: error: duplicate key 'name' at line 3 (first at line 2)\n"
+    assert result.stderr == f"submit: error: {path}: duplicate key 'name' at line 3 (first at line 2)\n"
 
 
 def test_a_template_is_rendered_with_its_default_values_like_the_service(run_cli, tmp_path):

@@ -6,11 +6,13 @@ real and runs here in-process; only the job systems are absent: the specs are re
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
 from submit.settings import LocalLeRobotSettings
-from training.config import from_env
+from training.config import from_env, lerobot_model_name
 from training.lerobot import plan
 
 SAS = "sv=2024-05-04&sr=c&sig=CANARYSIGNATURE"
@@ -27,6 +29,8 @@ RUN = "runs:/0123456789abcdef0123456789abcdef/checkpoints/last"
         (("osmo", "training", "-M", "resume", "-c", f"https://acct.blob.core.windows.net/c/agent.pt?{SAS}"), "--checkpoint-uri"),
         (("osmo", "lerobot-training", "-d", "a/b", "--pretrained-path", f"https://host/policy?{SAS}"), "--pretrained-path"),
         (("osmo", "training", "--mlflow-tracking-uri", "https://mlflow.example.com/?token=CANARYTOKEN"), "--mlflow-tracking-uri"),
+        (("osmo", "lerobot-training", "-d", "a/b", "--pretrained-path", "hf.co/me/act?token=CANARYTOKEN"), "--pretrained-path"),
+        (("azureml", "lerobot-training", "-d", "a/b", "--blob-url", "https://acct.blob.core.windows.net/c/d#CANARYSIG"), "--blob-url"),
     ],
 )
 def test_a_url_carrying_a_credential_never_reaches_a_spec(run_cli, tmp_path, args, flag):
@@ -37,6 +41,13 @@ def test_a_url_carrying_a_credential_never_reaches_a_spec(run_cli, tmp_path, arg
     assert line.startswith(f"submit: error: {flag}: must not carry ")
     assert "CANARY" not in line
     assert not spec.exists()
+
+
+@pytest.mark.parametrize(("flag", "extra"), [("--checkpoint-uri", ("-M", "resume")), ("--mlflow-tracking-uri", ())])
+def test_a_malformed_url_is_refused_naming_its_flag(run_cli, flag, extra):
+    result = run_cli("osmo", "training", *extra, flag, "https://[not-a-host/x", "--dry-run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: {flag}: is not a valid URL\n"
 
 
 def test_a_local_run_writes_no_spec_so_it_may_read_a_sas_url():
@@ -55,6 +66,26 @@ def test_a_local_run_writes_no_spec_so_it_may_read_a_sas_url():
 def test_a_model_name_that_would_not_be_registered_is_refused(run_cli, flags, message):
     result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"submit: error: {message}\n")
+
+
+def test_a_refused_value_from_the_environment_says_so(run_cli):
+    result = run_cli("osmo", "training", "--no-mlflow", "--dry-run", env={"REGISTER_CHECKPOINT": "cartpole"})
+    assert result.stderr == (
+        "submit: error: --register-checkpoint: registering needs MLflow (its model registry), but --no-mlflow is "
+        "set; drop one (from env REGISTER_CHECKPOINT)\n"
+    )
+
+
+def test_a_lerobot_resume_without_a_dataset_leaves_the_model_name_to_the_trainer(run_cli):
+    """The trainer names it from the checkpoint's dataset (training.config.lerobot_model_name), as the first
+    run's spec did; a placeholder name here would register the resumed policy as another model."""
+    result = run_cli("osmo", "lerobot-training", "-M", "resume", "-c", RUN, "--dry-run")
+    env = yaml.safe_load(result.stdout)["workflow"]["tasks"][0]["environment"]
+    assert env["ROBO_REGISTER"] == "true" and "ROBO_REGISTER_MODEL" not in env
+    first = run_cli("osmo", "lerobot-training", "-d", "lerobot/pusht", "--dry-run")
+    assert yaml.safe_load(first.stdout)["workflow"]["tasks"][0]["environment"]["ROBO_REGISTER_MODEL"] == (
+        lerobot_model_name("act", "lerobot/pusht")
+    )
 
 
 def test_without_mlflow_the_spec_says_nothing_is_registered(run_cli):
@@ -97,6 +128,9 @@ def test_a_lerobot_spec_the_cli_accepts_passes_the_trainers_own_check(run_cli, b
     if result.exit_code == 2:
         assert result.stdout == ""
         assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("submit: error: --")
+        advice = re.search(r"use (--[a-z-]+)", result.stderr)
+        if advice:  # the flag it points at is one this command has
+            assert advice.group(1) in run_cli(backend, "lerobot-training", "--help").stdout
         return
     assert result.exit_code == 0, result.stderr
     config = from_env("lerobot", _environment(backend, yaml.safe_load(result.stdout)), ["--output-dir", "/job/out"])

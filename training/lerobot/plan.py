@@ -78,17 +78,28 @@ def train_dir(output_dir: str | Path) -> Path:
     return Path(output_dir) / TRAIN_SUBDIR
 
 
+def owned_arg(lerobot_args: tuple[str, ...]) -> tuple[str, str | None] | None:
+    """The first extra argument the trainer sets itself: (its name, the LeRobotConfig field that sets it, or
+    None for the ones the checkpoint modes own); None when every argument is free to pass through."""
+    for arg in lerobot_args:
+        name = arg.split("=", 1)[0]
+        if name in RESERVED_ARGS or name in SETTING_ARGS:
+            return name, SETTING_ARGS.get(name)
+    return None
+
+
 def check(config: LeRobotConfig) -> None:
     """LeRobot-specific rules on top of training.config.validate; raise ConfigError naming the input."""
-    for arg in config.lerobot_args:
-        name = arg.split("=", 1)[0]
-        if name in RESERVED_ARGS:
-            raise ConfigError(
-                f"ROBO_LEROBOT_ARGS: {name} is set by the trainer; use ROBO_CHECKPOINT_MODE/"
-                "ROBO_CHECKPOINT_URI (resume, warm-start) or ROBO_PRETRAINED_PATH instead"
-            )
-        if name in SETTING_ARGS:
-            raise ConfigError(f"ROBO_LEROBOT_ARGS: {name} has its own setting; use {env_name(_FIELDS[SETTING_ARGS[name]])}")
+    owned = owned_arg(config.lerobot_args)
+    if owned and owned[1] is None:
+        raise ConfigError(
+            f"ROBO_LEROBOT_ARGS: {owned[0]} is set by the trainer; use ROBO_CHECKPOINT_MODE/"
+            "ROBO_CHECKPOINT_URI (resume, warm-start) or ROBO_PRETRAINED_PATH instead"
+        )
+    if owned:
+        raise ConfigError(
+            f"ROBO_LEROBOT_ARGS: {owned[0]} has its own setting; use {env_name(_FIELDS[owned[1]])}"
+        )
     if config.push_to_hub and not config.policy_repo_id:
         raise ConfigError(
             "ROBO_POLICY_REPO_ID: pushing to the Hub needs the target repo id; set it or drop push_to_hub"

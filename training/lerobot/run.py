@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from training import secrets
-from training.config import RESULT_PREFIX, ConfigError, LeRobotConfig, derive_model_name, from_env
+from training.config import RESULT_PREFIX, ConfigError, LeRobotConfig, from_env, lerobot_model_name
 from training.lerobot import dataset as datasets
 from training.lerobot import plan
 from training.lerobot.plan import Dataset, LeRobotCheckpoint
@@ -203,7 +203,7 @@ def _finish(config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_
         run.client,
         run_id=outcome.run_id,
         artifact_path=CHECKPOINT_ARTIFACT,
-        name=config.register_model or derive_model_name(f"lerobot-{cfg.policy.type}-{cfg.dataset.repo_id}"),
+        name=config.register_model or lerobot_model_name(cfg.policy.type, cfg.dataset.repo_id),
         checkpoint_file=model_file,
         tags={
             "framework": "lerobot",

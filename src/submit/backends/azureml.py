@@ -176,12 +176,6 @@ def _without_spec_copy(text: str) -> str:
     return _SPEC_COPY_PATH.sub("the spec", text)
 
 
-def fail_if_invalid(spec: dict[str, Any], spec_dir: Path) -> None:
-    problems = check(spec, spec_dir)
-    if problems:
-        raise SpecError("the rendered Azure ML spec does not validate: " + "; ".join(problems))
-
-
 def submit(spec: dict[str, Any], settings: Any, *, spec_dir: Path, preflight: bool = True) -> Submitted:
     """Create the job the spec describes; the job object sent is the one `load` gives for the spec.
 

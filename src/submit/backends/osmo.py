@@ -1,4 +1,4 @@
-"""OSMO: offline check against our own spec model; submission and tracking through the `osmo` CLI.
+"""OSMO: submission and tracking through the `osmo` CLI (the offline check is submit.osmo_spec).
 
 Every call asks the CLI for JSON (`-t json`, or `--format-type json` where `-t` means something
 else) and parses it; text output is never scraped for an id. The CLI reports an error as the JSON
@@ -21,7 +21,6 @@ import click
 
 from submit import yamlio
 from submit.errors import AuthError, SubmitError
-from submit.osmo_spec import check_osmo
 from submit.output import say
 
 INSTALL_FIX = "install the OSMO CLI so that `osmo` is on PATH, then run `osmo login <service-url>`"
@@ -36,11 +35,6 @@ ERROR_CODE = "Error code:"  # the line right after it
 class Submitted:
     job_id: str
     url: str | None
-
-
-def check(spec: dict[str, Any]) -> list[str]:
-    """Every problem our OSMO spec model finds, one line each with its path."""
-    return check_osmo(spec)
 
 
 def submit(spec: dict[str, Any], settings: Any, *, preflight: bool = True) -> Submitted:

@@ -39,7 +39,7 @@ def _no_image(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 
 local_run = options.group(
     # Not offered (a job's --image means nothing here), but named when a job's command line is reused.
-    click.option("-i", "--image", hidden=True, expose_value=False, callback=_no_image),
+    click.option("-i", "--image", "refused_image", hidden=True, expose_value=False, callback=_no_image),
     options.profile,  # submit.toml profiles apply to local runs too (submit.resolve)
     click.option("--device", default="cpu", show_default=True, help="torch device for the trainer (cpu, cuda, cuda:N)."),
     click.option("--output-root", type=click.Path(file_okay=False), default="outputs", show_default=True, help="Outputs go to OUTPUT_ROOT/<job-name>/."),
@@ -110,7 +110,9 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     name = job.naming.job_name or f"{_slug(job)}-{time.strftime('%Y%m%d-%H%M%S')}"
     output_dir = Path(params["output_root"]).resolve() / name
     if output_dir.exists():  # an earlier run's checkpoints would mix with this one's (and one may be registered)
-        raise BadInput(f"--job-name: {output_dir} exists (an earlier run's outputs); choose another name or remove it")
+        if job.naming.job_name:
+            raise BadInput(f"--job-name: {output_dir} exists (an earlier run's outputs); choose another name or remove it")
+        raise SubmitError(f"{output_dir} exists (a run started in the same second); start again or give --job-name")
     python = runner.trainer_python(job, _repo(), dict(os.environ))
     say(f"training {name} locally -> {output_dir}")
     outcome = runner.run(job, python=python, workdir=workdir, output_dir=output_dir, extra_env=extra | {"ROBO_JOB_NAME": name})

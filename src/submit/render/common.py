@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from submit.settings import IsaacLabSkrlJob, LeRobotJob
+from submit.settings import IsaacLabSkrlJob, LeRobotJob, registers
 from training.config import OUTPUT_DIR_FLAG, LeRobotConfig, RLConfig, to_env
 
 
@@ -20,7 +20,7 @@ def trainer_config(job: IsaacLabSkrlJob | LeRobotJob, *, key_vault_uri: str | No
     common = {
         "checkpoint_uri": job.checkpoint.uri,
         "checkpoint_mode": job.checkpoint.mode,
-        "register": job.model_name is not None,
+        "register": registers(job),
         "register_model": job.model_name,
         "mlflow": job.tracking.mlflow,
         "wandb": job.tracking.wandb,
