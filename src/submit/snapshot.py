@@ -2,13 +2,17 @@
 
 In a source checkout the snapshot folder is the repository root, whose `.amlignore` keeps
 `training/` and nothing else. An installed copy is staged into the user's cache with the
-same ignore file, so the snapshot never sweeps up a site-packages folder.
+same ignore file, so the snapshot never sweeps up a site-packages folder: one folder per
+content hash, written once and renamed into place, so runs at the same time never see a
+half-written copy and a spec written with -o keeps pointing at the code it was rendered with.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,18 +37,31 @@ def trainer_sources() -> Path:
     return Path(training.__file__).resolve().parent
 
 
-def snapshot_root(cache_dir: Path | None = None) -> Path:
+def snapshot_root(cache_dir: Path | None = None, sources: Path | None = None) -> Path:
     """A folder holding `training/` and an `.amlignore` that keeps only it."""
-    sources = trainer_sources()
+    sources = sources or trainer_sources()
     root = sources.parent
     if (root / ".amlignore").is_file() and (root / "pyproject.toml").is_file():
         return root
-    staged = (cache_dir or _cache_home()) / "robo-submit" / "code"
-    if staged.exists():
-        shutil.rmtree(staged)
-    shutil.copytree(sources, staged / "training", ignore=shutil.ignore_patterns(*IGNORED_DIRS, "*.pyc", "*.pyo"))
-    (staged / ".amlignore").write_text(AMLIGNORE, encoding="utf-8")
+    staged = (cache_dir or _cache_home()) / "robo-submit" / "code" / _content_hash(sources)
+    if staged.is_dir():
+        return staged
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".staging-", dir=staged.parent))
+    shutil.copytree(sources, building / "training", ignore=shutil.ignore_patterns(*IGNORED_DIRS, "*.pyc", "*.pyo"))
+    (building / ".amlignore").write_text(AMLIGNORE, encoding="utf-8")
+    try:
+        building.rename(staged)
+    except OSError:  # another run staged the same sources first: theirs is identical
+        shutil.rmtree(building, ignore_errors=True)
     return staged
+
+
+def _content_hash(sources: Path) -> str:
+    digest = hashlib.sha256()
+    for path in collect(sources.parent).files:
+        digest.update(path.relative_to(sources.parent).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def collect(root: Path) -> Snapshot:
