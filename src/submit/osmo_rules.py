@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from submit.secret_rules import secret_names
+from submit.secret_rules import secret_names, secret_urls, url_secret_problem
 
 DATASET_REMOVED = (
     "dataset: inputs and outputs were removed in OSMO 6.4; put the data in object storage and use url:"
@@ -38,7 +38,8 @@ def storage_url_problem(url: str) -> str | None:
         return (
             f"{scheme}:// needs at least {_URL_MIN_PARTS[scheme]} path parts (e.g. azure://account/container)"
         )
-    return None
+    credential = url_secret_problem(url)
+    return f"storage URL {credential}" if credential else None
 
 
 def is_duration(text: str) -> bool:
@@ -230,12 +231,9 @@ def _unique_file_paths(path: str, task: dict) -> list[tuple[str, str]]:
 
 
 def _secret_names(path: str, mapping: Any) -> list[tuple[str, str]]:
-    return [
-        (
-            f"{path}.{name}",
-            "looks like a secret; pass secrets with credentials: {NAME: {ENV_VAR: payload_key}}",
-        )
-        for name in secret_names(mapping)
+    advice = "pass secrets with credentials: {NAME: {ENV_VAR: payload_key}}"
+    return [(f"{path}.{name}", f"looks like a secret; {advice}") for name in secret_names(mapping)] + [
+        (f"{path}.{name}", f"a URL carrying credentials; {advice}") for name in secret_urls(mapping)
     ]
 
 

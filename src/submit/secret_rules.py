@@ -1,11 +1,13 @@
-"""Environment variables whose names look like secrets: one rule for every backend's offline check.
+"""What looks like a secret in a job spec: one set of rules for the settings and every backend's offline check.
 
-Only names are judged and shown; a value is never read into a message (it may be the secret).
+Names are judged by their wording, values only by their shape (a URL carrying credentials); a value is
+never put into a message (it may be the secret).
 """
 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Any
 
 _SECRET_NAME = re.compile(r"(TOKEN|API_KEY|SECRET|PASSWORD|ACCESS_KEY|ACCOUNT_KEY|CONNECTION_STRING)$", re.I)
@@ -16,3 +18,31 @@ def secret_names(environment: Any) -> list[str]:
     if not isinstance(environment, dict):
         return []
     return [name for name in environment if isinstance(name, str) and _SECRET_NAME.search(name)]
+
+
+def url_secret_problem(value: str) -> str | None:
+    """Why a value must not go into a job spec: it carries a credential (user:password@, or a query string or
+    fragment such as a storage SAS token). models:/ and runs:/ URIs and plain paths carry none."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:
+        return "is not a valid URL"
+    if "@" in parts.netloc:
+        return "must not carry credentials (user:password@): the job spec is stored and shown by the job system"
+    if parts.query or parts.fragment:
+        return (
+            "must not carry a query string or fragment: it may hold a token (a storage SAS), and the job spec is "
+            "stored and shown; the job authenticates with its own identity or credential"
+        )
+    return None
+
+
+def secret_urls(environment: Any) -> list[str]:
+    """The names in an environment mapping whose values are URLs carrying credentials, in file order."""
+    if not isinstance(environment, dict):
+        return []
+    return [
+        name
+        for name, value in environment.items()
+        if isinstance(name, str) and isinstance(value, str) and "://" in value and url_secret_problem(value)
+    ]

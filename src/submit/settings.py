@@ -8,11 +8,11 @@ module, never in the command functions.
 from __future__ import annotations
 
 import re
-import urllib.parse
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from submit.secret_rules import url_secret_problem
 from training.config import (
     CHECKPOINT_MODES,
     POLICY_TYPES,
@@ -191,30 +191,13 @@ def _registration_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:
         raise ValueError("registration.name: registering needs MLflow (its model registry), but --no-mlflow is set; drop one")
 
 
-def _url_secret_problem(value: str) -> str | None:
-    """Why a value must not go into a job spec: it carries a credential (user:password@, or a query string or
-    fragment such as a storage SAS token). models:/ and runs:/ URIs and plain paths carry none."""
-    try:
-        parts = urllib.parse.urlsplit(value)
-    except ValueError:
-        return "is not a valid URL"
-    if "@" in parts.netloc:
-        return "must not carry credentials (user:password@): the job spec is stored and shown by the job system"
-    if parts.query or parts.fragment:
-        return (
-            "must not carry a query string or fragment: it may hold a token (a storage SAS), and the job spec is "
-            "stored and shown; the job authenticates with its own identity or credential"
-        )
-    return None
-
-
 def _spec_url_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:
     """URLs a job spec carries hold no secret (a local run writes no spec, so it may use a SAS URL)."""
     urls = [("checkpoint.uri", job.checkpoint.uri)]
     if isinstance(job, LeRobotJob):
         urls += [("pretrained_path", job.pretrained_path), *(("blob_urls", url) for url in job.blob_urls)]
     for path, url in urls:
-        problem = url and _url_secret_problem(url)
+        problem = url and url_secret_problem(url)
         if problem:
             raise ValueError(f"job.{path}: {problem}")
 
@@ -484,7 +467,7 @@ def _osmo_job_rules(job: IsaacLabSkrlJob | LeRobotJob, target: OsmoTarget) -> No
         raise ValueError("target.wandb_credential: the Weights & Biases credential needs --wandb")
     _spec_url_rules(job)
     for name in ("output_url", "mlflow_tracking_uri"):
-        problem = getattr(target, name) and _url_secret_problem(getattr(target, name))
+        problem = getattr(target, name) and url_secret_problem(getattr(target, name))
         if problem:
             raise ValueError(f"target.{name}: {problem}")
 

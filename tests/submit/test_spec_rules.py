@@ -31,6 +31,9 @@ RUN = "runs:/0123456789abcdef0123456789abcdef/checkpoints/last"
         (("osmo", "training", "--mlflow-tracking-uri", "https://mlflow.example.com/?token=CANARYTOKEN"), "--mlflow-tracking-uri"),
         (("osmo", "lerobot-training", "-d", "a/b", "--pretrained-path", "hf.co/me/act?token=CANARYTOKEN"), "--pretrained-path"),
         (("azureml", "lerobot-training", "-d", "a/b", "--blob-url", "https://acct.blob.core.windows.net/c/d#CANARYSIG"), "--blob-url"),
+        (("osmo", "training", "--code-source", "url:s3://AKIAEXAMPLE:CANARYSECRET@bucket/code"), "--code-source"),
+        (("osmo", "training", "--code-source", f"url:azure://acct/c/code?{SAS}"), "--code-source"),
+        (("osmo", "training", "--output-url", f"azure://acct/c/out?{SAS}"), "--output-url"),
     ],
 )
 def test_a_url_carrying_a_credential_never_reaches_a_spec(run_cli, tmp_path, args, flag):
@@ -38,7 +41,7 @@ def test_a_url_carrying_a_credential_never_reaches_a_spec(run_cli, tmp_path, arg
     result = run_cli(*args, "--dry-run", "-o", str(spec))
     assert (result.exit_code, result.stdout) == (2, "")
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"submit: error: {flag}: must not carry ")
+    assert line.startswith(f"submit: error: {flag}: ") and " must not carry " in line
     assert "CANARY" not in line
     assert not spec.exists()
 
@@ -144,3 +147,46 @@ def test_the_parity_cases_include_both_outcomes(run_cli):
     assert outcomes[("-d", "a/b", "--lerobot-arg=--policy.dim_model=64")] == 0
     owned = [args for args in LEROBOT_CASES if args[-1].startswith("--lerobot-arg=") and "dim_model" not in args[-1]]
     assert owned and all(outcomes[args] == 2 for args in owned)
+
+
+AZUREML_JOB = """\
+$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json
+type: command
+command: python -m training rl
+environment: azureml:robo:1
+compute: gpu
+environment_variables:
+  MLFLOW_TRACKING_URI: https://user:CANARYPASSWORD@mlflow.example.com/
+  ROBO_CHECKPOINT_URI: https://acct.blob.core.windows.net/c/agent.pt?sig=CANARYSIGNATURE
+  ROBO_TASK: Isaac-Cartpole-Direct
+"""
+OSMO_WORKFLOW = """\
+workflow:
+  name: train
+  tasks:
+  - name: train
+    image: registry.example.com/team/trainer:1
+    command: [python]
+    environment:
+      MLFLOW_TRACKING_URI: https://user:CANARYPASSWORD@mlflow.example.com/
+    outputs:
+    - url: azure://acct/c/out?sig=CANARYSIGNATURE
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "backend", "expected"),
+    [
+        (AZUREML_JOB, "azureml", ["environment_variables.MLFLOW_TRACKING_URI", "environment_variables.ROBO_CHECKPOINT_URI"]),
+        (OSMO_WORKFLOW, "osmo", ["workflow.tasks[0].environment.MLFLOW_TRACKING_URI", "workflow.tasks[0].outputs[0].url"]),
+    ],
+    ids=["azureml", "osmo"],
+)
+def test_validate_flags_urls_carrying_credentials_in_a_hand_written_spec(run_cli, tmp_path, text, backend, expected):
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_cli("validate", str(path), "--backend", backend)
+    assert (result.exit_code, result.stdout) == (1, "")
+    flagged = [line.split(": ", 1)[0] for line in result.stderr.splitlines()[:-1]]
+    assert sorted(flagged) == sorted(expected)
+    assert "CANARY" not in result.stderr

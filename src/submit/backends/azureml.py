@@ -22,7 +22,7 @@ from typing import Any
 from submit import yamlio
 from submit.errors import AuthError, BadInput, SpecError, SubmitError
 from submit.output import unwritable_reason
-from submit.secret_rules import secret_names
+from submit.secret_rules import secret_names, secret_urls
 
 # The temporary copy of a spec that `load` hands to load_job; SDK messages name it.
 _SPEC_COPY = ".robo-submit-spec-"
@@ -82,11 +82,13 @@ def load(spec: dict[str, Any], spec_dir: Path):
 
 def check(spec: dict[str, Any], spec_dir: Path) -> list[str]:
     """Every problem azure-ai-ml finds offline, one `path: message` line each, and secret-looking variables."""
-    return _sdk_problems(spec, spec_dir) + [
-        f"environment_variables.{name}: looks like a secret; keep it in Key Vault and pass --key-vault-uri "
-        "(the job reads it with its managed identity)"
-        for name in secret_names(spec.get("environment_variables"))
-    ]
+    environment = spec.get("environment_variables")
+    vault = "keep it in Key Vault and pass --key-vault-uri (the job reads it with its managed identity)"
+    return (
+        _sdk_problems(spec, spec_dir)
+        + [f"environment_variables.{name}: looks like a secret; {vault}" for name in secret_names(environment)]
+        + [f"environment_variables.{name}: a URL carrying credentials; {vault}" for name in secret_urls(environment)]
+    )
 
 
 def _sdk_problems(spec: dict[str, Any], spec_dir: Path) -> list[str]:
