@@ -188,7 +188,7 @@ azure_workspace = group(
 azure = group(
     azure_workspace,
     click.option("--compute", envvar="AZUREML_COMPUTE", help="Compute target. [env AZUREML_COMPUTE]"),
-    click.option("--instance-type", help="Instance type on Kubernetes compute. [default gpuspot]"),
+    click.option("--instance-type", help="Instance type on Kubernetes compute, or a VM size without --compute (serverless). [default gpuspot with --compute]"),
     click.option("--environment-name", help="Registered environment name (default: the robo-submit trainer environment, azureml:robo-isaaclab-skrl:0.1.0 or azureml:robo-lerobot:0.1.0)."),
     click.option("--environment-version", help="Version of --environment-name (needs it). [default 1; without --environment-name: the trainer environment's 0.1.0]"),
     click.option("--key-vault-uri", envvar="AZUREML_KEY_VAULT_URI", help="Key Vault the job reads secrets from with its managed identity. [env AZUREML_KEY_VAULT_URI]"),

@@ -320,7 +320,7 @@ class AzureMLTarget(Strict):
     resource_group: ResourceGroup | None = Field(None, description="resource group of the workspace")
     workspace_name: WorkspaceName | None = Field(None, description="Azure ML workspace")
     compute: ComputeName | None = Field(None, description="compute target name")
-    instance_type: InstanceType | None = Field("gpuspot", description="instance type (Kubernetes compute)")
+    instance_type: InstanceType | None = Field(None, description="instance type (Kubernetes compute; default gpuspot there)")
     environment_name: AssetName | None = Field(None, description="registered environment name")
     environment_version: AssetName | None = Field(None, description="registered environment version")
     key_vault_uri: Annotated[str, _pattern(r"https://[A-Za-z0-9-]{3,24}\.vault\.azure\.net/?", "must be https://<vault>.vault.azure.net")] | None = Field(

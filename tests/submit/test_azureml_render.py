@@ -134,3 +134,17 @@ def test_secrets_in_the_environment_never_reach_a_spec_or_a_message(run_cli, arg
     for canary in CANARIES.values():
         assert canary not in result.stdout
         assert canary not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "instance_type"),
+    [
+        (("--compute", "aks-gpu"), "gpuspot"),  # Kubernetes compute: the reference deployment's instance type
+        ((), None),  # serverless: an instance type is a VM size, none is guessed
+        (("--instance-type", "Standard_NC6s_v3"), "Standard_NC6s_v3"),
+    ],
+)
+def test_the_default_instance_type_applies_only_to_a_named_compute(run_cli, flags, instance_type):
+    result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["resources"].get("instance_type") == instance_type

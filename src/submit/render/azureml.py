@@ -14,6 +14,7 @@ OUTPUT_BINDING = "${{outputs.checkpoints}}"
 DEFAULT_EXPERIMENT = {"rl": "isaaclab-training", "lerobot": "lerobot-training"}
 DEFAULT_DISPLAY_NAME = {"rl": "Isaac Lab SKRL training", "lerobot": "LeRobot training"}
 # Registered environments built from workflows/images/ (see README: "Job images").
+DEFAULT_INSTANCE_TYPE = "gpuspot"
 DEFAULT_ENVIRONMENT = {"rl": "azureml:robo-isaaclab-skrl:0.1.0", "lerobot": "azureml:robo-lerobot:0.1.0"}
 STATIC_ENV = {"ACCEPT_EULA": "Y", "PRIVACY_CONSENT": "Y", "PYTHONUNBUFFERED": "1"}
 
@@ -60,8 +61,12 @@ def _environment(settings: AzureMLTrainingSettings | AzureMLLeRobotSettings, kin
 
 def _resources(settings: AzureMLTrainingSettings | AzureMLLeRobotSettings) -> dict[str, Any]:
     resources: dict[str, Any] = {"instance_count": settings.job.resources.num_nodes}
-    if settings.target.instance_type:
-        resources["instance_type"] = settings.target.instance_type
+    target = settings.target
+    # The reference deployment's Kubernetes instance type. Without --compute the job is serverless, where an
+    # instance type is a VM size: none is guessed then.
+    instance_type = target.instance_type or (DEFAULT_INSTANCE_TYPE if target.compute else None)
+    if instance_type:
+        resources["instance_type"] = instance_type
     return resources
 
 
