@@ -323,3 +323,10 @@ def test_terraform_failures_are_errors_naming_the_directory(cli, tmp_path):
         "submit: error: --terraform-dir: terraform is not on PATH; install it, "
         f"or give the missing values as flags instead of {broken.dir}\n"
     )
+
+
+def test_config_show_reports_a_job_value_from_the_environment_over_the_profile(cli, project):
+    (project / "submit.toml").write_text('[default]\ntask = "CartPole-v1"\nnum_envs = 8\n')
+    rows = _show(cli, env={"TASK": "Isaac-Cartpole-Direct"})
+    assert rows["task"] == {"value": "Isaac-Cartpole-Direct", "source": "env TASK"}  # what the job would use
+    assert rows["num_envs"] == {"value": 8, "source": "profile default (./submit.toml)"}

@@ -64,13 +64,39 @@ def show(**params: Any) -> None:
 
 
 def _profile_only(ctx: click.Context, shown: list[str]) -> dict[str, dict[str, Any]]:
-    """Profile settings this command has no flag for (job values such as num_envs), with their source."""
+    """Profile settings this command has no flag for (job values such as num_envs), with their source; a job
+    command's environment fallback (TASK, NUM_ENVS, ...) wins over the profile, as it would in the job."""
+    import os
+
     from submit import resolve
 
     profile = ctx.params.get("profile")
     values = resolve.profile_values(profile, Path.cwd())
-    return {
-        name: {"value": value.value, "source": value.source}
-        for name, value in sorted(values.items())
-        if name not in shown
-    }
+    envvars = _job_envvars()
+    rows = {}
+    for name, value in sorted(values.items()):
+        if name in shown:
+            continue
+        variable = next((var for var in envvars.get(name, ()) if os.environ.get(var)), None)
+        rows[name] = (
+            {"value": os.environ[variable], "source": f"env {variable}"}
+            if variable
+            else {"value": value.value, "source": value.source}
+        )
+    return rows
+
+
+def _job_envvars() -> dict[str, list[str]]:
+    """Setting name -> the environment variables the job commands read it from."""
+    from submit.cli import cli
+
+    found: dict[str, list[str]] = {}
+    root = click.Context(cli)
+    for group_name in ("azureml", "osmo"):
+        group = cli.get_command(root, group_name)
+        for command_name in ("training", "lerobot-training"):
+            for param in group.get_command(root, command_name).params:  # type: ignore[union-attr]
+                variables = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
+                found.setdefault(param.name, [])
+                found[param.name] += [var for var in variables if var not in found[param.name]]
+    return found
