@@ -66,6 +66,27 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def parse_device(text: str) -> str:
+    value = text.strip().lower()
+    if not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?|mps", value):
+        raise ValueError("accepted values: auto, cpu, cuda, cuda:N, mps")
+    return value
+
+
+def check_device(device: str) -> None:
+    """A CUDA device this machine does not have is a setting to fix (exit 2), not a crash in the simulator."""
+    if not device.startswith("cuda"):
+        return
+    import torch  # lazy: only the trainer, which imports it anyway
+
+    index = int(device.partition(":")[2] or 0)
+    if index >= torch.cuda.device_count():
+        found = torch.cuda.device_count()
+        raise ConfigError(
+            f"{ENV_PREFIX}DEVICE: {device} asked for, but torch finds {found} CUDA device(s) here; use cpu or auto"
+        )
+
+
 def _choice(*allowed: str):
     def parse(text: str) -> str:
         value = text.strip().lower()
@@ -145,7 +166,7 @@ class CommonConfig:
     experiment_name: str | None = setting(None, _optional_text, "MLflow experiment name")
     job_name: str | None = setting(None, _optional_text, "job name, used for the run name and output folder")
     seed: int = setting(42, int, "random seed")
-    device: str = setting("auto", _text, "torch device: auto, cpu, cuda, cuda:N")
+    device: str = setting("auto", parse_device, "torch device: auto, cpu, cuda, cuda:N, mps")
     output_dir: str = setting("outputs", _text, "folder for checkpoints and logs (the job's checkpoint output)")
     mode: str = setting("train", _choice(*RUN_MODES), "train, or smoke-test (check tracking and storage, then exit)")
     secret_source: str = setting("env", _choice("env", "keyvault"), "where secrets come from at run time")

@@ -133,6 +133,28 @@ def test_a_job_name_whose_outputs_exist_is_refused_before_anything_runs(tmp_path
     assert list(earlier.iterdir()) == [] and not (tmp_path / "mlruns.db").exists()
 
 
+def test_a_device_that_is_not_one_is_bad_input_before_anything_runs(tmp_path):
+    result = _submit(tmp_path, "--device", "gpu0")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "submit: error: --device: accepted values: auto, cpu, cuda, cuda:N, mps\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _cuda_devices() -> int:
+    import torch
+
+    return torch.cuda.device_count()
+
+
+@pytest.mark.skipif(_cuda_devices() > 0, reason="this machine has a CUDA device")
+def test_cuda_on_a_machine_without_it_is_refused_by_the_trainer_before_training(tmp_path):
+    result = _submit(tmp_path, "--task", "CartPole-v1", "--device", "cuda", "--timesteps", "10")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "error: ROBO_DEVICE: cuda asked for, but torch finds 0 CUDA device(s) here; use cpu or auto" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "mlruns.db").exists() or _registered(tmp_path) == []
+
+
 def test_missing_isaaclab_environment_names_the_setup_script(tmp_path):
     result = _submit(tmp_path, "--task", "Isaac-Cartpole-Direct", env_extra={"ROBO_ISAACLAB_PYTHON": str(tmp_path / "none")})
     assert result.returncode == 1

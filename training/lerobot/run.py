@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from training import secrets
-from training.config import RESULT_PREFIX, ConfigError, LeRobotConfig, from_env, lerobot_model_name
+from training.config import (
+    RESULT_PREFIX,
+    ConfigError,
+    LeRobotConfig,
+    check_device,
+    from_env,
+    lerobot_model_name,
+)
 from training.lerobot import dataset as datasets
 from training.lerobot import plan
 from training.lerobot.plan import Dataset, LeRobotCheckpoint
@@ -94,6 +101,7 @@ def _raise_stopped(signum: int, _frame: Any) -> None:
 
 
 def run(config: LeRobotConfig) -> Outcome:
+    check_device(config.device)
     data = datasets.resolve(config)
     with tempfile.TemporaryDirectory(prefix="robo-checkpoint-") as download_dir:
         checkpoint, source_run = _checkpoint(config, Path(download_dir))

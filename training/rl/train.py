@@ -27,7 +27,7 @@ from training.checkpoints import (
     read_checkpoint,
     resolve_checkpoint,
 )
-from training.config import ENV_PREFIX, RESULT_PREFIX, RLConfig
+from training.config import ENV_PREFIX, RESULT_PREFIX, RLConfig, check_device
 from training.rl import wandb_run
 from training.rl.agent_config import apply_overrides, load_agent_cfg
 from training.rl.envs import Environment, make_env
@@ -51,6 +51,7 @@ class CheckpointPlan:
 def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     """Run one training job; returns the exit code (raises for the caller to map)."""
     stop = stop or StopFlag().install()
+    check_device(config.device)
     if config.mode == "smoke-test":
         return smoke_test(config)
     seed(config)

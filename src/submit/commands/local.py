@@ -32,6 +32,15 @@ LOCAL_NUM_ENVS = 8
 
 
 
+def _device(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from training.config import parse_device  # the trainer's own rule
+
+    try:
+        return parse_device(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _no_image(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
         raise click.BadParameter("a local run uses this machine's Python environment, not a container image; drop --image")
@@ -41,7 +50,7 @@ local_run = options.group(
     # Not offered (a job's --image means nothing here), but named when a job's command line is reused.
     click.option("-i", "--image", "refused_image", hidden=True, expose_value=False, callback=_no_image),
     options.profile,  # submit.toml profiles apply to local runs too (submit.resolve)
-    click.option("--device", default="cpu", show_default=True, help="torch device for the trainer (cpu, cuda, cuda:N)."),
+    click.option("--device", default="cpu", show_default=True, callback=_device, help="torch device for the trainer (cpu, cuda, cuda:N, mps, auto)."),
     click.option("--output-root", type=click.Path(file_okay=False), default="outputs", show_default=True, help="Outputs go to OUTPUT_ROOT/<job-name>/."),
     click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON result object on stdout."),
 )
