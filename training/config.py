@@ -214,7 +214,7 @@ class LeRobotConfig(CommonConfig):
     steps: int = setting(100000, _positive_int, "training steps")
     batch_size: int = setting(8, _positive_int, "batch size")
     learning_rate: float | None = setting(None, _positive_float, "optimizer learning rate")
-    save_freq: int = setting(20000, _positive_int, "steps between checkpoints")
+    save_freq: int = setting(5000, _positive_int, "steps between checkpoints")
     eval_freq: int = setting(0, _non_negative_int, "steps between evaluations (0: none)")
     log_freq: int = setting(200, _positive_int, "steps between metric logs")
     num_workers: int = setting(4, _non_negative_int, "data loader workers")

@@ -200,7 +200,7 @@ lerobot_policy = group(
     click.option("--steps", "--training-steps", "steps", type=int, envvar="TRAINING_STEPS", help="Training steps. [env TRAINING_STEPS; default 100000]"),
     click.option("--batch-size", type=int, envvar="BATCH_SIZE", help="Batch size. [env BATCH_SIZE; default 8]"),
     click.option("--learning-rate", type=float, envvar="LEARNING_RATE", help="Learning rate. [env LEARNING_RATE; default: the policy's]"),
-    click.option("--save-freq", type=int, envvar="SAVE_FREQ", help="Steps between checkpoints. [env SAVE_FREQ; default 20000]"),
+    click.option("--save-freq", type=int, envvar="SAVE_FREQ", help="Steps between checkpoints. [env SAVE_FREQ; default 5000]"),
     click.option("--eval-freq", type=int, envvar="EVAL_FREQ", help="Steps between evaluations, 0 for none. [env EVAL_FREQ; default 0]"),
     click.option("--seed", type=int, help="Random seed. [default 42]"),
     click.option("--pretrained-path", help="Pretrained policy to start from (a real warm start: weights, fresh optimizer)."),

@@ -248,7 +248,7 @@ class LeRobotJob(Strict):
     steps: int = Field(100_000, ge=1, le=100_000_000, description="training steps")
     batch_size: int = Field(8, ge=1, le=65_536, description="batch size")
     learning_rate: float | None = Field(None, gt=0, le=1, allow_inf_nan=False, description="learning rate")
-    save_freq: int = Field(20_000, ge=1, description="steps between checkpoints")
+    save_freq: int = Field(5_000, ge=1, description="steps between checkpoints (the reference scripts' 5000)")
     eval_freq: int = Field(0, ge=0, description="steps between evaluations (0: none)")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="random seed")
     push_to_hub: bool = Field(False, description="push the trained policy to the Hugging Face Hub")

@@ -45,7 +45,7 @@ def test_from_scratch_names_policy_type_dataset_and_turns_hub_push_off():
         "--policy.type=act",
         "--batch_size=8",
         "--steps=10",
-        "--save_freq=20000",
+        "--save_freq=5000",
         "--log_freq=200",
         "--eval_freq=0",
         "--num_workers=4",
