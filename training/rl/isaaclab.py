@@ -61,12 +61,19 @@ def is_isaaclab_3() -> bool:
 
 
 def resolve_device(device: str) -> str:
-    """`auto` is the first GPU when torch sees one, else the CPU (Isaac Lab 3 simulates on either)."""
-    if device != "auto":
-        return device
-    import torch  # lazy: start-up time
+    """`auto` is this process's GPU when torch sees one, else the CPU (Isaac Lab 3 simulates on either).
 
-    return "cuda:0" if torch.cuda.is_available() else "cpu"
+    A multi-GPU node runs one training process per GPU (torchrun sets LOCAL_RANK): each simulates on its
+    own GPU, `cuda:<LOCAL_RANK>`, as skrl places its models; a bare `cuda` means the same.
+    """
+    if device not in ("auto", "cuda"):
+        return device
+    if device == "auto":
+        import torch  # lazy: start-up time
+
+        if not torch.cuda.is_available():
+            return "cpu"
+    return f"cuda:{int(os.environ.get('LOCAL_RANK') or 0)}"
 
 
 def agent_entry_point(algorithm: str) -> str:
