@@ -53,7 +53,16 @@ CASES = {
     "bad subscription": (["--subscription-id", "not-a-guid"], "--subscription-id: must be a GUID"),
     "bad image": (["-i", "Not An Image"], "--image: must be an image reference such as registry.example.com/team/image:tag"),
     "unknown flag": (["--num-env", "3"], "No such option '--num-env'. (Did you mean one of: '--num-envs', '--num-nodes'?)"),
-    "stray argument": (["extra"], "Got unexpected extra argument (extra)"),
+    "stray argument": (
+        ["extra"],
+        "unexpected arguments after the flags; nothing is passed through to az or osmo: "
+        "write the spec with --dry-run -o FILE, edit it, and submit it (az ml job create -f, osmo workflow submit)",
+    ),
+    "pass-through after --": (
+        ["--", "--set", "environment_variables.TOKEN=canary-secret"],
+        "unexpected arguments after the flags; nothing is passed through to az or osmo: "
+        "write the spec with --dry-run -o FILE, edit it, and submit it (az ml job create -f, osmo workflow submit)",
+    ),
     "wandb without a vault": (
         ["--wandb"],
         "--key-vault-uri: needed by --wandb on Azure ML (the job reads its W&B key from the vault's secret wandb-api-key)",
