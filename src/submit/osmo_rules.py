@@ -15,7 +15,7 @@ from submit.secret_rules import secret_names, secret_urls, url_secret_problem
 DATASET_REMOVED = (
     "dataset: inputs and outputs were removed in OSMO 6.4; put the data in object storage and use url:"
 )
-DURATION_HINT = "a duration like 30m, 12h or 2d (one unit of s, m, h or d; 10h5m is not accepted)"
+DURATION_HINT = "a duration like 30m, 12h or 2d (one unit of s, m, h or d, or a number of seconds; 10h5m is not accepted)"
 SPECIAL_TOKENS = "{{output}}, {{input:N}}, {{input:TASK}}, {{host:TASK}}, {{workflow_id}}, {{uuid}}"
 
 _URL_MIN_PARTS = {"s3": 1, "gs": 1, "azure": 2, "tos": 2, "swift": 3}

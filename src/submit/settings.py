@@ -406,13 +406,20 @@ def _code_source_problem(value: str) -> str | None:
 def _duration_problem(value: str) -> str | None:
     from submit import osmo_rules
 
-    return None if osmo_rules.is_duration(value) else osmo_rules.DURATION_HINT
+    if not osmo_rules.is_duration(value):
+        return osmo_rules.DURATION_HINT
+    return _zero(value)
 
 
 def _quantity_problem(value: str) -> str | None:
     from submit import osmo_rules
 
-    return osmo_rules.quantity_problem(value)
+    return osmo_rules.quantity_problem(value) or _zero(value)
+
+
+def _zero(value: str) -> str | None:
+    """OSMO's spec allows a zero size or timeout; as a flag it is always a mistake (a job that cannot run)."""
+    return None if any(digit in "123456789" for digit in value) else "must be above 0"
 
 
 def _storage_url_problem(value: str) -> str | None:

@@ -118,3 +118,16 @@ def test_a_learning_rate_that_is_not_a_number_is_called_that(run_cli, value):
     result = run_cli("osmo", "lerobot-training", "-d", "a/b", "--learning-rate", value, "--dry-run")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "submit: error: --learning-rate: must be a finite number\n"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--memory", "0Gi"), ("--storage", "0"), ("--exec-timeout", "0m"), ("--queue-timeout", "PT0S")]
+)
+def test_an_osmo_size_or_timeout_of_zero_is_refused(run_cli, flag, value):
+    result = run_cli("osmo", "training", flag, value, "--dry-run")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"submit: error: {flag}: must be above 0\n")
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--storage", "0.5Gi"), ("--exec-timeout", "90"), ("--exec-timeout", "10m")])
+def test_small_osmo_sizes_and_timeouts_are_accepted(run_cli, flag, value):
+    assert run_cli("osmo", "training", flag, value, "--dry-run").exit_code == 0

@@ -165,7 +165,7 @@ def test_smoke_test_flag_of_the_reference_script_sets_the_mode(run_cli):
         (
             ["--exec-timeout", "10h5m"],
             "submit: error: --exec-timeout: a duration like 30m, 12h or 2d "
-            "(one unit of s, m, h or d; 10h5m is not accepted)\n",
+            "(one unit of s, m, h or d, or a number of seconds; 10h5m is not accepted)\n",
         ),
         (
             ["-j", "9lives"],

@@ -270,7 +270,7 @@ def test_timeout_format(value):
     spec["workflow"]["timeout"]["exec_timeout"] = value
     assert check_osmo(spec) == [
         "workflow.timeout.exec_timeout: a duration like 30m, 12h or 2d "
-        "(one unit of s, m, h or d; 10h5m is not accepted)"
+        "(one unit of s, m, h or d, or a number of seconds; 10h5m is not accepted)"
     ]
 
 
