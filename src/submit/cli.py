@@ -63,7 +63,8 @@ def _usage_message(exc: click.ClickException) -> str:
     elif isinstance(exc, click.BadParameter) and exc.param is not None and exc.param.opts:
         from submit.resolve import origin
 
-        message = f"{primary_flag(exc.param)}: {exc.message.rstrip('.')}{origin(exc.ctx, exc.param.name)}"
+        name = exc.param.human_readable_name if isinstance(exc.param, click.Argument) else primary_flag(exc.param)
+        message = f"{name}: {exc.message.rstrip('.')}{origin(exc.ctx, exc.param.name)}"
     else:
         message = exc.format_message()
     return " ".join(message.split())

@@ -269,3 +269,17 @@ def test_a_bad_value_from_the_environment_says_where_it_came_from(run_cli):
     assert result.stderr == "submit: error: --num-envs: 'abc' is not a valid integer (from env NUM_ENVS)\n"
     typed = run_cli("azureml", "training", "--dry-run", "-n", "abc")
     assert typed.stderr == "submit: error: --num-envs: 'abc' is not a valid integer\n"  # typed here: no origin
+
+
+@pytest.mark.parametrize(
+    ("group", "command", "metavar"),
+    [("osmo", "cancel", "WORKFLOW_ID"), ("osmo", "logs", "WORKFLOW_ID"), ("azureml", "status", "JOB")],
+)
+def test_a_job_id_that_reads_as_a_flag_never_reaches_the_backend(run_cli, group, command, metavar):
+    """`submit osmo cancel -- --help` used to run `osmo workflow cancel --help`: the id goes to a CLI."""
+    result = run_cli(group, command, "--", "--help")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"submit: error: {metavar}: '--help' is not a job id "
+        "(letters, digits, '.', '_', ':', '-'; starting with a letter or digit)\n"
+    )

@@ -87,7 +87,7 @@ def test_an_unknown_shell_is_bad_input_on_one_line(run_cli):
     result = run_cli("completion", "powershell")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == "submit: error: shell: 'powershell' is not one of 'bash', 'zsh', 'fish'\n"
+    assert result.stderr == "submit: error: SHELL: 'powershell' is not one of 'bash', 'zsh', 'fish'\n"
 
 
 @pytest.mark.parametrize("shim", sorted(SHIMS))

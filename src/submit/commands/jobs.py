@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import click
@@ -31,6 +32,15 @@ _format = click.option(
 )
 
 
+def _job_id(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A job or workflow id is handed to azure-ai-ml or the osmo CLI: never something they read as a flag."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,254}", value):
+        raise click.BadParameter(
+            f"{value!r} is not a job id (letters, digits, '.', '_', ':', '-'; starting with a letter or digit)"
+        )
+    return value
+
+
 def attach_azureml(group: click.Group) -> None:
     for command in (_azureml_status, _azureml_logs, _azureml_cancel):
         group.add_command(command)
@@ -57,7 +67,7 @@ def print_result(result: dict[str, Any], output_format: str) -> None:
 # ---- Azure ML ---------------------------------------------------------------------------------
 
 azureml_job = options.group(
-    click.argument("job_id", metavar="JOB"),
+    click.argument("job_id", metavar="JOB", callback=_job_id),
     options.azure_workspace,
     options.resolution,
 )
@@ -115,7 +125,7 @@ def _azureml_target(params: dict[str, Any]) -> Any:
 
 # ---- OSMO -------------------------------------------------------------------------------------
 
-_workflow_id = click.argument("workflow_id", metavar="WORKFLOW_ID")
+_workflow_id = click.argument("workflow_id", metavar="WORKFLOW_ID", callback=_job_id)
 
 
 @click.command("status", epilog=OSMO_EXAMPLE.format(name="status"))
