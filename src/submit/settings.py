@@ -313,6 +313,10 @@ def _extra_args_rules(extra_args: tuple[str, ...]) -> None:
     raise ValueError(f"extra_args: {name} has its own flag; use --{setting.replace('_', '-')}")
 
 
+# Key Vault's DNS suffix in the public, China and US Government clouds.
+KEY_VAULT_URI = r"https://[A-Za-z0-9-]{3,24}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)/?"
+
+
 class AzureMLTarget(Strict):
     """Where an Azure ML job runs. Only submission needs the workspace coordinates."""
 
@@ -323,7 +327,7 @@ class AzureMLTarget(Strict):
     instance_type: InstanceType | None = Field(None, description="instance type (Kubernetes compute; default gpuspot there)")
     environment_name: AssetName | None = Field(None, description="registered environment name")
     environment_version: AssetName | None = Field(None, description="registered environment version")
-    key_vault_uri: Annotated[str, _pattern(r"https://[A-Za-z0-9-]{3,24}\.vault\.azure\.net/?", "must be https://<vault>.vault.azure.net")] | None = Field(
+    key_vault_uri: Annotated[str, _pattern(KEY_VAULT_URI, "must be https://<vault>.vault.azure.net (.azure.cn, .usgovcloudapi.net in other clouds)")] | None = Field(
         None, description="Key Vault the job reads secrets from with its managed identity"
     )
 

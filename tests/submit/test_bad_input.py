@@ -131,3 +131,16 @@ def test_an_osmo_size_or_timeout_of_zero_is_refused(run_cli, flag, value):
 @pytest.mark.parametrize(("flag", "value"), [("--storage", "0.5Gi"), ("--exec-timeout", "90"), ("--exec-timeout", "10m")])
 def test_small_osmo_sizes_and_timeouts_are_accepted(run_cli, flag, value):
     assert run_cli("osmo", "training", flag, value, "--dry-run").exit_code == 0
+
+
+@pytest.mark.parametrize("vault", ["https://robo-kv.vault.azure.net", "https://robo-kv.vault.usgovcloudapi.net/", "https://robo-kv.vault.azure.cn"])
+def test_key_vaults_of_every_cloud_are_accepted(run_cli, vault):
+    result = run_cli("azureml", "training", "--wandb", "--key-vault-uri", vault, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_key_vault_uri_on_another_domain_is_refused(run_cli):
+    result = run_cli("azureml", "training", "--key-vault-uri", "https://robo-kv.example.com", "--dry-run")
+    assert result.stderr == (
+        "submit: error: --key-vault-uri: must be https://<vault>.vault.azure.net (.azure.cn, .usgovcloudapi.net in other clouds)\n"
+    )
