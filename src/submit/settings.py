@@ -378,6 +378,13 @@ class AzureMLLeRobotSettings(Strict):
     def _secrets_have_a_source(self) -> AzureMLLeRobotSettings:
         _azureml_secret_rules(self.job, self.target)
         _spec_url_rules(self.job)
+        resources = self.job.resources
+        if self.job.blob_urls and resources.num_nodes * resources.processes_per_node > 1:
+            # Every process would download into the same folder at once (docs/lerobot.md).
+            raise ValueError(
+                "job.blob_urls: a blob dataset is downloaded by each training process, so it needs one process "
+                "(--num-nodes 1 --gpus-per-node 1); use a Hub dataset for multi-GPU LeRobot jobs"
+            )
         return self
 
 

@@ -190,3 +190,11 @@ def test_validate_flags_urls_carrying_credentials_in_a_hand_written_spec(run_cli
     flagged = [line.split(": ", 1)[0] for line in result.stderr.splitlines()[:-1]]
     assert sorted(flagged) == sorted(expected)
     assert "CANARY" not in result.stderr
+
+
+def test_a_blob_dataset_with_several_training_processes_is_refused(run_cli):
+    blob = ("-d", "a/b", "--blob-url", "https://acct.blob.core.windows.net/c/d")
+    result = run_cli("azureml", "lerobot-training", *blob, "--gpus-per-node", "4", "--dry-run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("submit: error: --blob-url: a blob dataset is downloaded by each training process")
+    assert run_cli("azureml", "lerobot-training", *blob, "--dry-run").exit_code == 0
