@@ -105,6 +105,16 @@ def test_a_local_run_has_no_image_flag(run_cli, command):
     )
 
 
+@pytest.mark.parametrize("command", ["training", "lerobot-training"])
+def test_a_display_name_is_refused_naming_what_names_a_local_run(run_cli, command):
+    result = run_cli("local", command, "--display-name", "My run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "submit: error: --display-name: a local run is named by --job-name (its outputs folder and MLflow run); drop it\n"
+    )
+    assert "unique in the workspace" not in run_cli("local", command, "--help").stdout
+
+
 def test_local_help_shows_the_defaults_a_local_run_uses(run_cli):
     shown = " ".join(run_cli("local", "training", "--help").stdout.split())
     assert "[env TASK; default CartPole-v1]" in shown

@@ -12,6 +12,7 @@ import click
 
 from submit import options
 from submit.output import say
+from submit.reference import gone
 
 RL_EXAMPLE = """
 \b
@@ -41,14 +42,15 @@ def _device(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
         raise click.BadParameter(str(exc)) from None
 
 
-def _no_image(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    if value is not None:
-        raise click.BadParameter("a local run uses this machine's Python environment, not a container image; drop --image")
-
+local_naming = options.group(
+    click.option("--experiment-name", help="MLflow experiment name."),
+    click.option("-j", "--job-name", help="Run name: the outputs folder and the MLflow run. [default: <task>-<date>-<time>]"),
+    gone("--display-name", instead="a local run is named by --job-name (its outputs folder and MLflow run); drop it"),
+)
 
 local_run = options.group(
     # Not offered (a job's --image means nothing here), but named when a job's command line is reused.
-    click.option("-i", "--image", "refused_image", hidden=True, expose_value=False, callback=_no_image),
+    gone("-i", "--image", instead="a local run uses this machine's Python environment, not a container image; drop --image"),
     options.profile,  # submit.toml profiles apply to local runs too (submit.resolve)
     click.option("--device", default="cpu", show_default=True, callback=_device, help="torch device for the trainer (cpu, cuda, cuda:N, mps, auto)."),
     click.option("--output-root", type=click.Path(file_okay=False), default="outputs", show_default=True, help="Outputs go to OUTPUT_ROOT/<job-name>/."),
@@ -66,7 +68,7 @@ def local() -> None:
 @options.checkpoint
 @options.registration
 @options.tracking
-@options.naming
+@local_naming
 @click.option("--agent-config", type=click.Path(dir_okay=False, exists=True), help="Isaac Lab-format skrl agent YAML.")
 @click.option("--timesteps", type=click.IntRange(min=1), help="Total trainer timesteps (overrides --max-iterations).")
 @local_run
@@ -95,7 +97,7 @@ def training(**params: Any) -> None:
 @options.checkpoint
 @options.lerobot_registration
 @options.lerobot_tracking
-@options.naming
+@local_naming
 @local_run
 def lerobot_training(**params: Any) -> None:
     """Train a LeRobot policy on this machine (in .venv-lerobot)."""
