@@ -380,3 +380,10 @@ def test_alias_console_scripts_render_the_same_specs():
         a, g = run(*alias), run(*group)
         assert a.returncode == 0, a.stderr
         assert a.stdout == g.stdout
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--mlflow-credential", "mlflow"), ("--mlflow-tracking-uri", "https://mlflow.example.com")])
+def test_mlflow_settings_with_mlflow_off_are_refused_like_wandbs(run_cli, flag, value):
+    result = run_cli("osmo", "training", "--no-mlflow", flag, value, "--dry-run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: {flag}: MLflow is off (--no-mlflow); drop one of the two\n"
