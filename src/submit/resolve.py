@@ -61,7 +61,13 @@ class Defaults(Mapping[str, Any]):
         self._values: dict[str, Value] | None = None
 
     def __getitem__(self, name: str) -> Any:
-        return self._layers()[name].value
+        value = self._layers()[name].value
+        if isinstance(value, str) and name in self._repeatable():  # `metric_filter = "reward"` means one entry
+            return [value]
+        return value
+
+    def _repeatable(self) -> set[str]:
+        return {param.name for param in self._ctx.command.params if getattr(param, "multiple", False)}
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._layers())

@@ -330,3 +330,10 @@ def test_config_show_reports_a_job_value_from_the_environment_over_the_profile(c
     rows = _show(cli, env={"TASK": "Isaac-Cartpole-Direct"})
     assert rows["task"] == {"value": "Isaac-Cartpole-Direct", "source": "env TASK"}  # what the job would use
     assert rows["num_envs"] == {"value": 8, "source": "profile default (./submit.toml)"}
+
+
+def test_a_repeatable_setting_given_once_in_a_profile_is_one_entry(cli, project):
+    (project / "submit.toml").write_text('[default]\nmetric_filter = "Reward"\n')
+    result = cli("osmo", "training", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "ROBO_METRIC_FILTER: '[\"Reward\"]'" in result.stdout
