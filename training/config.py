@@ -74,10 +74,15 @@ def parse_device(text: str) -> str:
 
 
 def check_device(device: str) -> None:
-    """A CUDA device this machine does not have is a setting to fix (exit 2), not a crash in the simulator."""
-    if not device.startswith("cuda"):
+    """A GPU this machine does not have is a setting to fix (exit 2), not a crash in the simulator."""
+    if not device.startswith(("cuda", "mps")):
         return
     import torch  # lazy: only the trainer, which imports it anyway
+
+    if device == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError(f"{ENV_PREFIX}DEVICE: mps asked for, but torch finds no MPS device here; use cpu or auto")
+        return
 
     index = int(device.partition(":")[2] or 0)
     if index >= torch.cuda.device_count():

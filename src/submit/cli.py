@@ -56,9 +56,12 @@ def _usage_message(exc: click.ClickException) -> str:
         message = _missing(exc.param)
     elif isinstance(exc, click.UsageError) and exc.message.startswith("Got unexpected extra argument"):
         # Never echoed: a reference command line may pass `-- --set TOKEN=...` through to az or osmo.
-        message = (
-            "unexpected arguments after the flags; nothing is passed through to az or osmo: "
-            "write the spec with --dry-run -o FILE, edit it, and submit it (az ml job create -f, osmo workflow submit)"
+        renders = exc.ctx is not None and any(param.name == "dry_run" for param in exc.ctx.command.params)
+        message = "unexpected arguments after the flags (not shown); " + (
+            "nothing is passed through to az or osmo: write the spec with --dry-run -o FILE, edit it, and "
+            "submit it (az ml job create -f, osmo workflow submit)"
+            if renders
+            else "see --help"
         )
     elif isinstance(exc, click.BadParameter) and exc.param is not None and exc.param.opts:
         from submit.resolve import origin

@@ -483,9 +483,6 @@ def _osmo_job_rules(job: IsaacLabSkrlJob | LeRobotJob, target: OsmoTarget) -> No
         raise ValueError(f"job.naming.job_name: {OSMO_NAME_RULE}")
     if target.wandb_credential and not job.tracking.wandb:
         raise ValueError("target.wandb_credential: the Weights & Biases credential needs --wandb")
-    for name in ("mlflow_tracking_uri", "mlflow_credential"):
-        if getattr(target, name) and not job.tracking.mlflow:
-            raise ValueError(f"target.{name}: MLflow is off (--no-mlflow); drop one of the two")
     _spec_url_rules(job)
     for name in ("output_url", "mlflow_tracking_uri"):
         problem = getattr(target, name) and url_secret_problem(getattr(target, name))

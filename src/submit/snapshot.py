@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import training
+from submit.errors import SubmitError
 
 IGNORED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 IGNORED_SUFFIXES = (".pyc", ".pyo")
@@ -46,19 +47,32 @@ def snapshot_root(cache_dir: Path | None = None, sources: Path | None = None) ->
     staged = (cache_dir or _cache_home()) / "robo-submit" / "code" / _content_hash(sources)
     if staged.is_dir():
         return staged
+    try:
+        _stage(sources, staged)
+    except OSError as exc:
+        raise SubmitError(
+            f"cannot stage the trainer's code in {staged.parent} ({exc.strerror or type(exc).__name__}); "
+            "make it writable or point XDG_CACHE_HOME at a writable folder"
+        ) from None
+    return staged
+
+
+def _stage(sources: Path, staged: Path) -> None:
     staged.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=".staging-", dir=staged.parent))
+    building.chmod(0o755)  # mkdtemp's 0700 would hide it from others sharing the cache
     shutil.copytree(sources, building / "training", ignore=shutil.ignore_patterns(*IGNORED_DIRS, "*.pyc", "*.pyo"))
     (building / ".amlignore").write_text(AMLIGNORE, encoding="utf-8")
     try:
         building.rename(staged)
     except OSError:  # another run staged the same sources first: theirs is identical
         shutil.rmtree(building, ignore_errors=True)
-    return staged
+        if not staged.is_dir():
+            raise
 
 
 def _content_hash(sources: Path) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(AMLIGNORE.encode() + b"\0")
     for path in collect(sources.parent).files:
         digest.update(path.relative_to(sources.parent).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

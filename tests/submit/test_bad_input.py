@@ -55,12 +55,12 @@ CASES = {
     "unknown flag": (["--num-env", "3"], "No such option '--num-env'. (Did you mean one of: '--num-envs', '--num-nodes'?)"),
     "stray argument": (
         ["extra"],
-        "unexpected arguments after the flags; nothing is passed through to az or osmo: "
+        "unexpected arguments after the flags (not shown); nothing is passed through to az or osmo: "
         "write the spec with --dry-run -o FILE, edit it, and submit it (az ml job create -f, osmo workflow submit)",
     ),
     "pass-through after --": (
         ["--", "--set", "environment_variables.TOKEN=canary-secret"],
-        "unexpected arguments after the flags; nothing is passed through to az or osmo: "
+        "unexpected arguments after the flags (not shown); nothing is passed through to az or osmo: "
         "write the spec with --dry-run -o FILE, edit it, and submit it (az ml job create -f, osmo workflow submit)",
     ),
     "wandb without a vault": (

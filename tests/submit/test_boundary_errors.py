@@ -280,6 +280,12 @@ def test_a_job_id_that_reads_as_a_flag_never_reaches_the_backend(run_cli, group,
     result = run_cli(group, command, "--", "--help")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
-        f"submit: error: {metavar}: '--help' is not a job id "
+        f"submit: error: {metavar}: not a job id "
         "(letters, digits, '.', '_', ':', '-'; starting with a letter or digit)\n"
     )
+
+
+def test_extra_arguments_to_a_command_that_renders_nothing_get_no_spec_advice(run_cli):
+    result = run_cli("osmo", "status", "wf-1", "extra")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "submit: error: unexpected arguments after the flags (not shown); see --help\n"

@@ -162,7 +162,7 @@ def test_cuda_on_a_machine_without_it_is_refused_by_the_trainer_before_training(
     assert (result.returncode, result.stdout) == (2, "")
     assert "error: ROBO_DEVICE: cuda asked for, but torch finds 0 CUDA device(s) here; use cpu or auto" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "mlruns.db").exists() or _registered(tmp_path) == []
+    assert not (tmp_path / "mlruns.db").exists()  # refused before any MLflow run started
 
 
 def test_missing_isaaclab_environment_names_the_setup_script(tmp_path):

@@ -382,8 +382,12 @@ def test_alias_console_scripts_render_the_same_specs():
         assert a.stdout == g.stdout
 
 
-@pytest.mark.parametrize(("flag", "value"), [("--mlflow-credential", "mlflow"), ("--mlflow-tracking-uri", "https://mlflow.example.com")])
-def test_mlflow_settings_with_mlflow_off_are_refused_like_wandbs(run_cli, flag, value):
-    result = run_cli("osmo", "training", "--no-mlflow", flag, value, "--dry-run")
-    assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == f"submit: error: {flag}: MLflow is off (--no-mlflow); drop one of the two\n"
+def test_with_mlflow_off_its_server_and_credential_stay_out_of_the_spec(run_cli):
+    """Often set once in a profile for every job; a --no-mlflow run neither needs nor mounts them."""
+    mlflow = ("--mlflow-credential", "mlflow", "--mlflow-tracking-uri", "https://mlflow.example.com")
+    task = _task(_spec(run_cli, *mlflow, "--no-mlflow"))
+    assert "MLFLOW_TRACKING_URI" not in task["environment"]
+    assert "mlflow" not in (task.get("credentials") or {})
+    task = _task(_spec(run_cli, *mlflow))
+    assert task["environment"]["MLFLOW_TRACKING_URI"] == "https://mlflow.example.com"
+    assert task["credentials"]["mlflow"] == {"MLFLOW_TRACKING_TOKEN": "mlflow_tracking_token"}

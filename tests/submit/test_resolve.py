@@ -337,3 +337,9 @@ def test_a_repeatable_setting_given_once_in_a_profile_is_one_entry(cli, project)
     result = cli("osmo", "training", "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert "ROBO_METRIC_FILTER: '[\"Reward\"]'" in result.stdout
+
+
+def test_config_show_takes_no_variable_that_only_some_job_commands_read(cli, project):
+    (project / "submit.toml").write_text('[default]\nexperiment_name = "from-profile"\n')
+    rows = _show(cli, env={"EXPERIMENT_NAME": "from-env"})  # read by OSMO LeRobot only
+    assert rows["experiment_name"] == {"value": "from-profile", "source": "profile default (./submit.toml)"}

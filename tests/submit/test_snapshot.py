@@ -7,7 +7,10 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from submit import snapshot
+from submit.errors import SubmitError
 from tests.submit.conftest import REPO
 
 
@@ -45,3 +48,18 @@ def test_changed_sources_get_a_new_folder_and_the_old_one_stays_for_specs_that_p
     assert first != second and first.is_dir()
     assert (second / "training" / "config.py").read_text().endswith("# changed\n")
     assert snapshot.snapshot_root(cache, sources) == second
+
+
+def test_an_unwritable_cache_is_one_error_naming_the_folder(tmp_path):
+    sources = _installed(tmp_path)
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(SubmitError) as raised:
+        snapshot.snapshot_root(blocker, sources)
+    assert str(raised.value).startswith(f"cannot stage the trainer's code in {blocker / 'robo-submit' / 'code'} (")
+    assert str(raised.value).endswith("make it writable or point XDG_CACHE_HOME at a writable folder")
+
+
+def test_the_staged_copy_is_readable_by_others_sharing_the_cache(tmp_path):
+    root = snapshot.snapshot_root(tmp_path / "cache", _installed(tmp_path))
+    assert root.stat().st_mode & 0o777 == 0o755

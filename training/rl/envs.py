@@ -91,6 +91,6 @@ def _make_gymnasium(config: RLConfig) -> Any:
         except RuntimeError:
             wrapped.close()
             raise ConfigError(
-                f"{ENV_PREFIX}DEVICE: {config.device!r} is not a torch device; use auto, cpu, cuda or cuda:N"
+                f"{ENV_PREFIX}DEVICE: {config.device!r} is not a torch device; use auto, cpu, cuda, cuda:N or mps"
             ) from None
     return wrapped

@@ -87,7 +87,8 @@ def _profile_only(ctx: click.Context, shown: list[str]) -> dict[str, dict[str, A
 
 
 def _job_envvars() -> dict[str, list[str]]:
-    """Setting name -> the environment variables the job commands read it from."""
+    """Setting name -> the environment variables every job command with that setting reads it from (a
+    variable only some commands read, such as EXPERIMENT_NAME, would not say what the others use)."""
     from submit.cli import cli
 
     found: dict[str, list[str]] = {}
@@ -97,6 +98,5 @@ def _job_envvars() -> dict[str, list[str]]:
         for command_name in ("training", "lerobot-training"):
             for param in group.get_command(root, command_name).params:  # type: ignore[union-attr]
                 variables = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
-                found.setdefault(param.name, [])
-                found[param.name] += [var for var in variables if var not in found[param.name]]
+                found[param.name] = [var for var in found.get(param.name, variables) if var in variables]
     return found

@@ -35,8 +35,8 @@ _format = click.option(
 def _job_id(_ctx: click.Context, param: click.Parameter, value: str) -> str:
     """A job or workflow id is handed to azure-ai-ml or the osmo CLI: never something they read as a flag."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,254}", value):
-        raise click.BadParameter(
-            f"{value!r} is not a job id (letters, digits, '.', '_', ':', '-'; starting with a letter or digit)"
+        raise click.BadParameter(  # the value is not shown: it may be anything, a token included
+            "not a job id (letters, digits, '.', '_', ':', '-'; starting with a letter or digit)"
         )
     return value
 

@@ -158,7 +158,7 @@ def _command(settings: Settings, kind: str, rank: int) -> list[str]:
 def _environment(settings: Settings) -> dict[str, str]:
     target = settings.target
     env = trainer_env(settings.job)
-    if target.mlflow_tracking_uri:
+    if target.mlflow_tracking_uri and settings.job.tracking.mlflow:  # a profile's URI stays out of --no-mlflow jobs
         env["MLFLOW_TRACKING_URI"] = target.mlflow_tracking_uri
     url = _code_url(target.code_source)
     if target.code_source == "local":
@@ -172,7 +172,7 @@ def _environment(settings: Settings) -> dict[str, str]:
 def _credentials(settings: Settings) -> dict[str, dict[str, str]] | None:
     job, target = settings.job, settings.target
     wanted = {
-        "mlflow": target.mlflow_credential,
+        "mlflow": target.mlflow_credential if job.tracking.mlflow else None,
         "wandb": target.wandb_credential or (DEFAULT_WANDB_CREDENTIAL if job.tracking.wandb else None),
         "hf": target.hf_credential,
     }
