@@ -62,7 +62,7 @@ def commands(tmp: Path) -> dict[str, tuple[str, list[str]]]:
     }
 
 
-def run(repeat: int = 15) -> dict[str, dict[str, float]]:
+def run(repeat: int = 31) -> dict[str, dict[str, float]]:
     header = machine_line()  # load average before this benchmark adds its own
     with tempfile.TemporaryDirectory() as tmp:
         cmds = commands(Path(tmp))

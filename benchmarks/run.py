@@ -25,7 +25,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], object]]:
 
     return {
         "payload": lambda: payload.run(),
-        "cli-startup": lambda: cli_startup.run(repeat=5 if quick else 15),
+        "cli-startup": lambda: cli_startup.run(repeat=5 if quick else 31),
         "delivery": lambda: delivery.run(quick=quick),
         "rl-trainer": lambda: rl_trainer.main(quick=quick),
         "reliability": lambda: reliability.run(quick=quick),
