@@ -28,6 +28,8 @@ assets="$repo/.cache/isaaclab-assets"
 
 # shellcheck source=lib/find-python.sh
 source "$repo/scripts/lib/find-python.sh"
+# shellcheck source=lib/install.sh
+source "$repo/scripts/lib/install.sh"
 
 wanted_stamp() {
   "$python" -c 'import sys; print(sys.version.split()[0])'
@@ -79,9 +81,12 @@ if lock_installed; then
 fi
 
 start=$SECONDS
+# The venv is about 6.3 GB, of which 3.5 GB of wheels pass through pip's temporary folder first.
+need_space setup-isaaclab-env "$venv" 7 4
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
-# --no-deps: the lock is complete; see its header.
-"${pip[@]}" install --no-deps -r "$lock"
+"${pip[@]}" install -q "$pip_pin"
+# --no-deps: the lock is complete; see its header. No progress bars: they bury a failure in a CI log.
+"${pip[@]}" install --progress-bar off --no-deps -r "$lock"
 "${pip[@]}" install --no-deps -e "$repo"
 wanted_stamp >"$stamp"
 echo "setup-isaaclab-env: installed into $venv in $((SECONDS - start)) s"

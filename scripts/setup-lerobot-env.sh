@@ -25,6 +25,8 @@ test_pins=("pytest==8.4.2" "iniconfig==2.3.1" "pluggy==1.7.0")
 
 # shellcheck source=lib/find-python.sh
 source "$repo/scripts/lib/find-python.sh"
+# shellcheck source=lib/install.sh
+source "$repo/scripts/lib/install.sh"
 
 wanted_stamp() {
   "$python" -c 'import sys; print(sys.version.split()[0])'
@@ -58,10 +60,15 @@ if already_installed; then
 fi
 
 start=$SECONDS
+# The venv is about 6.9 GB (torch 2.14.1 is a CUDA build); where torch does not lie on disk, about
+# 4 GB of wheels pass through pip's temporary folder first.
+need_space setup-lerobot-env "$venv" 7 4
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
+"${pip[@]}" install -q "$pip_pin"
 # --no-deps: the lock is complete; resolving would fight lerobot's torch caps (see the lock's header).
-"${pip[@]}" install --no-deps -r "$lock" "${test_pins[@]}"
+# No progress bars: they bury a failure in a CI log.
+"${pip[@]}" install --progress-bar off --no-deps -r "$lock" "${test_pins[@]}"
 # The repo itself, editable and without its dependencies: click, pydantic and PyYAML are in the lock.
 "${pip[@]}" install --no-deps -e "$repo"
 wanted_stamp >"$stamp"

@@ -14,6 +14,8 @@ torch_pin="torch==2.13.0"
 
 # shellcheck source=lib/find-python.sh
 source "$repo/scripts/lib/find-python.sh"
+# shellcheck source=lib/install.sh
+source "$repo/scripts/lib/install.sh"
 
 wanted_stamp() {
   cat "$repo/pyproject.toml" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1
@@ -27,13 +29,15 @@ if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$(wanted_sta
 fi
 
 start=$SECONDS
+# The venv is about 2 GB with every extra (torch 2.13.0 CPU from disk, azure-ai-ml, MLflow).
+need_space setup-venv "$venv" 3 1
 if [[ ! -x "$venv/bin/python" ]]; then
   python="$(find_python "setup-venv: Python >= 3.11 not found; install it or set ROBO_PYTHON" \
     'sys.version_info[:2] >= (3, 11)' "${ROBO_PYTHON:-}" python3.11 python3)"
   "$python" -m venv "$venv"
 fi
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-"${pip[@]}" install --upgrade pip
+"${pip[@]}" install "$pip_pin"
 if [[ ",$extras," == *",train,"* ]]; then
   "${pip[@]}" install "$torch_pin"
 fi
