@@ -36,9 +36,13 @@ def _first_problem(exc: Any, command: click.Command) -> str:
     from submit.resolve import origin
 
     dotted = ".".join(path)
+    ctx = click.get_current_context(silent=True)
     param = param_for(dotted, command)
+    if dotted == "job.blob_urls" and ctx is not None and ctx.params.get("from_blob") and not ctx.params.get("blob_urls"):
+        # The only URL is the one --from-blob built: name the flag the user gave.
+        param = next(p for p in command.params if p.name == "from_blob")
     flag = primary_flag(param) if param is not None else dotted
-    where = origin(click.get_current_context(silent=True), param.name if param is not None else None)
+    where = origin(ctx, param.name if param is not None else None)
     return f"{flag}: {_plain(message, error)}{where}"
 
 

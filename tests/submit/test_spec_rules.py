@@ -198,3 +198,10 @@ def test_a_blob_dataset_with_several_training_processes_is_refused(run_cli):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.startswith("submit: error: --blob-url: a blob dataset is downloaded by each training process")
     assert run_cli("azureml", "lerobot-training", *blob, "--dry-run").exit_code == 0
+
+
+def test_a_from_blob_dataset_with_several_processes_names_from_blob(run_cli):
+    from_blob = ("-d", "a/b", "--from-blob", "--storage-account", "acct")
+    result = run_cli("azureml", "lerobot-training", *from_blob, "--gpus-per-node", "2", "--dry-run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("submit: error: --from-blob: a blob dataset is downloaded by each training process")

@@ -97,10 +97,13 @@ def _render_and_submit(settings: Any, params: dict[str, Any]) -> None:
     root = snapshot.snapshot_root()
     code = snapshot.collect(root)
     spec = render_azureml(settings, code_path=snapshot.relative_code_path(root, spec_dir))
-    say(f"code snapshot: {len(code.files)} files, {code.size:,} bytes (training/ only)")
+    size_note = f"code snapshot: {len(code.files)} files, {code.size:,} bytes (training/ only)"
     if params["dry_run"]:
+        # The note after the spec is written: an -o that cannot be written is then the only line.
         emit("azureml", spec, output_format=params["output_format"], output_file=params["output_file"])
+        say(size_note)
         return
+    say(size_note)
     from submit.backends import azureml as backend
 
     result = backend.submit(spec, settings, spec_dir=spec_dir, preflight=params["preflight"])

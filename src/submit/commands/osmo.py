@@ -105,13 +105,18 @@ def _settings_params(params: dict[str, Any]) -> dict[str, Any]:
 def _render_and_submit(settings: Any, params: dict[str, Any], render: Any) -> None:
     from submit.osmo_spec import fail_if_invalid
 
-    code = _code(settings, params["code_dir"])
+    code, size_note = _code(settings, params["code_dir"])
     spec = render(settings, code=code)
     fail_if_invalid(spec)
-    _notes(settings)
+    notes = "\n".join([*size_note, *_notes(settings)])
     if params["dry_run"]:
+        # Notes after the spec is written: an -o that cannot be written is then the only line.
         emit("osmo", spec, output_format=params["output_format"], output_file=params["output_file"])
+        if notes:
+            say(notes)
         return
+    if notes:
+        say(notes)
     from submit.backends import osmo as backend  # lazy: a dry run needs no osmo CLI plumbing
 
     result = backend.submit(spec, settings, preflight=params["preflight"])
@@ -129,29 +134,31 @@ def _render_and_submit(settings: Any, params: dict[str, Any], render: Any) -> No
         backend.logs(result.job_id, to_stderr=params["output_format"] == "json")
 
 
-def _code(settings: Any, code_dir: Path | None) -> tuple:
-    """The trainer's sources for --code-source local (checked against the limits), else nothing."""
+def _code(settings: Any, code_dir: Path | None) -> tuple[tuple, list[str]]:
+    """The trainer's sources for --code-source local (checked against the limits) and their size line,
+    else nothing."""
     from submit.errors import BadInput
 
     if settings.target.code_source != "local":
         if code_dir:
             raise BadInput("--code-dir: only used with --code-source local")
-        return ()
+        return (), []
     if code_dir and not (code_dir / "training").is_dir():
         raise BadInput(f"--code-dir: {code_dir} holds no training/ folder")
     from submit import osmo_code
 
     code = osmo_code.collect_local_code(code_dir)
-    say(osmo_code.check_limits(code, settings.job.resources.num_nodes))
-    return code
+    return code, [osmo_code.check_limits(code, settings.job.resources.num_nodes)]
 
 
-def _notes(settings: Any) -> None:
+def _notes(settings: Any) -> list[str]:
     job, target = settings.job, settings.target
+    notes = []
     if job.tracking.mlflow and not target.mlflow_tracking_uri:
-        say("note: MLflow is on but no --mlflow-tracking-uri is set; runs stay inside the container")
+        notes.append("note: MLflow is on but no --mlflow-tracking-uri is set; runs stay inside the container")
     if target.priority == "LOW":
-        say("note: priority LOW workflows can be preempted; outputs are uploaded only when a task succeeds")
+        notes.append("note: priority LOW workflows can be preempted; outputs are uploaded only when a task succeeds")
+    return notes
 
 
 jobs.attach_osmo(osmo)  # status | logs | cancel
