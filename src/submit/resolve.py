@@ -62,7 +62,7 @@ class Defaults(Mapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         value = self._layers()[name].value
-        if isinstance(value, str) and name in self._repeatable():  # `metric_filter = "reward"` means one entry
+        if not isinstance(value, list) and name in self._repeatable():  # `metric_filter = "reward"`: one entry
             return [value]
         return value
 

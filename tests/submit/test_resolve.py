@@ -332,11 +332,12 @@ def test_config_show_reports_a_job_value_from_the_environment_over_the_profile(c
     assert rows["num_envs"] == {"value": 8, "source": "profile default (./submit.toml)"}
 
 
-def test_a_repeatable_setting_given_once_in_a_profile_is_one_entry(cli, project):
-    (project / "submit.toml").write_text('[default]\nmetric_filter = "Reward"\n')
+@pytest.mark.parametrize(("toml", "entry"), [('"Reward"', "Reward"), ("5", "5")], ids=["string", "number"])
+def test_a_repeatable_setting_given_once_in_a_profile_is_one_entry(cli, project, toml, entry):
+    (project / "submit.toml").write_text(f"[default]\nmetric_filter = {toml}\n")
     result = cli("osmo", "training", "--dry-run")
     assert result.exit_code == 0, result.stderr
-    assert "ROBO_METRIC_FILTER: '[\"Reward\"]'" in result.stdout
+    assert f"ROBO_METRIC_FILTER: '[\"{entry}\"]'" in result.stdout
 
 
 def test_config_show_takes_no_variable_that_only_some_job_commands_read(cli, project):
