@@ -3,9 +3,11 @@ Azure ML through load_job."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
+import yaml
 
 from tests.submit.conftest import REPO
 
@@ -166,3 +168,18 @@ def test_backend_osmo_forces_the_osmo_model(run_cli, tmp_path):
         "$schema: unknown field '$schema'; allowed: workflow, default-values, version",
         "type: unknown field 'type'; allowed: workflow, default-values, version",
     ]
+
+
+def test_an_osmo_spec_written_as_json_is_recognised(run_cli, tmp_path):
+    golden = GOLDEN / "osmo" / sorted(p.name for p in (GOLDEN / "osmo").glob("*.yaml"))[0]
+    spec = yaml.safe_load(golden.read_text(encoding="utf-8"))
+    path = tmp_path / "workflow.json"
+    path.write_text(json.dumps(spec, indent=2), encoding="utf-8")
+    result = run_cli("validate", str(path))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", f"{path}: valid OSMO spec\n")
+
+    spec["workflow"]["tasks"][0]["environment"] = {"HF_TOKEN": "hf_canary_secret_value"}
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    result = run_cli("validate", str(path))
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (1, f"submit: error: {path}: 1 problem(s); not a valid OSMO spec")
+    assert "hf_canary_secret_value" not in result.stderr

@@ -51,11 +51,10 @@ def _check(file: Path, backend: str, values: tuple[str, ...]) -> tuple[str, list
 
     text = _read(file)
     if backend == "osmo" or (backend == "auto" and osmo_template.looks_like_osmo(text)):
-        spec = osmo_template.render(text, values, source=str(file))
-        from submit.osmo_spec import check_osmo  # lazy: pydantic models
-
-        return "OSMO", check_osmo(spec)
+        return "OSMO", _check_osmo(text, values, file)
     spec = _load_azureml(text, file) if backend == "azureml" else yamlio.load(text, str(file))
+    if backend == "auto" and isinstance(spec, dict) and "workflow" in spec:  # JSON or flow style: {"workflow": ...}
+        return "OSMO", _check_osmo(text, values, file)
     if backend == "auto" and not _looks_like_azureml(spec):
         raise _bad_input(
             f"{file}: neither an OSMO workflow (workflow:) nor an Azure ML job (command:); use --backend"
@@ -65,6 +64,13 @@ def _check(file: Path, backend: str, values: tuple[str, ...]) -> tuple[str, list
     from submit.backends import azureml
 
     return "Azure ML", azureml.check(spec if isinstance(spec, dict) else {}, file.parent)
+
+
+def _check_osmo(text: str, values: tuple[str, ...], file: Path) -> list[str]:
+    from submit import osmo_template
+    from submit.osmo_spec import check_osmo  # lazy: pydantic models
+
+    return check_osmo(osmo_template.render(text, values, source=str(file)))
 
 
 def _load_azureml(text: str, file: Path) -> Any:
