@@ -105,10 +105,10 @@ def _settings_params(params: dict[str, Any]) -> dict[str, Any]:
 def _render_and_submit(settings: Any, params: dict[str, Any], render: Any) -> None:
     from submit.osmo_spec import fail_if_invalid
 
-    code, size_note = _code(settings, params["code_dir"])
+    code, code_notes = _code(settings, params["code_dir"])
     spec = render(settings, code=code)
     fail_if_invalid(spec)
-    notes = "\n".join([*size_note, *_notes(settings)])
+    notes = "\n".join([*code_notes, *_notes(settings)])
     if params["dry_run"]:
         # Notes after the spec is written: an -o that cannot be written is then the only line.
         emit("osmo", spec, output_format=params["output_format"], output_file=params["output_file"])
