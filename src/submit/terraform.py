@@ -65,7 +65,7 @@ def read_outputs(directory: Path) -> dict[str, Any]:
     if done.returncode != 0:
         raise SubmitError(
             f"--terraform-dir: terraform output in {directory} failed (exit {done.returncode}): "
-            f"{_first_line(done.stderr)}"
+            f"{_error_line(done.stderr)}"
         )
     return _non_sensitive(done.stdout, directory)
 
@@ -108,6 +108,16 @@ def _key_vault(name: str | None) -> str | None:
     return f"https://{name}.vault.azure.net/" if name else None
 
 
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _error_line(text: str) -> str:
+    """Terraform's first `Error:` and the line that explains it, without colours and box drawing;
+    warnings before it (a missing CLI configuration, say) are passed over."""
+    lines = [line.strip("│╷╵ \t") for line in _ANSI.sub("", text or "").splitlines()]
+    lines = [line for line in lines if line]
+    for index, line in enumerate(lines):
+        if line.startswith("Error: "):
+            detail = lines[index + 1] if index + 1 < len(lines) and not lines[index + 1].startswith("Error: ") else ""
+            return (line.removeprefix("Error: ") + (f" ({detail})" if detail else ""))[:300]
     return lines[0][:300] if lines else "no message"

@@ -66,18 +66,62 @@ def _unhashable_key(key: Any, line: int) -> str:
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
+# A spec is a few hundred values. Aliases share one node, so a short file can stand for billions of
+# values ("billion laughs"); everything that walks the loaded data would then take that long.
+MAX_NODES = 100_000
+
+
+def _check_size(root: yaml.Node | None) -> None:
+    """Refuse a document whose aliases expand to more than MAX_NODES values, or into themselves."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise SpecError(f"an alias at line {node.start_mark.line + 1} refers to a value that contains it")
+        open_nodes.add(key)
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise SpecError(f"more than {MAX_NODES:,} values once its aliases are expanded; not a job spec")
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    if root is not None:
+        size(root)
+
+
+class _CheckedLoader(_UniqueKeyLoader):
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        _check_size(node)
+        return node
+
 
 def load(text: str, source: str = "<spec>") -> Any:
     """Parse YAML, refusing duplicate keys; errors give the place, never the file's contents."""
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # safe: a SafeLoader subclass
+        return yaml.load(text, Loader=_CheckedLoader)  # safe: a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
         raise SpecError(f"{source}: not valid YAML at {where}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"{source}: not valid YAML ({type(exc).__name__})") from None
-    except SpecError as exc:  # a duplicate or non-plain key, found while building the mapping
+    except RecursionError:
+        raise SpecError(f"{source}: nested too deeply to be a job spec") from None
+    except SpecError as exc:  # a duplicate or non-plain key, or too many values
         raise SpecError(f"{source}: {exc}") from None
 
 

@@ -139,6 +139,37 @@ def test_a_key_that_is_a_collection_is_refused_by_the_reader_on_one_line(run_cli
     assert result.stderr == f"submit: error: {path}: key at line 2 is a {kind}, not a plain value\n"
 
 
+def _alias_bomb(levels: int) -> str:
+    """An OSMO-looking file of ~60 bytes per level whose aliases stand for 10**levels values."""
+    lines = ["workflow:", "  name: w", "  tasks:", "  - name: t", "    image: i", "    command: [python]", "    args:"]
+    lines.append("    - &a0 x")
+    lines += [f"    - &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Before: depth 6 took 14 s, depth 7 did not end within 30 s (every check walks the expanded data).
+        (_alias_bomb(9), "more than 100,000 values once its aliases are expanded; not a job spec"),
+        ("a: &x [1, *x]\n", "an alias at line 1 refers to a value that contains it"),
+        ("a: " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply to be a job spec"),
+    ],
+    ids=["billion-laughs", "recursive-alias", "deep-nesting"],
+)
+def test_a_spec_that_would_expand_without_end_is_refused_at_once(run_cli, tmp_path, text, message):
+    path = _write(tmp_path, text)
+    result = run_cli("validate", str(path))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"submit: error: {path}: {message}\n")
+
+
+def test_aliases_that_stay_small_still_load(run_cli, tmp_path):
+    path = _write(tmp_path, _alias_bomb(3))
+    result = run_cli("validate", str(path))
+    assert "values once its aliases are expanded" not in result.stderr
+    assert "workflow.tasks[0].args[1]" in result.stderr  # checked as data: a list is not a string argument
+
+
 # ---- 5. an -o path that cannot be written -------------------------------------------------------
 
 

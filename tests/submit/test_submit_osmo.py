@@ -92,6 +92,21 @@ def test_a_missing_osmo_binary_names_the_fix(run_cli, tmp_path):
     )
 
 
+@pytest.mark.parametrize(("command", "osmo_command"), [("status", "query"), ("logs", "logs"), ("cancel", "cancel")])
+def test_an_osmo_binary_that_cannot_start_is_one_line_for_every_jobs_command(run_cli, tmp_path, command, osmo_command):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    broken = bin_dir / "osmo"
+    broken.write_text("#!/nonexistent/interpreter\n")
+    broken.chmod(0o755)
+    result = run_cli("osmo", command, "wf-1", env={"PATH": str(bin_dir)})
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"submit: error: osmo workflow {osmo_command}: cannot run the osmo CLI (No such file or directory); "
+        "install the OSMO CLI so that `osmo` is on PATH, then run `osmo login <service-url>`\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [

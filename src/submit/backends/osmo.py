@@ -94,10 +94,13 @@ def logs(workflow_id: str, *, to_stderr: bool = False) -> None:
     error (one line on stderr, nothing on stdout) or, after all, more of the log. A workflow's own
     `Error message:` line without `Error code:` after it is printed as it comes.
     """
+    args = ["workflow", "logs", workflow_id]
     with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
-        with subprocess.Popen(
-            [_binary(), "workflow", "logs", workflow_id], stdout=subprocess.PIPE, stderr=errors, text=True
-        ) as child:
+        try:
+            child = subprocess.Popen([_binary(), *args], stdout=subprocess.PIPE, stderr=errors, text=True)
+        except OSError as exc:
+            raise _cannot_run(args, exc) from None
+        with child:
             assert child.stdout is not None
             tail: deque[str] = deque(maxlen=5)  # the last lines, for an error without the marker
             held: list[str] = []
@@ -124,9 +127,7 @@ def run_json(args: list[str]) -> Any:
     try:
         done = subprocess.run([_binary(), *args], capture_output=True, text=True, check=False)
     except OSError as exc:
-        raise SubmitError(
-            f"osmo {_command(args)}: cannot run the osmo CLI ({exc.strerror}); {INSTALL_FIX}"
-        ) from None
+        raise _cannot_run(args, exc) from None
     answer = _json(done.stdout)
     if done.returncode != 0:
         raise _failure(args, done.returncode, done.stdout + done.stderr, answer)
@@ -135,6 +136,10 @@ def run_json(args: list[str]) -> Any:
             f"osmo {_command(args)} answered with text, not JSON: {_first_line(done.stdout or done.stderr)}"
         )
     return answer
+
+
+def _cannot_run(args: list[str], exc: OSError) -> SubmitError:
+    return SubmitError(f"osmo {_command(args)}: cannot run the osmo CLI ({exc.strerror}); {INSTALL_FIX}")
 
 
 def _binary() -> str:
