@@ -241,6 +241,26 @@ def test_secret_looking_azure_ml_variables_are_flagged_and_their_values_never_sh
     assert "canary" not in result.stderr
 
 
+def test_azure_ml_inputs_and_outputs_at_urls_carrying_credentials_are_flagged_never_shown(run_cli, tmp_path):
+    path = _write(
+        tmp_path,
+        AZUREML_JOB.replace("python train.py", "python train.py ${{inputs.data}} ${{inputs.base}} ${{outputs.model}}")
+        + "inputs:\n"
+        + "  data:\n    type: uri_folder\n    path: https://acct.blob.core.windows.net/c/d?sv=2022&sig=canary-sas\n"
+        + "  base:\n    type: uri_file\n    path: https://acct.blob.core.windows.net/c/base.pt\n"
+        + "outputs:\n  model:\n    type: uri_folder\n    path: https://user:canary-password@example.com/out\n",
+    )
+    result = run_cli("validate", str(path), "--backend", "azureml")
+    fix = "a URL carrying credentials; the spec is stored and shown by Azure ML; give the job access through its identity or a datastore"
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"inputs.data.path: {fix}",
+        f"outputs.model.path: {fix}",
+        f"submit: error: {path}: 2 problem(s); not a valid Azure ML spec",
+    ]
+    assert "canary" not in result.stderr
+
+
 def test_azure_ml_and_osmo_flag_the_same_variable_names(tmp_path):
     from submit.osmo_spec import check_osmo
 

@@ -22,7 +22,7 @@ from typing import Any
 from submit import yamlio
 from submit.errors import AuthError, BadInput, SpecError, SubmitError
 from submit.output import unwritable_reason
-from submit.secret_rules import secret_names, secret_urls
+from submit.secret_rules import secret_names, secret_urls, url_secret_problem
 
 # The temporary copy of a spec that `load` hands to load_job; SDK messages name it.
 _SPEC_COPY = ".robo-submit-spec-"
@@ -84,11 +84,23 @@ def check(spec: dict[str, Any], spec_dir: Path) -> list[str]:
     """Every problem azure-ai-ml finds offline, one `path: message` line each, and secret-looking variables."""
     environment = spec.get("environment_variables")
     vault = "keep it in Key Vault and pass --key-vault-uri (the job reads it with its managed identity)"
+    identity = "the spec is stored and shown by Azure ML; give the job access through its identity or a datastore"
     return (
         _sdk_problems(spec, spec_dir)
         + [f"environment_variables.{name}: looks like a secret; {vault}" for name in secret_names(environment)]
         + [f"environment_variables.{name}: a URL carrying credentials; {vault}" for name in secret_urls(environment)]
+        + [f"{path}: a URL carrying credentials; {identity}" for path in _credential_urls(spec)]
     )
+
+
+def _credential_urls(spec: dict[str, Any]) -> list[str]:
+    """Where the job's code, inputs and outputs point at a URL that carries a credential (a SAS, user:password@)."""
+    places: list[tuple[str, Any]] = [("code", spec.get("code"))]
+    for section in ("inputs", "outputs"):
+        entries = spec.get(section)
+        for name, entry in entries.items() if isinstance(entries, dict) else ():
+            places.append((f"{section}.{name}.path", entry.get("path")) if isinstance(entry, dict) else (f"{section}.{name}", entry))
+    return [path for path, value in places if isinstance(value, str) and "://" in value and url_secret_problem(value)]
 
 
 def _sdk_problems(spec: dict[str, Any], spec_dir: Path) -> list[str]:
