@@ -26,6 +26,7 @@ PATHS: dict[str, str] = {
     "algorithm": "job.algorithm",
     "headless": "job.headless",
     "mode": "job.mode",
+    "physics": "job.physics",
     "image": "job.image",
     "checkpoint_uri": "job.checkpoint.uri",
     "checkpoint_mode": "job.checkpoint.mode",
@@ -121,6 +122,7 @@ rl_job_rest = group(
     click.option("--headless/--gui", "headless", default=None, help="Run the simulator without a window (default) or with one."),
     click.option("--no-headless", "headless", flag_value=False, hidden=True),
     click.option("--mode", type=click.Choice(["train", "smoke-test"]), help="train (default), or smoke-test: check tracking and storage, then exit."),
+    click.option("--physics", help="Isaac Lab 3 preset(s), comma-separated, e.g. newton_mjwarp. [default: the task's own]"),
 )
 
 

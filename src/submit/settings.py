@@ -202,6 +202,10 @@ def _spec_url_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:
             raise ValueError(f"job.{path}: {problem}")
 
 
+# The task ids Isaac Lab registers (training/rl/isaaclab.py lists them the same way).
+ISAACLAB_TASK_PREFIXES = ("Isaac-", "IsaacContrib-")
+
+
 class IsaacLabSkrlJob(Strict):
     """Reinforcement learning with skrl on an Isaac Lab (or gymnasium) task."""
 
@@ -213,6 +217,9 @@ class IsaacLabSkrlJob(Strict):
     algorithm: Literal["ppo", "sac"] = Field("ppo", description="skrl algorithm")
     headless: bool = Field(True, description="run the simulator without a window")
     mode: Literal["train", "smoke-test"] = Field("train", description="train, or smoke-test (check tracking and storage, then exit)")
+    physics: Annotated[str, _pattern(r"[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*", "must be Isaac Lab preset names, comma-separated, such as newton_mjwarp")] | None = Field(
+        None, description="Isaac Lab 3 presets (physics backend...); the trainer checks them against the task"
+    )
     image: ImageRef | None = Field(None, description="container image (default: the backend's trainer image)")
     checkpoint: Checkpoint = DEFAULTS
     registration: Registration = DEFAULTS
@@ -223,6 +230,8 @@ class IsaacLabSkrlJob(Strict):
     @model_validator(mode="after")
     def _registration(self) -> IsaacLabSkrlJob:
         _registration_rules(self)
+        if self.physics and not self.task.startswith(ISAACLAB_TASK_PREFIXES):
+            raise ValueError(f"physics: presets are for Isaac Lab tasks ({', '.join(ISAACLAB_TASK_PREFIXES)}...); {self.task} has none")
         return self
 
     @property

@@ -205,3 +205,33 @@ def test_a_from_blob_dataset_with_several_processes_names_from_blob(run_cli):
     result = run_cli("azureml", "lerobot-training", *from_blob, "--gpus-per-node", "2", "--dry-run")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.startswith("submit: error: --from-blob: a blob dataset is downloaded by each training process")
+
+
+# ---- Isaac Lab 3 presets (--physics) --------------------------------------------------------------
+
+PHYSICS_JOBS = [("azureml", "training", "--compute", "gpu-a100"), ("osmo", "training", "--pool", "h100")]
+
+
+@pytest.mark.parametrize("job", PHYSICS_JOBS, ids=["azureml", "osmo"])
+def test_physics_presets_reach_the_trainer_as_its_own_setting(run_cli, job):
+    result = run_cli(*job, "-t", "Isaac-Cartpole-Direct", "--physics", "newton_mjwarp", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    spec = yaml.safe_load(result.stdout)
+    task_env = spec["environment_variables"] if job[0] == "azureml" else spec["workflow"]["tasks"][0]["environment"]
+    config = from_env("rl", {name: str(value) for name, value in task_env.items() if name.startswith("ROBO_")})
+    assert config.physics == "newton_mjwarp"
+    assert "ROBO_PHYSICS" not in run_cli(*job, "-t", "Isaac-Cartpole-Direct", "--dry-run").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("-t", "CartPole-v1", "--physics", "newton_mjwarp"), "presets are for Isaac Lab tasks (Isaac-, IsaacContrib-...); CartPole-v1 has none"),
+        (("-t", "Isaac-Cartpole-Direct", "--physics", "newton mjwarp"), "must be Isaac Lab preset names, comma-separated, such as newton_mjwarp"),
+        (("-t", "Isaac-Cartpole-Direct", "--physics", "a,,b"), "must be Isaac Lab preset names, comma-separated, such as newton_mjwarp"),
+    ],
+)
+def test_physics_presets_that_cannot_apply_are_refused(run_cli, args, message):
+    for job in PHYSICS_JOBS:
+        result = run_cli(*job, *args, "--dry-run")
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"submit: error: --physics: {message}\n")

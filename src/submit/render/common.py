@@ -40,6 +40,7 @@ def trainer_config(job: IsaacLabSkrlJob | LeRobotJob, *, key_vault_uri: str | No
             max_iterations=job.max_iterations,
             algorithm=job.algorithm,
             headless=job.headless,
+            physics=job.physics,
             mode=job.mode,
             log_interval=job.tracking.log_interval,
             metric_filter=job.tracking.metric_filter,
