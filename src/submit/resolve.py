@@ -27,6 +27,7 @@ from typing import Any
 import click
 
 from submit.errors import BadInput
+from submit.options import primary_flag
 
 PROFILE_FILE = "submit.toml"
 APP_NAME = "robo-submit"
@@ -61,13 +62,8 @@ class Defaults(Mapping[str, Any]):
         self._values: dict[str, Value] | None = None
 
     def __getitem__(self, name: str) -> Any:
-        value = self._layers()[name].value
-        if not isinstance(value, list) and name in self._repeatable():  # `metric_filter = "reward"`: one entry
-            return [value]
-        return value
-
-    def _repeatable(self) -> set[str]:
-        return {param.name for param in self._ctx.command.params if getattr(param, "multiple", False)}
+        found = self._layers()[name]
+        return checked(next(p for p in self._ctx.command.params if p.name == name), found)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._layers())
@@ -144,6 +140,67 @@ def source_of(ctx: click.Context, name: str, value: Any) -> str:
 
 
 # ---- layer 3: submit.toml ---------------------------------------------------------------------
+
+
+def checked(param: click.Parameter, found: Value) -> Any:
+    """A profile value for `param`, refused unless its TOML type fits the option: Click would otherwise truncate
+    2.9 to 2, read true as 1, or fail on an array or a date. A repeatable option given one value gets one entry."""
+    kind, value = _kind(param), found.value
+    if not param.multiple:
+        if _fits(kind, value):
+            return value
+        raise _refused(param, _ACCEPTED[kind], _toml_type(value), found.source)
+    accepted = f"{_ACCEPTED[kind]} or a list of {kind}s"
+    if not isinstance(value, list):  # `metric_filter = "reward"`, or `= 5` as before: one entry
+        if _fits(kind, value) or (kind == "string" and _is_number(value)):
+            return [value]
+        raise _refused(param, accepted, _toml_type(value), found.source)
+    wrong = [entry for entry in value if not _fits(kind, entry)]
+    if wrong:
+        raise _refused(param, accepted, f"an array holding {_toml_type(wrong[0])}", found.source)
+    return value
+
+
+def _refused(param: click.Parameter, accepted: str, given: str, source: str) -> BadInput:
+    # The value itself is not shown: it may be a secret. The wording follows `origin`.
+    return BadInput(f"{primary_flag(param)}: must be {accepted}, not {given} (from {source})")
+
+
+_ACCEPTED = {"integer": "an integer", "number": "a number", "boolean": "true or false", "string": "a string"}
+
+
+def _kind(param: click.Parameter) -> str:
+    if getattr(param, "is_bool_flag", False) or isinstance(param.type, click.types.BoolParamType):
+        return "boolean"  # --x/--no-x flags and options.Switch
+    if isinstance(param.type, click.types.IntParamType):
+        return "integer"
+    if isinstance(param.type, click.types.FloatParamType):
+        return "number"
+    return "string"  # plain strings, choices and paths
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if isinstance(value, str):
+        # Text goes on to Click's own conversion and its messages, as the same text in an environment variable
+        # would: `num_envs = "512"` is read, `num_envs = "many"` is refused by Click.
+        return True
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return _is_number(value)
+    return kind == "boolean" and isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _toml_type(value: Any) -> str:
+    """The TOML word for a parsed value (tomllib gives bool, int, float, str, list, dict or a date/time)."""
+    for python, toml in ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string")):
+        if isinstance(value, python):
+            return toml
+    return {list: "an array", dict: "a table"}.get(type(value), "a date/time")
 
 
 def profile_files(cwd: Path) -> list[Path]:

@@ -28,7 +28,9 @@ def url_secret_problem(value: str) -> str | None:
     except ValueError:
         return "is not a valid URL"
     if "@" in parts.netloc:
-        return "must not carry credentials (user:password@): the job spec is stored and shown by the job system"
+        return (
+            "must not carry credentials (user:password@): the job spec is stored and shown by the job system"
+        )
     if parts.query or parts.fragment:
         return (
             "must not carry a query string or fragment: it may hold a token (a storage SAS), and the job spec is "
@@ -46,3 +48,25 @@ def secret_urls(environment: Any) -> list[str]:
         for name, value in environment.items()
         if isinstance(name, str) and isinstance(value, str) and "://" in value and url_secret_problem(value)
     ]
+
+
+MASK = "***"
+
+
+def masked(value: str) -> str:
+    """`value` with the parts `url_secret_problem` objects to replaced by ***: the password of user:password@ (the
+    whole user part when it has no password, as it may be a token), the query string and the fragment. Scheme,
+    host and path stay, so the URL can still be told apart; a value that does not split as a URL is masked whole."""
+    if url_secret_problem(value) is None:
+        return value
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:
+        return MASK
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        name, colon, _ = user.partition(":")
+        netloc = f"{name}:{MASK}@{host}" if colon else f"{MASK}@{host}"
+    query, fragment = (MASK if part else "" for part in (parts.query, parts.fragment))
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, fragment))

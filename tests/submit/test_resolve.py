@@ -344,3 +344,147 @@ def test_config_show_takes_no_variable_that_only_some_job_commands_read(cli, pro
     (project / "submit.toml").write_text('[default]\nexperiment_name = "from-profile"\n')
     rows = _show(cli, env={"EXPERIMENT_NAME": "from-env"})  # read by OSMO LeRobot only
     assert rows["experiment_name"] == {"value": "from-profile", "source": "profile default (./submit.toml)"}
+
+
+JOB_COMMANDS = [("azureml", "training", "--dry-run", "--compute", "gpu"), ("osmo", "training", "--dry-run")]
+WRONG_TYPES = [
+    (
+        "[default]\nnum_envs = 2.9\n",
+        (),
+        "--num-envs: must be an integer, not a float (from profile default (./submit.toml))",
+    ),
+    (
+        "[default]\nnum_envs = true\n",
+        (),
+        "--num-envs: must be an integer, not a boolean (from profile default (./submit.toml))",
+    ),
+    (
+        "[default]\nheadless = 0\n",
+        (),
+        "--headless: must be true or false, not an integer (from profile default (./submit.toml))",
+    ),
+    (
+        "[default]\nnum_envs = [1, 2]\n",
+        (),
+        "--num-envs: must be an integer, not an array (from profile default (./submit.toml))",
+    ),
+    (
+        "[default]\nnum_envs = 1979-05-27T07:32:00Z\n",
+        (),
+        "--num-envs: must be an integer, not a date/time (from profile default (./submit.toml))",
+    ),
+    (
+        "[default]\ntask = 1979-05-27\n",
+        (),
+        "--task: must be a string, not a date/time (from profile default (./submit.toml))",
+    ),
+    (
+        '[default]\nmetric_filter = ["reward", 5]\n',
+        (),
+        "--metric-filter: must be a string or a list of strings, not an array holding an integer "
+        "(from profile default (./submit.toml))",
+    ),
+    (
+        "[profile.gpu]\nnum_envs = 2.9\n",
+        ("--profile", "gpu"),
+        "--num-envs: must be an integer, not a float (from profile gpu (./submit.toml))",
+    ),
+]
+
+
+@pytest.mark.parametrize("command", JOB_COMMANDS, ids=["azureml", "osmo"])
+@pytest.mark.parametrize(
+    ("toml", "args", "expected"),
+    WRONG_TYPES,
+    ids=[
+        "float-for-int",
+        "bool-for-int",
+        "int-for-bool",
+        "array-for-int",
+        "datetime-for-int",
+        "date-for-string",
+        "number-in-repeatable",
+        "named-profile",
+    ],
+)
+def test_a_profile_value_of_the_wrong_toml_type_is_refused_not_coerced(
+    cli, project, command, toml, args, expected
+):
+    """Click alone turned 2.9 into 2 and true into 1, and crashed on 0 for a switch, an array or a date."""
+    (project / "submit.toml").write_text(toml)
+    target = project / "job.yaml"
+    result = cli(*command, "-o", str(target), *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"submit: error: {expected}\n")
+    assert not target.exists()
+
+
+def test_profile_values_of_the_right_toml_type_still_reach_the_spec(cli, project):
+    (project / "submit.toml").write_text(
+        '[default]\nnum_envs = 64\nheadless = false\nmetric_filter = ["a", "b"]\nnum_nodes = 1\n'
+    )
+    result = cli("osmo", "training", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "ROBO_NUM_ENVS: '64'" in result.stdout
+    assert "ROBO_HEADLESS: 'false'" in result.stdout
+    assert 'ROBO_METRIC_FILTER: \'["a", "b"]\'' in result.stdout
+
+
+@pytest.mark.parametrize("output_format", ["text", "json"])
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("task = 1979-05-27T07:32:00Z", "--task: must be a string, not a date/time"),  # a job setting
+        (
+            "compute = 1979-05-27",
+            "--compute: must be a string, not a date/time",
+        ),  # one of config show's flags
+    ],
+    ids=["job-setting", "own-flag"],
+)
+def test_config_show_refuses_a_date_in_a_profile_as_a_job_would(cli, project, toml, expected, output_format):
+    """The JSON output crashed on a TOML datetime; the text output printed it."""
+    (project / "submit.toml").write_text(f"[default]\n{toml}\n")
+    result = cli("config", "show", "--output-format", output_format)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: {expected} (from profile default (./submit.toml))\n"
+
+
+SAS_URI = "https://acct.blob.core.windows.net/c/model.pt?sv=2022&sig=SECRETSIG123"
+SECRET_PROFILE = f"""[default]
+checkpoint_uri = "{SAS_URI}"
+output_url = "https://acct.blob.core.windows.net/out?sig=SECRETOUT"
+mlflow_tracking_uri = "https://user:PASSWORD1@mlflow.example.com"
+"""
+
+
+@pytest.mark.parametrize("output_format", ["text", "json"])
+@pytest.mark.parametrize(
+    ("env", "checkpoint_uri"),
+    [
+        ({}, "https://acct.blob.core.windows.net/c/model.pt?***"),
+        (
+            {"CHECKPOINT_URI": "https://env.blob.core.windows.net/c/m.pt?sig=SECRETENV#SECRETFRAG"},
+            "https://env.blob.core.windows.net/c/m.pt?***#***",
+        ),
+    ],
+    ids=["profile", "environment"],
+)
+def test_config_show_masks_credentials_but_still_names_the_url(
+    cli, project, env, checkpoint_uri, output_format
+):
+    (project / "submit.toml").write_text(SECRET_PROFILE)
+    result = cli("config", "show", "--output-format", output_format, env=env)
+    assert result.exit_code == 0, result.stderr
+    for secret in ("SECRETSIG123", "sv=2022", "SECRETOUT", "PASSWORD1", "SECRETENV", "SECRETFRAG"):
+        assert secret not in result.stdout + result.stderr
+    expected = {
+        "checkpoint_uri": checkpoint_uri,
+        "output_url": "https://acct.blob.core.windows.net/out?***",
+        "mlflow_tracking_uri": "https://user:***@mlflow.example.com",
+    }
+    if output_format == "json":
+        rows = json.loads(result.stdout)
+        assert {name: rows[name]["value"] for name in expected} == expected
+    else:
+        shown = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines()}
+        assert {name: shown[name] for name in expected} == expected

@@ -53,7 +53,7 @@ def show(**params: Any) -> None:
         name: {"value": params.get(name), "source": resolve.source_of(ctx, name, params.get(name))}
         for name in names
     }
-    rows |= _profile_only(ctx, names)
+    rows = _without_secrets(rows | _profile_only(ctx, names))
     if params["output_format"] == "json":
         click.echo(json.dumps(rows))
         return
@@ -65,38 +65,63 @@ def show(**params: Any) -> None:
 
 def _profile_only(ctx: click.Context, shown: list[str]) -> dict[str, dict[str, Any]]:
     """Profile settings this command has no flag for (job values such as num_envs), with their source; a job
-    command's environment fallback (TASK, NUM_ENVS, ...) wins over the profile, as it would in the job."""
+    command's environment fallback (TASK, NUM_ENVS, ...) wins over the profile, as it would in the job. A
+    profile value is checked against the job commands' option, as a job would check it."""
     import os
 
     from submit import resolve
 
     profile = ctx.params.get("profile")
     values = resolve.profile_values(profile, Path.cwd())
-    envvars = _job_envvars()
+    params = _job_params()
+    for param in ctx.command.params:  # --terraform-dir: this command's own option
+        params[param.name] = [param]  # type: ignore[index]
     rows = {}
     for name, value in sorted(values.items()):
         if name in shown:
             continue
-        variable = next((var for var in envvars.get(name, ()) if os.environ.get(var)), None)
-        rows[name] = (
-            {"value": os.environ[variable], "source": f"env {variable}"}
-            if variable
-            else {"value": value.value, "source": value.source}
-        )
+        variable = next((var for var in _envvars(params[name]) if os.environ.get(var)), None)
+        if variable:
+            rows[name] = {"value": os.environ[variable], "source": f"env {variable}"}
+            continue
+        resolve.checked(params[name][0], value)
+        rows[name] = {"value": value.value, "source": value.source}
     return rows
 
 
-def _job_envvars() -> dict[str, list[str]]:
-    """Setting name -> the environment variables every job command with that setting reads it from (a
-    variable only some commands read, such as EXPERIMENT_NAME, would not say what the others use)."""
+def _without_secrets(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """No secret is printed: a setting named like one is masked whole, a URL carrying credentials (a SAS query
+    string, user:password@) keeps its scheme, host and path (submit.secret_rules)."""
+    from submit import secret_rules
+
+    named = set(secret_rules.secret_names(rows))
+
+    def shown(name: str, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):  # repeatable options, such as --blob-url
+            return type(value)(shown(name, entry) for entry in value)
+        if name in named and value not in (None, ()):
+            return secret_rules.MASK
+        return secret_rules.masked(value) if isinstance(value, str) else value
+
+    return {name: {**row, "value": shown(name, row["value"])} for name, row in rows.items()}
+
+
+def _job_params() -> dict[str, list[click.Parameter]]:
+    """Setting name -> its option in each job command that has one."""
     from submit.cli import cli
 
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[click.Parameter]] = {}
     root = click.Context(cli)
     for group_name in ("azureml", "osmo"):
         group = cli.get_command(root, group_name)
         for command_name in ("training", "lerobot-training"):
             for param in group.get_command(root, command_name).params:  # type: ignore[union-attr]
-                variables = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
-                found[param.name] = [var for var in found.get(param.name, variables) if var in variables]
+                found.setdefault(param.name, []).append(param)  # type: ignore[arg-type]
     return found
+
+
+def _envvars(params: list[click.Parameter]) -> list[str]:
+    """The environment variables every one of these options reads (a variable only some job commands read, such
+    as EXPERIMENT_NAME, would not say what the others use)."""
+    each = [[param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ()) for param in params]
+    return [var for var in each[0] if all(var in others for others in each[1:])]
