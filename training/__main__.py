@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_rl(argv: list[str]) -> int:
     """Parse, train, and map the outcome to the exit code."""
     from training import secrets
+    from training.checkpoints import CheckpointDownloadError
     from training.rl.loop import Interrupted  # lazy: keeps --help and bad-settings exits fast
     from training.rl.session import TrackingError
 
@@ -60,7 +61,7 @@ def run_rl(argv: list[str]) -> int:
     except Interrupted as exc:
         print(f"training {exc}; last checkpoint written, nothing registered", file=sys.stderr)
         return 128 + exc.signum
-    except (TrackingError, secrets.SecretError) as exc:
+    except (TrackingError, secrets.SecretError, CheckpointDownloadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -16,14 +16,19 @@ skrl's checkpoints hold no counter (research/rl-probe.md §3), so the trainer re
 
 URIs: ``runs:/<run>/<path>``, ``models:/<name>/<version>``, ``models:/<name>@<alias>``,
 anything else MLflow can download (``mlflow-artifacts:/``, ``azureml://``, ...), and local
-paths. A folder resolves to ``agent.pt`` (a registered model) or its highest
-``agent_<timestep>.pt``. A missing, unreadable or mismatched checkpoint is a
-`CheckpointError` raised before training starts.
+paths. An ``https://`` URL is fetched through MLflow too, so it must be an MLflow artifact server's
+(``.../api/2.0/mlflow-artifacts/artifacts/...``); any other (a blob URL with a SAS token, say) is
+refused by `check_uri` before the environment is built. A folder resolves to ``agent.pt`` (a registered
+model) or its highest ``agent_<timestep>.pt``. A missing, unreadable or mismatched checkpoint is a
+`CheckpointError` raised before training starts; a download that fails for another reason (network,
+credentials, a storage plugin that is not installed) is a `CheckpointDownloadError`. Messages show a
+URI without its query or password (`shown`).
 """
 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,10 +57,17 @@ _MLFLOW_SCHEMES = (
     "abfss:",
     "https:",
 )
+_ARTIFACT_SERVER_PATH = "/api/2.0/mlflow-artifacts/artifacts"  # what MLflow's https repository reads
+_URL_QUERY = re.compile(r"\?[^\s'\")]+")
 
 
 class CheckpointError(ConfigError):
     """A checkpoint that cannot be used; the message names ROBO_CHECKPOINT_URI."""
+
+
+class CheckpointDownloadError(RuntimeError):
+    """A checkpoint URI that could not be fetched (network, credentials, storage plugin): the run fails
+    (exit 1) on this one line, which names ROBO_CHECKPOINT_URI and never holds a query or password."""
 
 
 def parts_to_load(mode: str) -> frozenset[str]:
@@ -89,10 +101,42 @@ class TrainerState:
         self.run_id = str(data.get("run_id", ""))
 
 
+def unfetchable(uri: str) -> str | None:
+    """Why the trainer can never fetch `uri` (https other than an MLflow artifact server's), else None.
+    The CLI refuses the same URIs with this text (submit.settings.Checkpoint)."""
+    try:
+        path = urllib.parse.urlsplit(uri).path
+    except ValueError:
+        return "is not a valid URL"
+    if uri.startswith("https:") and _ARTIFACT_SERVER_PATH not in path:
+        return (
+            f"an https URL must be an MLflow artifact server's (...{_ARTIFACT_SERVER_PATH}/...); use "
+            "runs:/<run-id>/<path>, models:/<name>/<version>, models:/<name>@<alias>, or download the "
+            "checkpoint and pass its path"
+        )
+    return None
+
+
+def check_uri(uri: str) -> None:
+    """Refuse a URI the trainer can never fetch, before anything is built."""
+    problem = unfetchable(uri)
+    if problem:
+        raise CheckpointError(f"{_SOURCE}: {shown(uri)}: {problem}")
+
+
+def shown(uri: str) -> str:
+    """The URI for messages and tags: without its query (a SAS token) or user:password."""
+    parts = urllib.parse.urlsplit(uri)
+    if not parts.scheme or not (parts.query or parts.fragment or parts.password):
+        return uri
+    netloc = parts.netloc.rpartition("@")[2] if parts.password else parts.netloc  # wasbs://c@account stays
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def resolve_checkpoint(uri: str, download_dir: Path) -> Path:
     """A local checkpoint file for `uri`, downloading MLflow URIs into `download_dir`."""
     if uri.startswith(_MLFLOW_SCHEMES):
-        return pick_checkpoint_file(_download(uri, download_dir), uri)
+        return pick_checkpoint_file(download(uri, download_dir), shown(uri))
     path = Path(uri.removeprefix("file://")).expanduser()
     if not path.exists():
         raise CheckpointError(f"{_SOURCE}: {uri}: no such file or folder")
@@ -157,24 +201,41 @@ def _missing_message(uri: str, mode: str, missing: list[str], payload: dict[str,
     )
 
 
-def _download(uri: str, download_dir: Path) -> Path:
+def download(uri: str, download_dir: Path) -> Path:
+    """The local file or folder MLflow downloads for `uri` (the RL and LeRobot trainers share it)."""
     import mlflow  # lazy: start-up time
     from mlflow.exceptions import MlflowException
 
+    check_uri(uri)
+    name = shown(uri)
     download_dir.mkdir(parents=True, exist_ok=True)
     try:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(download_dir)))
     except MlflowException as exc:
         if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
-            raise CheckpointError(f"{_SOURCE}: {uri}: not found ({_first_line(exc)})") from None
-        raise RuntimeError(f"{_SOURCE}: could not download {uri}: {_first_line(exc)}") from None
-    except OSError as exc:
-        raise CheckpointError(f"{_SOURCE}: {uri}: not found ({_first_line(exc)})") from None
+            raise CheckpointError(f"{_SOURCE}: {name}: not found ({_first_line(exc, uri)})") from None
+        raise CheckpointDownloadError(
+            f"{_SOURCE}: could not download {name}: {_first_line(exc, uri)}"
+        ) from None
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"{_SOURCE}: {name}: not found ({_first_line(exc, uri)})") from None
+    # Any other failure of a storage client (network, credentials, a plugin not installed): one line.
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {_first_line(exc, uri)}"
+        raise CheckpointDownloadError(f"{_SOURCE}: could not download {name}: {reason}") from None
     if not local.exists() or (local.is_dir() and not any(local.iterdir())):
-        raise CheckpointError(f"{_SOURCE}: {uri}: not found (nothing to download)")
+        raise CheckpointError(f"{_SOURCE}: {name}: not found (nothing to download)")
     return local
 
 
-def _first_line(exc: Exception) -> str:
+def _first_line(exc: Exception, uri: str) -> str:
+    """The first line of a library's message, without the URI's secrets (libraries echo URLs)."""
     text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
+    line = text.splitlines()[0][:200] if text else type(exc).__name__
+    parts = urllib.parse.urlsplit(uri)
+    if parts.query:
+        line = _URL_QUERY.sub("", line)  # a URL's "?query" anywhere, then the query if quoted alone
+        line = line.replace(parts.query, "").replace(urllib.parse.unquote(parts.query), "")
+    if parts.password:
+        line = line.replace(parts.password, "***")
+    return line

@@ -27,6 +27,9 @@ VENVS = {
     "lerobot": ("ROBO_LEROBOT_PYTHON", ".venv-lerobot", "./scripts/setup-lerobot-env.sh"),
     "isaaclab": ("ROBO_ISAACLAB_PYTHON", ".venv-isaaclab", "./scripts/setup-isaaclab-env.sh"),
 }
+# The module each kind's interpreter must find. Isaac Lab has none to ask: its 2.x interpreter is
+# NVIDIA's isaaclab.sh, whose packages load only once Isaac Sim runs.
+RUNTIME_MODULES = {"lerobot": ("lerobot", "LeRobot")}
 
 
 @dataclass(frozen=True)
@@ -58,11 +61,28 @@ def trainer_python(job: Any, repo: Path, environ: dict[str, str]) -> str:
         return sys.executable
     variable, venv, setup = VENVS[runtime]
     candidate = environ.get(variable) or str(repo / venv / "bin" / "python")
-    if Path(candidate).is_file():
-        return candidate
-    raise SubmitError(
-        f"the {runtime} environment is missing ({candidate}); create it with {setup} or set {variable}"
-    )
+    if not Path(candidate).is_file():
+        raise SubmitError(
+            f"the {runtime} environment is missing ({candidate}); create it with {setup} or set {variable}"
+        )
+    if runtime in RUNTIME_MODULES:
+        module, shown = RUNTIME_MODULES[runtime]
+        if not _finds(candidate, module):
+            raise SubmitError(
+                f"{shown} is not installed in {candidate}; create its environment with {setup} "
+                f"or set {variable} to an interpreter that has it"
+            )
+    return candidate
+
+
+def _finds(python: str, module: str) -> bool:
+    """Whether `python` finds `module`; looked up, not imported (importing LeRobot takes seconds)."""
+    probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    try:
+        done = subprocess.run([python, "-c", probe], capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def _runtime(job: Any) -> str | None:

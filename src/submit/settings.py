@@ -135,6 +135,12 @@ class Checkpoint(Strict):
             raise ValueError(
                 "uri: not a checkpoint URI; use runs:/<32-hex run id>/<path>, models:/<name>/<version>, models:/<name>@<alias> or a path"
             )
+        if self.uri is not None and self.uri.startswith("https:"):
+            from training.checkpoints import unfetchable  # the trainer's own rule
+
+            problem = unfetchable(self.uri)
+            if problem:
+                raise ValueError(f"uri: {problem}")
         if self.mode in ("resume", "warm-start") and not self.uri:
             raise ValueError(f"uri: checkpoint mode {self.mode} needs --checkpoint-uri")
         if self.mode in ("from-scratch", "fresh") and self.uri:

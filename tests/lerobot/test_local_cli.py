@@ -80,3 +80,30 @@ def test_bad_lerobot_input_exits_2_on_one_line_before_anything_runs(offline_env,
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.stderr.startswith("submit: error: --steps")
     assert not (tmp_path / "outputs").exists()
+
+
+def test_an_unreachable_blob_url_is_one_line_without_a_traceback_or_its_sas_token(tmp_path):
+    from tests.conftest import free_port
+
+    # A loopback port nothing listens on stands in for an unreachable storage account (no network in tests).
+    url = f"https://127.0.0.1:{free_port()}/c/d"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ROBO_")}
+    env |= {
+        "ROBO_LEROBOT_PYTHON": sys.executable,
+        "HF_LEROBOT_HOME": str(tmp_path / "hf"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "submit.cli_entry", "local", "lerobot-training", "-d", "local/tiny",
+         "--blob-url", f"{url}?sv=1&sig=SASSECRET9", "--steps", "1", "--no-mlflow"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "Traceback" not in done.stderr and "SASSECRET9" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert errors == [
+        f"error: ROBO_BLOB_URLS: could not download {url}: [Errno 111] Connection refused; "
+        "nothing was trained or registered",
+        "submit: error: training failed (trainer exit 1); nothing was registered",
+    ]
+    assert not (tmp_path / "hf").exists() or not list((tmp_path / "hf").rglob("*.parquet"))

@@ -6,6 +6,7 @@ registered in `mlruns.db` in the working directory, exactly as the quick start d
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -169,3 +170,95 @@ def test_missing_isaaclab_environment_names_the_setup_script(tmp_path):
     result = _submit(tmp_path, "--task", "Isaac-Cartpole-Direct", env_extra={"ROBO_ISAACLAB_PYTHON": str(tmp_path / "none")})
     assert result.returncode == 1
     assert "create it with ./scripts/setup-isaaclab-env.sh or set ROBO_ISAACLAB_PYTHON" in result.stderr
+
+
+def _submit_cli(tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OMP_NUM_THREADS": "1", **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "submit.cli_entry", *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "profile", "line"),
+    [
+        (("--task", ""), {}, None, "--task: must be a task id such as Isaac-Cartpole-Direct or CartPole-v1"),
+        (("-n", "0"), {}, None, "--num-envs: must be greater than or equal to 1"),
+        ((), {"NUM_ENVS": "0"}, None, "--num-envs: must be greater than or equal to 1 (from env NUM_ENVS)"),
+        ((), {}, "[default]\nnum_envs = 0\n",
+         "--num-envs: must be greater than or equal to 1 (from profile default (./submit.toml))"),
+    ],
+    ids=["empty-task", "zero-envs-flag", "zero-envs-env", "zero-envs-profile"],
+)
+def test_an_empty_task_or_zero_envs_is_refused_as_a_job_would_be_not_swapped_for_the_local_default(
+    tmp_path, args, env, profile, line
+):
+    """Only a value given nowhere takes CartPole-v1 / 8 environments; a bad one is the cluster's exit 2."""
+    written = []
+    if profile is not None:
+        (tmp_path / "submit.toml").write_text(profile)
+        written = [tmp_path / "submit.toml"]
+    result = _submit(tmp_path, *args, "--timesteps", "1", "--no-mlflow", env_extra=env)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: {line}\n"
+    assert list(tmp_path.iterdir()) == written  # nothing trained, no outputs folder, no store
+    cluster = _submit_cli(tmp_path, "azureml", "training", "--dry-run", *args, env_extra=env)
+    assert (cluster.returncode, cluster.stderr) == (2, result.stderr)
+
+
+def _unwritable_reason(path: str) -> str:
+    from submit.output import unwritable_reason
+
+    try:
+        Path(path).mkdir(parents=True)
+    except OSError as exc:
+        return unwritable_reason(exc)
+    Path(path).rmdir()
+    raise AssertionError(f"{path} could be made here")
+
+
+@pytest.mark.parametrize("root", ["afile/sub", "/proc/x"])
+def test_an_output_root_that_cannot_be_made_is_bad_input_on_one_line_before_anything_starts(tmp_path, root):
+    (tmp_path / "afile").touch()
+    reason = "part of the path is a file, not a folder" if root == "afile/sub" else _unwritable_reason(root)
+    result = _submit(tmp_path, "--output-root", root, "--timesteps", "1", "-n", "1", "--no-mlflow")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: --output-root: cannot write {root} ({reason})\n"
+    assert list(tmp_path.iterdir()) == [tmp_path / "afile"]
+
+
+def test_a_writable_output_root_missing_several_levels_is_made_by_the_run(tmp_path):
+    result = _submit(tmp_path, "--output-root", "deep/a/b", "-j", "run-1", "-n", "2", "--agent-config", str(TINY),
+                     "--timesteps", "20", "--no-mlflow")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert list((tmp_path / "deep" / "a" / "b").iterdir()) == [tmp_path / "deep" / "a" / "b" / "run-1"]
+
+
+SAS_SECRET = "SASSECRET9"
+
+
+def test_a_blob_checkpoint_url_is_refused_on_one_line_without_its_sas_token_before_training(tmp_path):
+    # The trainer fetches https only from an MLflow artifact server; the CLI applies its rule
+    # (training.checkpoints.unfetchable) before it starts anything.
+    url = f"https://a.blob.core.windows.net/c/m.pt?sv=1&sig={SAS_SECRET}"
+    result = _submit(tmp_path, "-M", "warm-start", "-c", url, "--timesteps", "1", "-n", "1", "--no-mlflow")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "submit: error: --checkpoint-uri: an https URL must be an MLflow artifact server's "
+        "(.../api/2.0/mlflow-artifacts/artifacts/...); use runs:/<run-id>/<path>, models:/<name>/<version>, "
+        "models:/<name>@<alias>, or download the checkpoint and pass its path\n"
+    )
+    assert not (tmp_path / "outputs").exists()  # nothing started
+
+
+@pytest.mark.skipif(importlib.util.find_spec("lerobot") is not None, reason="LeRobot is installed in this venv")
+def test_lerobot_missing_from_the_trainer_interpreter_is_one_line_naming_the_setup_script(tmp_path):
+    result = _submit_cli(tmp_path, "local", "lerobot-training", "-d", "local/tiny", "--steps", "1", "--no-mlflow",
+                         env_extra={"ROBO_LEROBOT_PYTHON": sys.executable})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"submit: error: LeRobot is not installed in {sys.executable}; create its environment with "
+        "./scripts/setup-lerobot-env.sh or set ROBO_LEROBOT_PYTHON to an interpreter that has it\n"
+    )
+    assert list(tmp_path.iterdir()) == []  # no outputs folder left behind

@@ -25,8 +25,8 @@ RUN = "runs:/0123456789abcdef0123456789abcdef/checkpoints/last"
         (("osmo", "lerobot-training", "-d", "a/b", "--blob-url", f"https://acct.blob.core.windows.net/c/d?{SAS}"), "--blob-url"),
         (("azureml", "lerobot-training", "-d", "a/b", "--blob-url", f"https://acct.blob.core.windows.net/c/d?{SAS}"), "--blob-url"),
         (("azureml", "lerobot-training", "-d", "a/b", "--blob-url", "https://user:CANARYPASSWORD@host/d"), "--blob-url"),
-        (("azureml", "training", "-M", "warm-start", "-c", f"https://acct.blob.core.windows.net/c/agent.pt?{SAS}"), "--checkpoint-uri"),
-        (("osmo", "training", "-M", "resume", "-c", f"https://acct.blob.core.windows.net/c/agent.pt?{SAS}"), "--checkpoint-uri"),
+        (("azureml", "training", "-M", "warm-start", "-c", f"wasbs://c@acct.blob.core.windows.net/agent.pt?{SAS}"), "--checkpoint-uri"),
+        (("osmo", "training", "-M", "resume", "-c", f"wasbs://c@acct.blob.core.windows.net/agent.pt?{SAS}"), "--checkpoint-uri"),
         (("osmo", "lerobot-training", "-d", "a/b", "--pretrained-path", f"https://host/policy?{SAS}"), "--pretrained-path"),
         (("osmo", "training", "--mlflow-tracking-uri", "https://mlflow.example.com/?token=CANARYTOKEN"), "--mlflow-tracking-uri"),
         (("osmo", "lerobot-training", "-d", "a/b", "--pretrained-path", "hf.co/me/act?token=CANARYTOKEN"), "--pretrained-path"),
@@ -235,3 +235,22 @@ def test_physics_presets_that_cannot_apply_are_refused(run_cli, args, message):
     for job in PHYSICS_JOBS:
         result = run_cli(*job, *args, "--dry-run")
         assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"submit: error: --physics: {message}\n")
+
+
+# ---- checkpoint URIs the trainer can fetch ---------------------------------------------------------
+
+ARTIFACT_SERVER_URL = "https://mlflow.example.com/api/2.0/mlflow-artifacts/artifacts/1/0123/artifacts/agent.pt"
+
+
+@pytest.mark.parametrize("job", PHYSICS_JOBS, ids=["azureml", "osmo"])
+def test_an_https_checkpoint_is_accepted_exactly_when_the_trainer_can_fetch_it(run_cli, job):
+    from training.checkpoints import check_uri
+
+    refused = run_cli(*job, "-M", "warm-start", "-c", "https://acct.blob.core.windows.net/c/agent.pt", "--dry-run")
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr.startswith("submit: error: --checkpoint-uri: an https URL must be an MLflow artifact server's")
+
+    accepted = run_cli(*job, "-M", "warm-start", "-c", ARTIFACT_SERVER_URL, "--dry-run")
+    assert accepted.exit_code == 0, accepted.stderr
+    assert ARTIFACT_SERVER_URL in accepted.stdout
+    check_uri(ARTIFACT_SERVER_URL)  # the trainer starts on it

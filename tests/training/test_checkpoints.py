@@ -9,11 +9,13 @@ import torch
 
 from training.checkpoints import (
     CheckpointError,
+    check_uri,
     part_of,
     parts_to_load,
     pick_checkpoint_file,
     read_checkpoint,
     resolve_checkpoint,
+    shown,
 )
 
 ALL = {"weights", "preprocessors", "optimizer", "trainer_state"}
@@ -118,3 +120,63 @@ def test_something_that_is_not_a_module_dict_is_refused(tmp_path: Path) -> None:
         str(raised.value)
         == "ROBO_CHECKPOINT_URI: list.pt: not a skrl agent checkpoint (expected a dict of modules)"
     )
+
+
+SAS_SECRET = "SASSECRET9"
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        (
+            f"https://a.blob.core.windows.net/c/m.pt?sv=1&sig={SAS_SECRET}",
+            "https://a.blob.core.windows.net/c/m.pt",
+        ),
+        (
+            f"https://user:{SAS_SECRET}@host/api/2.0/mlflow-artifacts/artifacts/1/a.pt",
+            "https://host/api/2.0/mlflow-artifacts/artifacts/1/a.pt",
+        ),
+        (
+            "wasbs://container@account.blob.core.windows.net/m/agent.pt",
+            "wasbs://container@account.blob.core.windows.net/m/agent.pt",
+        ),
+        (
+            "runs:/0123456789abcdef0123456789abcdef/checkpoints",
+            "runs:/0123456789abcdef0123456789abcdef/checkpoints",
+        ),
+        ("models:/cartpole@champion", "models:/cartpole@champion"),
+        ("/data/run?1/agent.pt", "/data/run?1/agent.pt"),
+    ],
+)
+def test_a_uri_is_shown_without_its_query_or_password_and_otherwise_as_given(uri: str, expected: str) -> None:
+    assert shown(uri) == expected
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "runs:/0123456789abcdef0123456789abcdef/checkpoints",
+        "models:/cartpole-v1/3",
+        "models:/cartpole-v1@champion",
+        "/data/agent.pt",
+        "./agent.pt",
+        "mlflow-artifacts:/1/0123456789abcdef0123456789abcdef/artifacts/agent.pt",
+        "https://mlflow.example.com/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/agent.pt",
+    ],
+)
+def test_every_documented_uri_kind_passes_the_early_check(uri: str) -> None:
+    check_uri(uri)  # raises for a URI the trainer could never fetch
+
+
+def test_an_https_url_that_is_not_an_mlflow_artifact_servers_is_refused_without_its_sas_token(
+    tmp_path: Path,
+) -> None:
+    url = f"https://a.blob.core.windows.net/c/m.pt?sv=1&sig={SAS_SECRET}"
+    with pytest.raises(CheckpointError) as raised:
+        resolve_checkpoint(url, tmp_path)
+    assert str(raised.value) == (
+        "ROBO_CHECKPOINT_URI: https://a.blob.core.windows.net/c/m.pt: an https URL must be an MLflow artifact "
+        "server's (.../api/2.0/mlflow-artifacts/artifacts/...); use runs:/<run-id>/<path>, "
+        "models:/<name>/<version>, models:/<name>@<alias>, or download the checkpoint and pass its path"
+    )
+    assert list(tmp_path.iterdir()) == []  # refused before any download

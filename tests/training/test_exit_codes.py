@@ -39,6 +39,34 @@ def test_a_missing_checkpoint_is_an_error_before_training(tmp_path: Path, sqlite
     assert not list((tmp_path / "out").glob("skrl/checkpoints/*.pt"))
 
 
+def test_an_unreachable_checkpoint_server_is_one_line_exit_1_without_its_sas_token(
+    tmp_path: Path, sqlite_tracking: str
+) -> None:
+    from tests.conftest import free_port
+
+    port = free_port()  # nothing listens there: the artifact server is unreachable
+    uri = f"https://127.0.0.1:{port}/api/2.0/mlflow-artifacts/artifacts/0/r/agent.pt?sv=1&sig=SASSECRET9"
+    code, out, err = finish(
+        start_trainer(
+            tmp_path,
+            sqlite_tracking,
+            extra_env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
+            checkpoint_mode="warm-start",
+            checkpoint_uri=uri,
+            timesteps="8",
+        )
+    )
+    assert code == 1
+    assert "Traceback" not in err and "SASSECRET9" not in err + out
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors == err.splitlines()[-1:]
+    assert errors[0].startswith(
+        f"error: ROBO_CHECKPOINT_URI: could not download "
+        f"https://127.0.0.1:{port}/api/2.0/mlflow-artifacts/artifacts/0/r/agent.pt: "
+    )
+    assert not list((tmp_path / "out").glob("skrl/checkpoints/*.pt"))  # nothing trained
+
+
 @pytest.mark.slow
 def test_an_exception_inside_training_exits_1_and_registers_nothing(
     tmp_path: Path, sqlite_tracking: str

@@ -7,6 +7,7 @@ stdout. Progress goes to stderr. Bad input exits 2, a failed run exits 1 and reg
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from training import secrets
+from training import checkpoints, secrets
 from training.config import (
     RESULT_PREFIX,
     ConfigError,
@@ -35,6 +36,10 @@ CHECKPOINT_ARTIFACT = "checkpoint"  # runs:/<run>/checkpoint holds pretrained_mo
 RUN_FILE = "robo_run.json"  # in LeRobot's output folder: which MLflow run wrote these checkpoints
 METRICS_LEDGER = "metrics.jsonl"  # every logged point, kept even when MLflow is unreachable
 FLUSH_TIMEOUT_S = 60.0
+NOT_INSTALLED = (
+    "LeRobot is not installed in {python}; create its environment with ./scripts/setup-lerobot-env.sh "
+    "(.venv-lerobot) or run the LeRobot job image"
+)
 
 
 @dataclass
@@ -67,13 +72,24 @@ def main(argv: list[str]) -> int:
         config = from_env("lerobot", os.environ, argv)
         assert isinstance(config, LeRobotConfig)
         plan.check(config)
+        if config.checkpoint_uri:  # a URI that can never be fetched is refused before any download
+            checkpoints.check_uri(config.checkpoint_uri)
+        if importlib.util.find_spec("lerobot") is None:
+            print(f"error: {NOT_INSTALLED.format(python=sys.executable)}", file=sys.stderr)
+            return 1
         secrets.load(config)  # before wandb or huggingface_hub reads the environment
         outcome = run(config)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except secrets.SecretError as exc:
+    except (secrets.SecretError, checkpoints.CheckpointDownloadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except datasets.DownloadError as exc:  # its message names the URL without the SAS token
+        print(
+            f"error: ROBO_BLOB_URLS: could not download {exc}; nothing was trained or registered",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
@@ -269,10 +285,8 @@ def _local_copy(uri: str, download_dir: Path) -> Path:
     """A local folder for the URI: MLflow URIs (runs:/, models:/, ...) are downloaded first."""
     # The shared resolver (training.checkpoints.resolve_checkpoint) picks an skrl agent_*.pt file, so
     # only its download step is reused here; a LeRobot checkpoint is a folder.
-    from training import checkpoints
-
     if uri.startswith(checkpoints._MLFLOW_SCHEMES):
-        return checkpoints._download(uri, download_dir)
+        return checkpoints.download(uri, download_dir)
     path = Path(uri.removeprefix("file://")).expanduser()
     if not path.exists():
         raise ConfigError(f"ROBO_CHECKPOINT_URI: {uri}: no such file or folder")

@@ -24,8 +24,10 @@ from training.checkpoints import (
     CheckpointError,
     TrainerState,
     apply_checkpoint,
+    check_uri,
     read_checkpoint,
     resolve_checkpoint,
+    shown,
 )
 from training.config import ENV_PREFIX, RESULT_PREFIX, RLConfig, check_device
 from training.rl import wandb_run
@@ -54,6 +56,8 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     check_device(config.device)
     if config.mode == "smoke-test":
         return smoke_test(config)
+    if config.checkpoint_uri:  # a URI that can never be fetched is refused before the environment is built
+        check_uri(config.checkpoint_uri)
     seed(config)
     environment = make_env(config)
     runner, exit_code = None, 1
@@ -120,8 +124,9 @@ def checkpoint_plan(config: RLConfig, agent: Any, state: TrainerState, *, total:
         return CheckpointPlan(config.checkpoint_mode, None, (), 0, "")
     download_dir = Path(tempfile.mkdtemp(prefix="checkpoint-", dir=_ensure(config.output_dir)))
     path = resolve_checkpoint(config.checkpoint_uri, download_dir)
-    payload = read_checkpoint(path, config.checkpoint_uri)
-    loaded = apply_checkpoint(agent, payload, config.checkpoint_mode, config.checkpoint_uri)
+    name = shown(config.checkpoint_uri)  # messages never carry a URL's query (a SAS token)
+    payload = read_checkpoint(path, name)
+    loaded = apply_checkpoint(agent, payload, config.checkpoint_mode, name)
     start = state.timestep if config.checkpoint_mode == "resume" else 0
     if start >= total:
         raise CheckpointError(
@@ -143,7 +148,7 @@ def checkpoint_plan(config: RLConfig, agent: Any, state: TrainerState, *, total:
 def run_tags(config: RLConfig, plan: CheckpointPlan) -> dict[str, str]:
     tags = {"task": config.task, "algorithm": config.algorithm, "checkpoint_mode": config.checkpoint_mode}
     if plan.uri:
-        tags["checkpoint_source_uri"] = plan.uri
+        tags["checkpoint_source_uri"] = shown(plan.uri)
         tags["checkpoint_start_timestep"] = str(plan.start)
     if plan.source_run_id:
         tags["checkpoint_source_run_id"] = plan.source_run_id

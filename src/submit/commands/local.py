@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -77,8 +78,11 @@ def training(**params: Any) -> None:
     from submit.build import build  # lazy: keeps --help free of pydantic
     from submit.settings import LocalTrainingSettings
 
-    params["task"] = params["task"] or LOCAL_TASK
-    params["num_envs"] = params["num_envs"] or LOCAL_NUM_ENVS
+    # Only a value given nowhere takes the local default: '' or 0 is refused, as a job's would be.
+    if params["task"] is None:
+        params["task"] = LOCAL_TASK
+    if params["num_envs"] is None:
+        params["num_envs"] = LOCAL_NUM_ENVS
     extra = {"ROBO_DEVICE": params.pop("device")}
     for name, variable in (("agent_config", "ROBO_AGENT_CONFIG"), ("timesteps", "ROBO_TIMESTEPS")):
         value = params.pop(name)
@@ -124,6 +128,7 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
         if job.naming.job_name:
             raise BadInput(f"--job-name: {output_dir} exists (an earlier run's outputs); choose another name or remove it")
         raise SubmitError(f"{output_dir} exists (a run started in the same second); start again or give --job-name")
+    _check_writable(output_dir, params["output_root"])
     python = runner.trainer_python(job, _repo(), dict(os.environ))
     say(f"training {name} locally -> {output_dir}")
     outcome = runner.run(job, python=python, workdir=workdir, output_dir=output_dir, extra_env=extra | {"ROBO_JOB_NAME": name})
@@ -137,6 +142,29 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     if outcome.exit_code != 0:
         raise SubmitError(f"training failed (trainer exit {outcome.exit_code}); nothing was registered{kept}")
     _report(outcome, params["output_format"])
+
+
+def _check_writable(output_dir: Path, output_root: str) -> None:
+    """Bad input before anything starts: the run's folder is made, with what is missing above it, and
+    removed again (a try tells what a permission check cannot: a file in the path, /proc, a read-only mount)."""
+    from submit.errors import BadInput
+    from submit.output import unwritable_reason
+
+    missing, above = [], output_dir
+    while not above.exists():  # False, not an error, when a file is in the way
+        missing.append(above)
+        above = above.parent
+    made: list[Path] = []
+    try:
+        for folder in reversed(missing):
+            folder.mkdir()
+            made.append(folder)
+    except OSError as exc:
+        raise BadInput(f"--output-root: cannot write {output_root} ({unwritable_reason(exc)})") from None
+    finally:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def _report(outcome: Any, output_format: str) -> None:
