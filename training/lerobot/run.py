@@ -14,7 +14,6 @@ import signal
 import sys
 import tempfile
 import traceback
-import urllib.parse
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -328,7 +327,7 @@ def _run_tags(config: LeRobotConfig, cfg: Any, source_run: str | None) -> dict[s
         "checkpoint_mode": config.checkpoint_mode,
     }
     if config.checkpoint_uri:
-        tags["checkpoint_uri"] = _without_query(config.checkpoint_uri)
+        tags["checkpoint_uri"] = checkpoints.shown(config.checkpoint_uri)
     if source_run:
         tags["checkpoint_run_id"] = source_run
     return tags
@@ -342,16 +341,11 @@ def _params(config: LeRobotConfig) -> dict[str, str]:
         if value is None or value == ():
             continue
         if f.name == "blob_urls":
-            value = [_without_query(url) for url in value]
+            value = [checkpoints.shown(url) for url in value]
         elif f.name == "checkpoint_uri":
-            value = _without_query(value)
+            value = checkpoints.shown(value)
         params[f.name] = json.dumps(list(value)) if isinstance(value, tuple | list) else str(value)
     return params
-
-
-def _without_query(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) if parts.query else url
 
 
 def _is_rank_zero() -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from training.checkpoints import shown
 from training.config import RLConfig, derive_model_name
 from training.mlflow_run import TrackingRun, finish_run, flatten, start_run, upload
 from training.rl.agent_config import rollouts
@@ -189,7 +190,7 @@ class Session:
             "timestep": checkpoint_timestep(checkpoint),
         }
         if self.config.checkpoint_uri:
-            tags["checkpoint_source_uri"] = self.config.checkpoint_uri
+            tags["checkpoint_source_uri"] = shown(self.config.checkpoint_uri)
         name = self.config.register_model or derive_model_name(self.config.task)
         return register_checkpoint(
             self.run.client,
