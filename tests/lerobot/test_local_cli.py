@@ -107,3 +107,21 @@ def test_an_unreachable_blob_url_is_one_line_without_a_traceback_or_its_sas_toke
         "submit: error: training failed (trainer exit 1); nothing was registered",
     ]
     assert not (tmp_path / "hf").exists() or not list((tmp_path / "hf").rglob("*.parquet"))
+
+
+def test_the_readme_dataset_script_writes_a_dataset_lerobot_reads(tmp_path):
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    from tests.lerobot.synthetic import EPISODES, FRAMES_PER_EPISODE, REPO_ID
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make-tiny-lerobot-dataset.py"
+    folder = tmp_path / "tiny"
+    done = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"wrote {folder}: dataset id {REPO_ID}, use -d {REPO_ID} --dataset-root {folder}\n"
+    dataset = LeRobotDataset(REPO_ID, root=folder)
+    assert (dataset.num_episodes, dataset.num_frames) == (EPISODES, EPISODES * FRAMES_PER_EPISODE)
+
+    again = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True, text=True, check=False)
+    assert (again.returncode, again.stdout) == (2, "")
+    assert again.stderr.strip().endswith(f"error: {folder} exists; give a folder that does not")
