@@ -65,9 +65,11 @@ def _usage_message(exc: click.ClickException) -> str:
         )
     elif isinstance(exc, click.BadParameter) and exc.param is not None and exc.param.opts:
         from submit.resolve import origin
+        from submit.secret_rules import mask_urls
 
         name = exc.param.human_readable_name if isinstance(exc.param, click.Argument) else primary_flag(exc.param)
-        message = f"{name}: {exc.message.rstrip('.')}{origin(exc.ctx, exc.param.name)}"
+        # Click quotes the refused value: a URL in it keeps no credential (a SAS given to the wrong flag).
+        message = f"{name}: {mask_urls(exc.message.rstrip('.'))}{origin(exc.ctx, exc.param.name)}"
     else:
         message = exc.format_message()
     return " ".join(message.split())

@@ -70,3 +70,11 @@ def masked(value: str) -> str:
         netloc = f"{name}:{MASK}@{host}" if colon else f"{MASK}@{host}"
     query, fragment = (MASK if part else "" for part in (parts.query, parts.fragment))
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
+
+
+def mask_urls(text: str) -> str:
+    """`text` with every URL in it `masked`."""
+    return _URL.sub(lambda match: masked(match.group(0)), text)

@@ -339,3 +339,9 @@ def test_extra_arguments_to_a_command_that_renders_nothing_get_no_spec_advice(ru
     result = run_cli("osmo", "status", "wf-1", "extra")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "submit: error: unexpected arguments after the flags (not shown); see --help\n"
+
+
+def test_a_url_with_credentials_given_to_the_wrong_flag_is_not_echoed_by_clicks_message(run_cli):
+    result = run_cli(*AZUREML_TRAINING, "-n", "https://user:canary-pw@host/x?sig=canary-sas", "--dry-run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "submit: error: --num-envs: 'https://user:***@host/x?***' is not a valid integer\n"
