@@ -22,6 +22,19 @@ from pathlib import Path
 import pytest
 
 START_TIMEOUT = 180.0  # seconds; a shared 2-core machine can be slow
+TIER_FOLDERS = {"lerobot": "lerobot", "isaaclab": "isaaclab"}  # folder under tests/ -> the marker its tier selects
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test in a tier's folder without the tier's marker would run nowhere: the main tier ignores the
+    folder and the tier selects by marker (scripts/test.sh). Refuse to collect it."""
+    tests = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(tests) if item.path.is_relative_to(tests) else None
+        marker = TIER_FOLDERS.get(relative.parts[0]) if relative and len(relative.parts) > 1 else None
+        if marker and item.get_closest_marker(marker) is None:
+            raise pytest.UsageError(f"{item.nodeid}: no @pytest.mark.{marker}, so no tier would run it")
 
 
 class MlflowServer:
