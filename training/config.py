@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 ENV_PREFIX = "ROBO_"
+# The task ids Isaac Lab registers; the CLI allows --physics only for these.
+ISAACLAB_TASK_PREFIXES = ("Isaac-", "IsaacContrib-")
 
 CHECKPOINT_MODES = ("from-scratch", "warm-start", "resume", "fresh")
 LOG_INTERVAL_PRESETS = ("step", "balanced", "rollout")

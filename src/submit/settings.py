@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from submit.secret_rules import url_secret_problem
 from training.config import (
     CHECKPOINT_MODES,
+    ISAACLAB_TASK_PREFIXES,
     POLICY_TYPES,
     derive_model_name,
     lerobot_model_name,
@@ -206,10 +207,6 @@ def _spec_url_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:
         problem = url and url_secret_problem(url)
         if problem:
             raise ValueError(f"job.{path}: {problem}")
-
-
-# The task ids Isaac Lab registers (training/rl/isaaclab.py lists them the same way).
-ISAACLAB_TASK_PREFIXES = ("Isaac-", "IsaacContrib-")
 
 
 class IsaacLabSkrlJob(Strict):
