@@ -22,8 +22,8 @@ SMALLEST_MODEL = (
     "One.model_validate({'x': 1})"
 )
 SETTINGS_BUILT = (
-    "import click, yaml; from submit.settings import AzureMLTrainingSettings as S; "
-    "S.model_validate({'job': {'task': 'Isaac-Cartpole-Direct'}})"
+    "import click, yaml; from submit.backends.azureml.target import AzureMLSubmission as S; "
+    "S.model_validate({'job': {'kind': 'isaaclab-skrl', 'task': 'Isaac-Cartpole-Direct'}})"
 )
 
 

@@ -3,7 +3,7 @@
 - Azure ML: the code snapshot is what `submit.snapshot.collect` lists under `snapshot_root()` (only
   `training/`, no caches). Azure ML documents a snapshot limit of 300 MB and 2000 files
   (learn.microsoft.com, "how-to-save-write-experiment-files", storage limits of experiment snapshots).
-- OSMO `--code-source local`: `submit.osmo_code.collect_local_code` and the two limits enforced by
+- OSMO `--code-source local`: `submit.backends.osmo.code.collect_local_code` and the two limits enforced by
   `check_limits`: 256 KiB per file, 768 KiB of base64 text in the whole spec (per task; 1 task here).
 
 Sizes are exact byte counts, not timings, so machine load does not affect them.
@@ -21,7 +21,8 @@ AZUREML_MAX_FILES = 2000
 
 
 def run(quick: bool = False) -> dict[str, int]:
-    from submit import osmo_code, snapshot
+    from submit import snapshot
+    from submit.backends.osmo import code as osmo_code
 
     snap = snapshot.collect(snapshot.snapshot_root())
     files = osmo_code.collect_local_code()

@@ -27,7 +27,7 @@ from benchmarks.reliability_cases import EXIT_CODES, FAULTS, SECRET_TESTS, UNTES
 
 DOC = REPO / "docs" / "reliability.md"
 PROPERTY_TEST = "test_free_text_flag_is_refused_or_round_trips_to_its_one_place"
-PROPERTY_FILES = ["tests/submit/test_azureml_property.py", "tests/submit/test_osmo_property.py"]
+PROPERTY_FILES = ["tests/submit/backends/azureml/test_render_property.py", "tests/submit/backends/osmo/test_render_property.py"]
 
 
 def run(quick: bool = False) -> dict[str, object]:

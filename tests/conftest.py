@@ -1,4 +1,5 @@
-"""Shared fixtures: a real MLflow tracking server, and direct sqlite:/// tracking stores.
+"""Shared by every tier: a guard that refuses connections off this machine, a real MLflow tracking
+server, and direct sqlite:/// tracking stores.
 
 The server is `mlflow server` on 127.0.0.1 and a free port, with a sqlite backend store,
 `--artifacts-destination` (artifacts go over HTTP, as from a container) and one worker.
@@ -9,6 +10,7 @@ about 40 s to about 10 s on this machine (research/azure-mlflow-probe.md §4).
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import socket
@@ -17,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,6 +38,91 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = TIER_FOLDERS.get(relative.parts[0]) if relative and len(relative.parts) > 1 else None
         if marker and item.get_closest_marker(marker) is None:
             raise pytest.UsageError(f"{item.nodeid}: no @pytest.mark.{marker}, so no tier would run it")
+
+
+class NetworkRefused(RuntimeError):
+    """A test tried to reach something other than this machine. Not an OSError, so no retry loop or
+    "server unreachable" branch mistakes it for an outage."""
+
+
+REFUSED: list[str] = []  # every refused address since the current test began, including swallowed ones
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _loopback_only() -> Iterator[None]:
+    """Patch socket.socket's connect, connect_ex and sendto, and socket.create_connection, for the
+    whole session (session fixtures included) so that a non-loopback address raises NetworkRefused
+    before any packet is sent. Loopback (127.0.0.0/8, ::1, localhost) and non-IP families (AF_UNIX)
+    pass.
+
+    In-process only: a subprocess a test starts (the MLflow server, a CLI run as a child, a trainer)
+    has its own, unpatched socket module, and a library's own name lookup (getaddrinfo) before its
+    connect is not refused either.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("connect", "connect_ex"):
+            patch.setattr(socket.socket, name, _checked(getattr(socket.socket, name)))
+        patch.setattr(socket.socket, "sendto", _checked_sendto(socket.socket.sendto))
+        patch.setattr(socket, "create_connection", _checked_create(socket.create_connection))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def network_guard() -> Iterator[list[str]]:
+    """Fails the test when it tried a non-loopback address, even if the code under test caught the
+    NetworkRefused. A test that provokes a refusal on purpose clears the list it gets."""
+    REFUSED.clear()
+    yield REFUSED
+    if REFUSED:
+        pytest.fail(f"the test tried to reach {', '.join(REFUSED)}: tests reach only loopback", pytrace=False)
+
+
+def _refuse_remote(family: int, address: object) -> None:
+    if family not in (socket.AF_INET, socket.AF_INET6) or _is_loopback(address[0]):  # type: ignore[index]
+        return
+    shown = f"{address[0]}:{address[1]}"  # type: ignore[index]
+    REFUSED.append(shown)
+    raise NetworkRefused(f"connection to {shown} refused: tests reach only loopback (127.0.0.0/8, ::1, localhost)")
+
+
+def _is_loopback(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if not isinstance(host, str):
+        return False
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])  # an IPv6 scope (fe80::1%eth0) is not part of it
+    except ValueError:
+        return False  # a host name other than localhost: refused before it is looked up
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def _checked(original):
+    def connect(sock: socket.socket, address, *args, **kwargs):
+        _refuse_remote(sock.family, address)
+        return original(sock, address, *args, **kwargs)
+
+    return connect
+
+
+def _checked_sendto(original):
+    def sendto(sock: socket.socket, data, *args):  # sendto(data, address) or sendto(data, flags, address)
+        _refuse_remote(sock.family, args[-1])
+        return original(sock, data, *args)
+
+    return sendto
+
+
+def _checked_create(original):
+    def create_connection(address, *args, **kwargs):
+        # Before the name lookup: create_connection resolves the host first, and that is a packet too.
+        _refuse_remote(socket.AF_INET, address)
+        return original(address, *args, **kwargs)
+
+    return create_connection
 
 
 class MlflowServer:

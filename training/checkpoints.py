@@ -1,6 +1,7 @@
 """Checkpoint modes and checkpoint URIs for the RL trainer.
 
-What a mode loads is a pure decision (`parts_to_load`), separate from reading tensors:
+What a mode loads is a pure decision (`parts_to_load`, and per checkpoint `modules_to_load`), separate from
+fetching the checkpoint (`resolve_checkpoint`, `read_checkpoint`) and loading its tensors (`apply_checkpoint`):
 
 | mode         | weights | preprocessors | optimizer | trainer state (timestep) |
 |--------------|---------|---------------|-----------|--------------------------|
@@ -29,11 +30,13 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from training.config import ENV_PREFIX, ConfigError
+from training.exits import RunError, first_line
 
 PARTS = ("weights", "preprocessors", "optimizer", "trainer_state")
 MODEL_FILE = "agent.pt"  # the file inside a registered model's folder
@@ -65,7 +68,7 @@ class CheckpointError(ConfigError):
     """A checkpoint that cannot be used; the message names ROBO_CHECKPOINT_URI."""
 
 
-class CheckpointDownloadError(RuntimeError):
+class CheckpointDownloadError(RunError):
     """A checkpoint URI that could not be fetched (network, credentials, storage plugin): the run fails
     (exit 1) on this one line, which names ROBO_CHECKPOINT_URI and never holds a query or password."""
 
@@ -73,6 +76,20 @@ class CheckpointDownloadError(RuntimeError):
 def parts_to_load(mode: str) -> frozenset[str]:
     """Which parts of a checkpoint a checkpoint mode restores."""
     return _MODE_PARTS[mode]
+
+
+def modules_to_load(mode: str, modules: Iterable[str], held: Iterable[str], uri: str) -> list[str]:
+    """The agent's checkpoint modules `mode` restores, in the agent's order, from a checkpoint holding `held`.
+
+    Pure: a CheckpointError (shown with `uri`) when the checkpoint lacks one of them.
+    """
+    parts = parts_to_load(mode)
+    wanted = [key for key in modules if part_of(key) in parts]
+    held = set(held)
+    missing = [key for key in wanted if key not in held]
+    if missing:
+        raise CheckpointError(_missing_message(uri, mode, missing, held))
+    return wanted
 
 
 def part_of(key: str) -> str:
@@ -164,8 +181,7 @@ def read_checkpoint(path: Path, uri: str) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{_SOURCE}: {uri}: not a readable skrl checkpoint ({first})") from None
+        raise CheckpointError(f"{_SOURCE}: {uri}: not a readable skrl checkpoint ({first_line(exc)})") from None
     if not isinstance(payload, dict) or not payload or not all(isinstance(k, str) for k in payload):
         raise CheckpointError(f"{_SOURCE}: {uri}: not a skrl agent checkpoint (expected a dict of modules)")
     return payload
@@ -173,31 +189,26 @@ def read_checkpoint(path: Path, uri: str) -> dict[str, Any]:
 
 def apply_checkpoint(agent: Any, payload: dict[str, Any], mode: str, uri: str) -> list[str]:
     """Load the parts `mode` restores into the agent's checkpoint modules; returns the keys loaded."""
-    parts = parts_to_load(mode)
-    wanted = [key for key in agent.checkpoint_modules if part_of(key) in parts]
-    missing = [key for key in wanted if key not in payload]
-    if missing:
-        raise CheckpointError(_missing_message(uri, mode, missing, payload))
+    wanted = modules_to_load(mode, agent.checkpoint_modules, payload, uri)
     for key in wanted:
         try:
             agent.checkpoint_modules[key].load_state_dict(payload[key])
         except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-            first = str(exc).strip().splitlines()[0][:200]
             raise CheckpointError(
-                f"{_SOURCE}: {uri}: module {key!r} does not fit this agent ({first})"
+                f"{_SOURCE}: {uri}: module {key!r} does not fit this agent ({first_line(exc)})"
             ) from None
     return wanted
 
 
-def _missing_message(uri: str, mode: str, missing: list[str], payload: dict[str, Any]) -> str:
-    held = ", ".join(sorted(payload))
+def _missing_message(uri: str, mode: str, missing: list[str], held: set[str]) -> str:
+    held_text = ", ".join(sorted(held))
     if missing == [TRAINER_STATE]:
         return (
             f"{_SOURCE}: {uri}: has no trainer state, so {mode} cannot continue its timestep "
             "(it was not written by this trainer); use --checkpoint-mode warm-start"
         )
     return (
-        f"{_SOURCE}: {uri}: has no {', '.join(missing)} (it holds {held}); it was written for another agent"
+        f"{_SOURCE}: {uri}: has no {', '.join(missing)} (it holds {held_text}); it was written for another agent"
     )
 
 
@@ -230,8 +241,7 @@ def download(uri: str, download_dir: Path) -> Path:
 
 def _first_line(exc: Exception, uri: str) -> str:
     """The first line of a library's message, without the URI's secrets (libraries echo URLs)."""
-    text = str(exc).strip()
-    line = text.splitlines()[0][:200] if text else type(exc).__name__
+    line = first_line(exc)
     parts = urllib.parse.urlsplit(uri)
     if parts.query:
         line = _URL_QUERY.sub("", line)  # a URL's "?query" anywhere, then the query if quoted alone

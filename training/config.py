@@ -31,6 +31,15 @@ POLICY_TYPES = ("act", "diffusion")
 OUTPUT_DIR_FLAG = "--output-dir"
 
 
+# Checkpoint URI forms. No whitespace except inside a path (folders with spaces exist), and no braces
+# anywhere: Azure ML (${{...}}) and OSMO ({{...}}) would substitute them in a rendered spec.
+_CHECKPOINT_URI = re.compile(
+    r"runs:/[0-9a-f]{32}/[^\s{}]+"
+    r"|models:/[A-Za-z0-9._-]+(?:/[0-9]+|@[A-Za-z0-9_-]+|/latest)"
+    r"|(?:azureml|mlflow-artifacts|s3|gs|wasbs|abfss|https|file)://?[^\s{}]+"
+    r"|(?:\.{1,2})?/[^\s{}](?:[^{}\r\n]*[^\s{}])?"
+)
+
 RESULT_PREFIX = "ROBO_RESULT "  # the one machine-readable stdout line of a trainer run
 
 
@@ -284,14 +293,6 @@ def _parse_flags(cls: type[CommonConfig], argv: list[str]) -> dict[str, str]:
     return {k: v for k, v in vars(namespace).items() if v is not None}
 
 
-_URI = re.compile(
-    r"^(runs:/[0-9a-f]{32}/\S+"
-    r"|models:/[A-Za-z0-9._-]+(/[0-9]+|@[A-Za-z0-9_-]+|/latest)"
-    r"|(azureml|mlflow-artifacts|s3|gs|wasbs|abfss|https|file)://?\S+"
-    r"|/\S.*|\.{1,2}/\S.*)$"
-)
-
-
 def validate(config: CommonConfig) -> None:
     """Cross-field rules shared with the CLI's settings model."""
     if config.checkpoint_mode in ("resume", "warm-start") and not config.checkpoint_uri:
@@ -301,11 +302,37 @@ def validate(config: CommonConfig) -> None:
             f"{ENV_PREFIX}CHECKPOINT_URI: a checkpoint is given but the mode is {config.checkpoint_mode}; "
             "use warm-start or resume, or drop the URI"
         )
-    if config.checkpoint_uri and not _URI.match(config.checkpoint_uri):
-        raise ConfigError(
-            f"{ENV_PREFIX}CHECKPOINT_URI: not a checkpoint URI; use runs:/<run-id>/<path>, "
-            "models:/<name>/<version>, models:/<name>@<alias> or a path"
-        )
+    problem = checkpoint_uri_problem(config.checkpoint_uri) if config.checkpoint_uri else None
+    if problem:
+        raise ConfigError(f"{ENV_PREFIX}CHECKPOINT_URI: {problem}")
+
+
+def checkpoint_uri_problem(uri: str) -> str | None:
+    """Why `uri` is not a checkpoint URI the trainer accepts, else None (the CLI applies the same rule)."""
+    if _CHECKPOINT_URI.fullmatch(uri):
+        return None
+    return (
+        "not a checkpoint URI; use runs:/<32-hex run id>/<path>, models:/<name>/<version>, "
+        "models:/<name>@<alias> or a path"
+    )
+
+
+def is_isaaclab_task(task: str) -> bool:
+    """An Isaac Lab task id (the CLI allows --physics only for these)."""
+    return task.startswith(ISAACLAB_TASK_PREFIXES)
+
+
+def is_rank_zero(environ: Mapping[str, str]) -> bool:
+    """Whether this process is global rank 0, the one that logs, checkpoints and registers.
+
+    RANK (torchrun, accelerate) wins; LOCAL_RANK stands in on launchers that set only it; a process
+    with neither is a single-process run, so rank 0. An empty value counts as unset.
+    """
+    for name in ("RANK", "LOCAL_RANK"):
+        value = environ.get(name, "").strip()
+        if value:
+            return int(value) == 0
+    return True
 
 
 def derive_model_name(task: str) -> str:

@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from training.config import ENV_PREFIX, CommonConfig, ConfigError, LeRobotConfig
+from training.exits import RunError
 
 log = logging.getLogger("training.secrets")
 
@@ -46,7 +47,7 @@ _WANDB_KEYLESS_MODES = ("offline", "dryrun", "disabled")
 _VAULT_NAME = re.compile(r"[A-Za-z0-9-]{1,127}")
 
 
-class SecretError(RuntimeError):
+class SecretError(RunError):
     """The vault could not be read. The message is one line and holds no secret or request detail."""
 
 

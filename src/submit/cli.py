@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
+from submit.backends import registry
 from submit.errors import SubmitError
-from submit.options import primary_flag
+from submit.params import primary_flag
 
 
 class Boundary:
@@ -64,8 +65,8 @@ def _usage_message(exc: click.ClickException) -> str:
             else "see --help"
         )
     elif isinstance(exc, click.BadParameter) and exc.param is not None and exc.param.opts:
-        from submit.resolve import origin
         from submit.secret_rules import mask_urls
+        from submit.sources import origin
 
         name = exc.param.human_readable_name if isinstance(exc.param, click.Argument) else primary_flag(exc.param)
         # Click quotes the refused value: a URL in it keeps no credential (a SAS given to the wrong flag).
@@ -103,10 +104,10 @@ class BoundaryGroup(Boundary, click.Group):
         return self.commands.get(cmd_name)
 
 
-# Subcommand groups by name and module; a missing module (an optional part) is left out.
+# Subcommand groups by name: each backend of the registry (built by submit.commands.jobs), then the others by
+# module; a missing module (an optional part) is left out.
 COMMANDS = {
-    "azureml": "submit.commands.azureml",
-    "osmo": "submit.commands.osmo",
+    **{name: f"submit.commands.jobs:{name}" for name in registry.names()},
     "local": "submit.commands.local",
     "validate": "submit.commands.validate",
     "config": "submit.commands.config",
@@ -115,6 +116,10 @@ COMMANDS = {
 
 
 def _load(module: str, name: str) -> click.Command | None:
+    if module == f"submit.commands.jobs:{name}":
+        from submit.commands.jobs import backend_group  # lazy: start-up time
+
+        return backend_group(name)
     try:
         return getattr(__import__(module, fromlist=[name]), name)
     except ModuleNotFoundError as exc:

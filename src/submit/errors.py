@@ -21,3 +21,8 @@ class SpecError(SubmitError):
 
 class AuthError(SubmitError):
     """Credentials missing or refused: exit 1, with the fix named."""
+
+
+class UnreadableSpec(SpecError):
+    """A file that cannot be read as the backend's spec it was given as (`submit validate` then names the backend
+    it looks like)."""

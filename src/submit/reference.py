@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from submit.options import Decorator, Switch, group
+from submit.params import Decorator, Switch, group
 
 COMMANDLINE = click.core.ParameterSource.COMMANDLINE
 

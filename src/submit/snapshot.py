@@ -1,4 +1,5 @@
-"""The Azure ML code snapshot: the `training/` package only.
+"""The trainer's code as files: the Azure ML code snapshot (the `training/` package only), and what
+OSMO's `--code-source local` ships. Shared by the backends that carry the trainer's code.
 
 In a source checkout the snapshot folder is the repository root, whose `.amlignore` keeps
 `training/` and nothing else. An installed copy is staged into the user's cache with the
@@ -16,8 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import training
 from submit.errors import SubmitError
+from submit.trainer_contract import trainer_sources
 
 IGNORED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 IGNORED_SUFFIXES = (".pyc", ".pyo")
@@ -32,10 +33,6 @@ class Snapshot:
     @property
     def size(self) -> int:
         return sum(path.stat().st_size for path in self.files)
-
-
-def trainer_sources() -> Path:
-    return Path(training.__file__).resolve().parent
 
 
 def snapshot_root(cache_dir: Path | None = None, sources: Path | None = None) -> Path:

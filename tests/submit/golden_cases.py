@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+OSMO_CODE = Path(__file__).resolve().parent / "fixtures" / "osmo-code"  # absolute: any working directory
 RUN_ID = "0123456789abcdef0123456789abcdef"
 
 AZUREML_TRAINING = {
@@ -44,7 +47,7 @@ AZUREML_LEROBOT = {
 SPECS = {f"azureml/{name}.yaml": ["azureml", "training", *args, "--dry-run"] for name, args in AZUREML_TRAINING.items()}
 SPECS |= {f"azureml/{name}.yaml": ["azureml", "lerobot-training", *args, "--dry-run"] for name, args in AZUREML_LEROBOT.items()}
 
-# OSMO workflows (tests/submit/test_osmo_render.py); regen-golden renders these too.
+# OSMO workflows (tests/submit/backends/osmo/test_render.py); regen-golden renders these too.
 OSMO_TRAINING = {
     "single-gpu": ["-t", "Isaac-Cartpole-Direct", "-n", "512", "-m", "300", "--pool", "gpu-pool", "-j", "cartpole-1"],
     "multi-node": [
@@ -58,7 +61,7 @@ OSMO_TRAINING = {
         "--queue-timeout", "6h", "--mlflow-tracking-uri", "https://mlflow.example.com",
     ],
     "local-code": [
-        "-t", "Isaac-Cartpole-Direct", "--code-source", "local", "--code-dir", "tests/submit/fixtures/osmo-code",
+        "-t", "Isaac-Cartpole-Direct", "--code-source", "local", "--code-dir", str(OSMO_CODE),
     ],
     "url-code": ["-t", "Isaac-Cartpole-Direct", "--code-source", "url:azure://robostore/code/robo-0.1.0"],
 }

@@ -8,7 +8,7 @@ import sys
 from tests.submit.conftest import REPO
 
 # What only a submission needs: a dry run renders and checks, it talks to nothing and launches nothing.
-PLUMBING = ("submit.backends.azureml", "submit.backends.osmo", "submit.terraform", "subprocess")
+PLUMBING = ("submit.backends.azureml.client", "submit.backends.osmo.client", "submit.sources.terraform", "subprocess")
 PROBE = f"""
 import sys
 PLUMBING = {PLUMBING!r}
@@ -55,12 +55,12 @@ try:
     azureml_training_main()
 except SystemExit as exc:
     code = exc.code
-groups = sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("submit.commands.") and m != "submit.commands.jobs")
-print("GROUPS=" + ",".join(groups), "EXIT=" + str(code), file=sys.stderr)
+backends = sorted(m.split(".")[2] for m in sys.modules if m.startswith("submit.backends.") and m.count(".") == 2 and m.split(".")[2] not in ("base", "registry"))
+print("GROUPS=" + ",".join(backends), "EXIT=" + str(code), file=sys.stderr)
 """
 
 
-def test_a_console_script_alias_imports_only_its_own_command_group():
+def test_a_console_script_alias_imports_only_its_own_backend():
     result = subprocess.run([sys.executable, "-c", ALIAS_PROBE], cwd=REPO, capture_output=True, text=True, check=True)
     assert result.stderr.strip().splitlines()[-1] == "GROUPS=azureml EXIT=0"
     assert result.stdout.startswith("Usage: submit-azureml-training [OPTIONS]")

@@ -7,16 +7,21 @@ from pathlib import Path
 import pytest
 import torch
 
+from training import exits
 from training.checkpoints import (
     CheckpointError,
+    apply_checkpoint,
     check_uri,
+    modules_to_load,
     part_of,
     parts_to_load,
     pick_checkpoint_file,
     read_checkpoint,
     resolve_checkpoint,
     shown,
+    unfetchable,
 )
+from training.config import checkpoint_uri_problem
 
 ALL = {"weights", "preprocessors", "optimizer", "trainer_state"}
 
@@ -51,6 +56,84 @@ def test_each_mode_loads_exactly_its_parts(mode: str, expected: set[str]) -> Non
 )
 def test_skrl_checkpoint_keys_map_to_parts(key: str, part: str) -> None:
     assert part_of(key) == part
+
+
+PPO_MODULES = ("policy", "value", "optimizer", "observation_preprocessor", "value_preprocessor", "trainer_state")
+SKRL_ONLY = PPO_MODULES[:-1]  # what skrl or Isaac Lab write on their own: no trainer state
+WEIGHTS_ONLY = ("policy", "value")
+
+
+@pytest.mark.parametrize(
+    ("mode", "held", "expected"),
+    [
+        ("from-scratch", PPO_MODULES, []),
+        ("fresh", PPO_MODULES, []),
+        ("from-scratch", (), []),
+        ("warm-start", PPO_MODULES, ["policy", "value", "observation_preprocessor", "value_preprocessor"]),
+        ("warm-start", SKRL_ONLY, ["policy", "value", "observation_preprocessor", "value_preprocessor"]),
+        ("resume", PPO_MODULES, list(PPO_MODULES)),
+        (
+            "resume",
+            SKRL_ONLY,
+            "ROBO_CHECKPOINT_URI: c.pt: has no trainer state, so resume cannot continue its timestep "
+            "(it was not written by this trainer); use --checkpoint-mode warm-start",
+        ),
+        (
+            "warm-start",
+            WEIGHTS_ONLY,
+            "ROBO_CHECKPOINT_URI: c.pt: has no observation_preprocessor, value_preprocessor "
+            "(it holds policy, value); it was written for another agent",
+        ),
+        (
+            "resume",
+            ("critic_1", "trainer_state"),
+            "ROBO_CHECKPOINT_URI: c.pt: has no policy, value, optimizer, observation_preprocessor, "
+            "value_preprocessor (it holds critic_1, trainer_state); it was written for another agent",
+        ),
+    ],
+)
+def test_the_modules_a_mode_loads_follow_from_mode_and_checkpoint_alone(
+    mode: str, held: tuple[str, ...], expected: list[str] | str
+) -> None:
+    if isinstance(expected, list):
+        assert modules_to_load(mode, PPO_MODULES, held, "c.pt") == expected
+        return
+    with pytest.raises(CheckpointError) as raised:
+        modules_to_load(mode, PPO_MODULES, held, "c.pt")
+    assert str(raised.value) == expected
+
+
+class _Refuses:
+    """A checkpoint module whose load_state_dict fails with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def load_state_dict(self, _data: object) -> None:
+        raise self.error
+
+
+class _Agent:
+    def __init__(self, error: Exception) -> None:
+        self.checkpoint_modules = {"policy": _Refuses(error)}
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (RuntimeError(""), "RuntimeError"),  # torch's size mismatch can come with no text at all
+        (KeyError(), "KeyError"),
+        (RuntimeError("size mismatch for net.0.weight\n  copying a param of shape [4]"), "size mismatch for net.0.weight"),
+    ],
+)
+def test_a_module_that_does_not_fit_is_one_line_and_exit_2_even_without_a_message(
+    capsys: pytest.CaptureFixture, error: Exception, reason: str
+) -> None:
+    code = exits.run("rl", lambda: apply_checkpoint(_Agent(error), {"policy": {}}, "warm-start", "c.pt"))
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"error: ROBO_CHECKPOINT_URI: c.pt: module 'policy' does not fit this agent ({reason})\n",
+    )
 
 
 def _save(path: Path, payload: object) -> Path:
@@ -164,8 +247,9 @@ def test_a_uri_is_shown_without_its_query_or_password_and_otherwise_as_given(uri
         "https://mlflow.example.com/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/agent.pt",
     ],
 )
-def test_every_documented_uri_kind_passes_the_early_check(uri: str) -> None:
-    check_uri(uri)  # raises for a URI the trainer could never fetch
+def test_every_documented_uri_kind_passes_the_early_checks(uri: str) -> None:
+    assert (checkpoint_uri_problem(uri), unfetchable(uri)) == (None, None)
+    assert check_uri(uri) is None  # it raises for a URI the trainer could never fetch
 
 
 def test_an_https_url_that_is_not_an_mlflow_artifact_servers_is_refused_without_its_sas_token(

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from training.config import ConfigError, LeRobotConfig
+from training.exits import RunError
 from training.lerobot.plan import Dataset
 
 API_VERSION = "2021-08-06"
@@ -42,8 +43,11 @@ TIMEOUT_S = 60
 WORKERS = 8
 
 
-class DownloadError(RuntimeError):
+class DownloadError(RunError):
     """A blob could not be listed or fetched. The message never holds the SAS token."""
+
+    def line(self) -> str:
+        return f"error: ROBO_BLOB_URLS: could not download {self}; nothing was trained or registered"
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,18 @@ import os
 import signal
 import sys
 import tempfile
-import traceback
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from training import checkpoints, secrets
+from training import checkpoints, exits, secrets
 from training.config import (
     RESULT_PREFIX,
     ConfigError,
     LeRobotConfig,
     check_device,
     from_env,
+    is_rank_zero,
     lerobot_model_name,
 )
 from training.lerobot import dataset as datasets
@@ -56,7 +56,7 @@ class Outcome:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-class Stopped(KeyboardInterrupt):
+class Stopped(exits.StoppedBySignal, KeyboardInterrupt):
     """SIGTERM (preemption, job cancel) arrived: end the run as interrupted, register nothing."""
 
     def __init__(self, signum: int):
@@ -65,45 +65,25 @@ class Stopped(KeyboardInterrupt):
 
 
 def main(argv: list[str]) -> int:
-    """Entry point for `python -m training lerobot [flags]`; returns the exit code."""
+    """Entry point for `python -m training lerobot [flags]`; the exit code comes from training.exits."""
     previous = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
-        config = from_env("lerobot", os.environ, argv)
-        assert isinstance(config, LeRobotConfig)
-        plan.check(config)
-        if config.checkpoint_uri:  # a URI that can never be fetched is refused before any download
-            checkpoints.check_uri(config.checkpoint_uri)
-        if importlib.util.find_spec("lerobot") is None:
-            print(f"error: {NOT_INSTALLED.format(python=sys.executable)}", file=sys.stderr)
-            return 1
-        secrets.load(config)  # before wandb or huggingface_hub reads the environment
-        outcome = run(config)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (secrets.SecretError, checkpoints.CheckpointDownloadError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except datasets.DownloadError as exc:  # its message names the URL without the SAS token
-        print(
-            f"error: ROBO_BLOB_URLS: could not download {exc}; nothing was trained or registered",
-            file=sys.stderr,
-        )
-        return 1
-    except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", signal.SIGINT)
-        print(
-            f"training stopped by signal {signum}; LeRobot's saved checkpoints stay in the output folder, "
-            "nothing was registered",
-            file=sys.stderr,
-        )
-        return 128 + signum
-    except Exception:  # any failure of the run itself: report it, exit 1, register nothing
-        traceback.print_exc(file=sys.stderr)
-        print("error: LeRobot training failed; nothing was registered", file=sys.stderr)
-        return 1
+        return exits.run("lerobot", lambda: _main(argv))
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str]) -> int:
+    config = from_env("lerobot", os.environ, argv)
+    assert isinstance(config, LeRobotConfig)
+    plan.check(config)
+    if config.checkpoint_uri:  # a URI that can never be fetched is refused before any download
+        checkpoints.check_uri(config.checkpoint_uri)
+    if importlib.util.find_spec("lerobot") is None:
+        print(f"error: {NOT_INSTALLED.format(python=sys.executable)}", file=sys.stderr)
+        return 1
+    secrets.load(config)  # before wandb or huggingface_hub reads the environment
+    outcome = run(config)
     print(RESULT_PREFIX + json.dumps(outcome.result(), sort_keys=True), flush=True)
     return 0
 
@@ -126,27 +106,27 @@ def run(config: LeRobotConfig) -> Outcome:
 def _run_lerobot(
     config: LeRobotConfig, data: Dataset | None, checkpoint: LeRobotCheckpoint | None, source_run: str | None
 ) -> Outcome:
-    from training.lerobot import engine  # lazy: LeRobot pulls in torch
+    from training.lerobot import compat  # lazy: LeRobot pulls in torch
 
     args = plan.lerobot_args(config, dataset=data, checkpoint=checkpoint)
     print(f"lerobot: {' '.join(args)}", file=sys.stderr)
-    with engine.lerobot_argv(args), engine.stdout_to_stderr():
-        cfg = engine.build_train_config(args)
+    with compat.lerobot_argv(args), compat.stdout_to_stderr():
+        cfg = compat.build_train_config(args)
         if config.register and not cfg.save_checkpoint:
             raise ConfigError(
                 "ROBO_REGISTER: registration needs the final checkpoint; drop --save_checkpoint=false"
             )
         if config.mode == "smoke-test":
             return _smoke_test(config, cfg, data)
-        if not (config.mlflow and _is_rank_zero()):
-            engine.train(cfg)
+        if not (config.mlflow and is_rank_zero(os.environ)):
+            compat.train(cfg)
             return _untracked(config, cfg)
         return _tracked(config, cfg, source_run)
 
 
 def _tracked(config: LeRobotConfig, cfg: Any, source_run: str | None) -> Outcome:
     from training import mlflow_run
-    from training.lerobot import engine
+    from training.lerobot import compat
 
     run = mlflow_run.start_run(
         experiment=config.experiment_name,
@@ -158,7 +138,7 @@ def _tracked(config: LeRobotConfig, cfg: Any, source_run: str | None) -> Outcome
     result = "failed"
     try:
         outcome.final_loss = _train_logged(config, cfg, run)
-        run.client.log_dict(run.run_id, engine.config_dict(cfg), "lerobot_config.json")
+        run.client.log_dict(run.run_id, compat.config_dict(cfg), "lerobot_config.json")
         _finish(config, cfg, run, outcome, source_run)
         result = "succeeded"
     except KeyboardInterrupt:
@@ -172,12 +152,12 @@ def _tracked(config: LeRobotConfig, cfg: Any, source_run: str | None) -> Outcome
 def _train_logged(config: LeRobotConfig, cfg: Any, run: Any) -> float | None:
     """LeRobot's loop with its logger hooked to the metric pipeline; returns the last train loss."""
     from training import mlflow_run
-    from training.lerobot import engine, tracking
+    from training.lerobot import compat, tracking
     from training.tracking.sender import MetricPipeline, mlflow_sender
 
     ledger = Path(config.output_dir) / METRICS_LEDGER
     send = mlflow_sender(run.client, run.run_id)
-    pipeline = MetricPipeline(send=send, start_step=engine.start_step(cfg), max_depth=3, ledger=ledger)
+    pipeline = MetricPipeline(send=send, start_step=compat.start_step(cfg), max_depth=3, ledger=ledger)
     pipeline.start()
 
     def make_logger(wandb_logger: Any | None) -> tracking.FanOutLogger:
@@ -186,11 +166,11 @@ def _train_logged(config: LeRobotConfig, cfg: Any, run: Any) -> float | None:
 
     try:
         with tracking.install(cfg, make_logger) as created:
-            engine.train(cfg)
+            compat.train(cfg)
     finally:
         _close(pipeline, run, ledger)
     if not created:
-        raise tracking.HookMissing("LeRobot never created its logger, so no metric reached MLflow")
+        raise compat.HookMissing("LeRobot never created its logger, so no metric reached MLflow")
     return pipeline.latest.get("train/loss")
 
 
@@ -206,9 +186,9 @@ def _close(pipeline: Any, run: Any, ledger: Path) -> None:
 
 def _finish(config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_run: str | None) -> None:
     """Upload the final checkpoint once and register it; intermediate ones stay in the output folder."""
-    from training.lerobot import engine
+    from training.lerobot import compat
 
-    step_dir = engine.last_checkpoint(Path(cfg.output_dir))
+    step_dir = compat.last_checkpoint(Path(cfg.output_dir))
     _write_run_file(Path(cfg.output_dir), outcome.run_id)
     if step_dir is None:
         return
@@ -241,11 +221,11 @@ def _finish(config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_
 
 
 def _untracked(config: LeRobotConfig, cfg: Any) -> Outcome:
-    from training.lerobot import engine
+    from training.lerobot import compat
 
-    if config.register and _is_rank_zero():
+    if config.register and is_rank_zero(os.environ):
         print("note: MLflow is off, so the checkpoint is not registered", file=sys.stderr)
-    step_dir = engine.last_checkpoint(Path(cfg.output_dir))
+    step_dir = compat.last_checkpoint(Path(cfg.output_dir))
     return Outcome(
         checkpoint=str(step_dir) if step_dir else None, step=int(step_dir.name) if step_dir else None
     )
@@ -255,7 +235,7 @@ def _smoke_test(config: LeRobotConfig, cfg: Any, data: Dataset | None) -> Outcom
     """Check dataset, checkpoint, LeRobot config and tracking without training: one short MLflow run
     with one small artifact (the validated LeRobot config), which proves the artifact store works too."""
     from training import mlflow_run
-    from training.lerobot import engine
+    from training.lerobot import compat
 
     outcome = Outcome()
     if config.mlflow:
@@ -263,7 +243,7 @@ def _smoke_test(config: LeRobotConfig, cfg: Any, data: Dataset | None) -> Outcom
         run = mlflow_run.start_run(
             experiment=config.experiment_name, run_name="smoke-test", tags=tags, params=_params(config)
         )
-        run.client.log_dict(run.run_id, engine.config_dict(cfg), "lerobot_config.json")
+        run.client.log_dict(run.run_id, compat.config_dict(cfg), "lerobot_config.json")
         mlflow_run.finish_run(run, "succeeded")
         outcome.run_id = run.run_id
     print(f"smoke test passed: dataset {data.repo_id if data else '(from the checkpoint)'}", file=sys.stderr)
@@ -346,8 +326,3 @@ def _params(config: LeRobotConfig) -> dict[str, str]:
             value = checkpoints.shown(value)
         params[f.name] = json.dumps(list(value)) if isinstance(value, tuple | list) else str(value)
     return params
-
-
-def _is_rank_zero() -> bool:
-    """Multi-process runs (accelerate) track, checkpoint and register on rank 0 only."""
-    return os.environ.get("RANK", "0") == "0"

@@ -4,9 +4,9 @@
 `MetricsTracker.to_dict()` (steps, samples, episodes, epochs, loss, grad_norm, lr, update_s,
 dataloading_s) plus the policy's own outputs (ACT: l1_loss, kld_loss) on every log step, and the
 evaluation tracker plus LeRobot's eval info on every eval step. That logger is created through the
-module-level name `WandBLogger`, only when `cfg.wandb.enable` is set. `install` swaps that name for a
-factory returning `FanOutLogger`, which sends each dict to MLflow and, when the user asked for it, to a
-real WandBLogger. Nothing is parsed from printed text (the reference's regex lost every metric after
+module-level name `WandBLogger`, only when `cfg.wandb.enable` is set. `install` swaps that name
+(training.lerobot.compat.replaced_logger) for a factory returning `FanOutLogger`, which sends each dict
+to MLflow and, when the user asked for it, to a real WandBLogger. Nothing is parsed from printed text (the reference's regex lost every metric after
 one million samples, W6).
 """
 
@@ -18,11 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from training.lerobot import compat
 from training.tracking.wrapper import LogEvent
-
-
-class HookMissing(RuntimeError):
-    """The installed LeRobot no longer has the logger seam this module relies on."""
 
 
 class FanOutLogger:
@@ -71,26 +68,18 @@ def install(cfg: Any, make_logger: Callable[[Any | None], FanOutLogger]) -> Iter
     train_config.json keeps the user's own WANDB choice, and a real WandBLogger is made only if asked for.
     Yields the list the created loggers are put in, so the caller can tell the hook fired.
     """
-    import lerobot.scripts.lerobot_train as lerobot_train  # lazy: pulls in torch
-
-    original = getattr(lerobot_train, "WandBLogger", None)
-    if original is None or not hasattr(lerobot_train, "train"):
-        raise HookMissing(
-            "lerobot.scripts.lerobot_train has no WandBLogger; this LeRobot version is not supported"
-        )
     wanted = cfg.wandb.enable
     created: list[FanOutLogger] = []
 
-    def factory(train_cfg: Any) -> FanOutLogger:
+    def factory(train_cfg: Any, wandb_logger: Any) -> FanOutLogger:
         train_cfg.wandb.enable = wanted
-        logger = make_logger(original(train_cfg) if wanted else None)
+        logger = make_logger(wandb_logger(train_cfg) if wanted else None)
         created.append(logger)
         return logger
 
-    cfg.wandb.enable = True
-    lerobot_train.WandBLogger = factory
-    try:
-        yield created
-    finally:
-        lerobot_train.WandBLogger = original
-        cfg.wandb.enable = wanted
+    with compat.replaced_logger(factory):
+        cfg.wandb.enable = True
+        try:
+            yield created
+        finally:
+            cfg.wandb.enable = wanted

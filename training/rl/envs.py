@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from training.config import ENV_PREFIX, ConfigError, RLConfig
+from training.rl import skrl_compat
 
 
 @dataclass
@@ -82,12 +83,9 @@ def _make_gymnasium(config: RLConfig) -> Any:
     # skrl resets a vector env once, with the seed from skrl.utils.set_seed.
     wrapped = wrap_env(vector_env, wrapper="gymnasium", verbose=False)
     if config.device != "auto":
-        import torch  # lazy: start-up time
-
-        # skrl's gymnasium wrapper takes no device argument (it picks cuda when available), and the
-        # Runner puts models and memory on env.device: set it so --device cpu means cpu.
+        # skrl's gymnasium wrapper picks cuda when available; --device cpu must mean cpu.
         try:
-            wrapped._device = torch.device(config.device)
+            skrl_compat.set_device(wrapped, config.device)
         except RuntimeError:
             wrapped.close()
             raise ConfigError(

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from training.config import ENV_PREFIX, ISAACLAB_TASK_PREFIXES, ConfigError, RLConfig
+from training.config import ENV_PREFIX, ConfigError, RLConfig, is_isaaclab_task
 
 ASSET_ROOT_ENV = "ISAACSIM_ASSET_ROOT"
 
@@ -152,7 +152,7 @@ def _redirect_v2_assets(asset_root: str | None) -> None:
 def _check_task(task: str, registry: Any) -> None:
     if task in registry:
         return
-    isaac_ids = [name for name in registry if name.startswith(ISAACLAB_TASK_PREFIXES)]
+    isaac_ids = [name for name in registry if is_isaaclab_task(name)]
     close = difflib.get_close_matches(task, isaac_ids, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f" ({len(isaac_ids)} Isaac Lab tasks are registered)"
     raise ConfigError(f"{ENV_PREFIX}TASK: unknown task {task!r}{hint}")

@@ -16,9 +16,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from training.config import ENV_PREFIX, ConfigError
+from training.exits import StoppedBySignal, first_line
+from training.rl.skrl_compat import step_runner
 
 
-class Interrupted(Exception):
+class Interrupted(StoppedBySignal, Exception):
     """SIGTERM or SIGINT arrived; `steps_done` timesteps completed."""
 
     def __init__(self, signum: int, steps_done: int) -> None:
@@ -45,21 +47,12 @@ class StopFlag:
 
 
 def build_runner(env: Any, cfg: dict) -> Any:
-    """skrl's Runner (models, memory, agent from the YAML) with a StepTrainer."""
-    from skrl.trainers.torch import StepTrainer, StepTrainerCfg  # lazy: start-up time
-    from skrl.utils.runner.torch import Runner
-
-    class StepRunner(Runner):
-        def _generate_trainer(self, env: Any, cfg: dict, agent: Any) -> Any:
-            trainer_cfg = StepTrainerCfg(**self._process_cfg(cfg["trainer"]))
-            return StepTrainer(env=env, agents=agent, cfg=trainer_cfg)
-
+    """skrl's Runner (models, memory, agent from the YAML) with a StepTrainer; ConfigError if skrl refuses it."""
     try:
-        return StepRunner(env, cfg)
+        return step_runner(env, cfg)
     except (ValueError, TypeError, KeyError, NameError, SyntaxError) as exc:
-        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise ConfigError(
-            f"{ENV_PREFIX}AGENT_CONFIG: skrl cannot build the agent from this config: {first}"
+            f"{ENV_PREFIX}AGENT_CONFIG: skrl cannot build the agent from this config: {first_line(exc, 300)}"
         ) from None
 
 

@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from training.checkpoints import shown
-from training.config import RLConfig, derive_model_name
+from training.config import RLConfig, derive_model_name, is_rank_zero
+from training.exits import RunError, first_line
 from training.mlflow_run import TrackingRun, finish_run, flatten, start_run, upload
 from training.rl.agent_config import rollouts
 from training.tracking.sender import MetricPipeline, mlflow_sender, unsent_warning
@@ -60,17 +61,12 @@ class Result:
         }
 
 
-class TrackingError(RuntimeError):
+class TrackingError(RunError):
     """Training succeeded but MLflow could not take its result; carries the run's Result."""
 
     def __init__(self, message: str, result: Result) -> None:
         super().__init__(message)
         self.result = result
-
-
-def is_rank_zero() -> bool:
-    """Global rank 0 logs, checkpoints and registers; other ranks only train."""
-    return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")) or 0) == 0
 
 
 class Session:
@@ -94,7 +90,7 @@ class Session:
         cls, config: RLConfig, agent_cfg: dict, agent: Any, *, start: int, num_envs: int, tags: dict[str, str]
     ) -> Session:
         """Start tracking on rank 0; other ranks get a session that does nothing."""
-        if not is_rank_zero():
+        if not is_rank_zero(os.environ):
             return cls(config, agent_cfg, None, None, None)
         run = _start_run(config, agent_cfg, tags) if config.mlflow else None
         if run is None:
@@ -151,7 +147,7 @@ class Session:
             self._best_effort(lambda: finish_run(self.run, "failed"), "end the MLflow run")
             raise TrackingError(
                 f"training finished, but could not {action} at {redact(self.run.tracking_uri)} "
-                f"({_first_line(exc)}); the checkpoint is at {checkpoint}; nothing was registered",
+                f"({first_line(exc, 300)}); the checkpoint is at {checkpoint}; nothing was registered",
                 result,
             ) from exc
         return result
@@ -205,12 +201,7 @@ class Session:
         try:
             action()
         except Exception as exc:  # the run already failed; report and keep its own error
-            log.warning("could not %s: %s", what, _first_line(exc))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+            log.warning("could not %s: %s", what, first_line(exc, 300))
 
 
 def checkpoints_dir(agent_cfg: dict) -> Path:

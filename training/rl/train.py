@@ -29,12 +29,12 @@ from training.checkpoints import (
     resolve_checkpoint,
     shown,
 )
-from training.config import ENV_PREFIX, RESULT_PREFIX, RLConfig, check_device
-from training.rl import wandb_run
+from training.config import ENV_PREFIX, RESULT_PREFIX, RLConfig, check_device, is_rank_zero
+from training.rl import skrl_compat, wandb_run
 from training.rl.agent_config import apply_overrides, load_agent_cfg
 from training.rl.envs import Environment, make_env
 from training.rl.loop import Interrupted, Progress, StopFlag, build_runner, run_steps
-from training.rl.session import Result, Session, TrackingError, checkpoints_dir, is_rank_zero
+from training.rl.session import Result, Session, TrackingError, checkpoints_dir
 
 log = logging.getLogger("training.rl")
 
@@ -45,7 +45,6 @@ class CheckpointPlan:
 
     mode: str
     uri: str | None
-    loaded: tuple[str, ...]
     start: int
     source_run_id: str
 
@@ -66,10 +65,10 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
             load_agent_cfg(config, environment.task_agent_cfg),
             config,
             gymnasium=environment.gymnasium,
-            rank_zero=is_rank_zero(),
+            rank_zero=is_rank_zero(os.environ),
         )
         if agent_cfg["agent"]["experiment"]["wandb"]:
-            wandb_run.route_tensorboard()  # skrl starts the wandb run while building the agent
+            skrl_compat.route_tensorboard()  # skrl starts the wandb run while building the agent
         runner = build_runner(environment.env, agent_cfg)
         state = TrainerState()
         runner.agent.checkpoint_modules[TRAINER_STATE] = state
@@ -121,7 +120,7 @@ def _cpu_threads(config: RLConfig) -> None:
 def checkpoint_plan(config: RLConfig, agent: Any, state: TrainerState, *, total: int) -> CheckpointPlan:
     """Resolve, read and apply the checkpoint the mode asks for, before any training."""
     if not config.checkpoint_uri or config.checkpoint_mode in ("from-scratch", "fresh"):
-        return CheckpointPlan(config.checkpoint_mode, None, (), 0, "")
+        return CheckpointPlan(config.checkpoint_mode, None, 0, "")
     download_dir = Path(tempfile.mkdtemp(prefix="checkpoint-", dir=_ensure(config.output_dir)))
     path = resolve_checkpoint(config.checkpoint_uri, download_dir)
     name = shown(config.checkpoint_uri)  # messages never carry a URL's query (a SAS token)
@@ -142,7 +141,7 @@ def checkpoint_plan(config: RLConfig, agent: Any, state: TrainerState, *, total:
         ", ".join(loaded),
         start,
     )
-    return CheckpointPlan(config.checkpoint_mode, config.checkpoint_uri, tuple(loaded), start, source_run)
+    return CheckpointPlan(config.checkpoint_mode, config.checkpoint_uri, start, source_run)
 
 
 def run_tags(config: RLConfig, plan: CheckpointPlan) -> dict[str, str]:
@@ -197,7 +196,7 @@ def train(
 
 def write_checkpoint(agent: Any, state: TrainerState, step: int, total: int, agent_cfg: dict) -> Path | None:
     """agent_<step>.pt with the trainer state, unless skrl already wrote it (rank 0 only)."""
-    if not is_rank_zero():
+    if not is_rank_zero(os.environ):
         return None
     path = checkpoints_dir(agent_cfg) / f"agent_{step}.pt"
     if not path.exists():

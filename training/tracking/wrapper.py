@@ -9,8 +9,8 @@ update, and right before skrl's clear. Every `every_updates` updates (or, for th
 window to `emit`; reducing, naming and sending happen on the sender's thread, so the
 training thread only slices lists (0.2 ms per update measured, benchmarks/rl_trainer.py).
 
-The wrapper touches nothing of skrl's beyond ``update`` (``_update`` on skrl 1.x),
-``write_tracking_data`` and ``tracking_data``.
+The wrapper reads nothing of skrl's but ``tracking_data``; its hooks around ``update`` and
+``write_tracking_data`` are installed by `training.rl.skrl_compat.hook_agent`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from training.rl.skrl_compat import hook_agent
 from training.tracking.reduce import freeze
 
 log = logging.getLogger("training.tracking")
@@ -82,24 +83,13 @@ class UpdateLogger:
         self._pending: dict[str, list[Any]] = {}
 
     def attach(self) -> None:
-        """Replace the agent's update and write_tracking_data with logging versions."""
-        name = _update_method_name(self.agent)
-        original_update = getattr(self.agent, name)
-        original_write = self.agent.write_tracking_data
-
-        def update(*args: Any, **kwargs: Any) -> None:
-            original_update(*args, **kwargs)  # training errors propagate: they end the run
-            self._guarded(self._after_update, _timestep(args, kwargs))
-
-        def write_tracking_data(*args: Any, **kwargs: Any) -> None:
-            self._guarded(self._consume)
-            original_write(*args, **kwargs)
-            self._cursor.clear()  # skrl just emptied tracking_data
-            if self.interval.on_write:
-                self._guarded(self._emit, _timestep(args, kwargs))
-
-        setattr(self.agent, name, update)
-        self.agent.write_tracking_data = write_tracking_data
+        """Collect after each agent update and before skrl clears its tracking data."""
+        hook_agent(
+            self.agent,
+            after_update=lambda timestep: self._guarded(self._after_update, timestep),
+            before_write=lambda: self._guarded(self._consume),
+            after_write=self._after_write,
+        )
 
     def tick(self, _step: int = 0) -> None:
         """Emit an event that fell due at the last update (a timestep has ended since)."""
@@ -114,6 +104,11 @@ class UpdateLogger:
             self._guarded(self._emit, self._due)
         if self._pending:
             self._guarded(self._emit, step)
+
+    def _after_write(self, timestep: Callable[[], int]) -> None:
+        self._cursor.clear()  # skrl just emptied tracking_data
+        if self.interval.on_write:
+            self._guarded(self._emit, timestep())
 
     def _after_update(self, timestep: int) -> None:
         self.updates += 1
@@ -146,15 +141,3 @@ class UpdateLogger:
         window = {tag: freeze(values) for tag, values in pending.items()}
         self.emit(LogEvent(step=step, wall_time=time.time(), window=window, updates=self.updates))
 
-
-def _update_method_name(agent: Any) -> str:
-    """skrl 2.x agents implement `update`; skrl 1.x agents implemented `_update`."""
-    method = getattr(type(agent), "update", None)
-    if callable(method) and not getattr(method, "__isabstractmethod__", False):
-        return "update"
-    return "_update"
-
-
-def _timestep(args: tuple, kwargs: dict) -> int:
-    """skrl 2.x passes keyword-only timestep; skrl 1.x passed (timestep, timesteps)."""
-    return int(kwargs["timestep"]) if "timestep" in kwargs else int(args[0])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
+from submit.backends import registry
+
+# `submit` and its console-script aliases, one per backend and job command (pyproject.toml [project.scripts]).
 PROGRAMS = (
     "submit",
-    "submit-azureml-training",
-    "submit-azureml-lerobot-training",
-    "submit-osmo-training",
-    "submit-osmo-lerobot-training",
+    *(f"submit-{name}-{command}" for name in registry.names() for command in ("training", "lerobot-training")),
 )
 
 EXAMPLE = """

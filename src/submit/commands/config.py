@@ -1,4 +1,4 @@
-"""`submit config show`: every resolved value and where it came from (submit.resolve)."""
+"""`submit config show`: every resolved value and where it came from (submit.sources)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 
 import click
 
-from submit import options
+from submit import flags
+from submit.backends import registry
+from submit.params import envvars
 
 EXAMPLE = """
 \b
@@ -32,25 +34,18 @@ def config() -> None:
 
 
 @config.command("show", epilog=EXAMPLE)
-@options.azure
-@options.osmo_placement
-@options.resolution
-@click.option(
-    "--output-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: one JSON object on stdout.",
-)
+@flags.group(*(registry.get(name).config_flags() for name in registry.names()))
+@flags.resolution
+@flags.output_format
 def show(**params: Any) -> None:
     """Print each value a job would use and its source; reads Terraform only for values still missing."""
-    from submit import resolve
+    from submit import sources
 
     ctx = click.get_current_context()
     names = [param.name for param in ctx.command.params if param.name not in NOT_SHOWN]
-    params = resolve.complete(ctx, params, set(names))
+    params = sources.complete(ctx, params, set(names))
     rows = {
-        name: {"value": params.get(name), "source": resolve.source_of(ctx, name, params.get(name))}
+        name: {"value": params.get(name), "source": sources.source_of(ctx, name, params.get(name))}
         for name in names
     }
     rows = _without_secrets(rows | _profile_only(ctx, names))
@@ -69,10 +64,10 @@ def _profile_only(ctx: click.Context, shown: list[str]) -> dict[str, dict[str, A
     profile value is checked against the job commands' option, as a job would check it."""
     import os
 
-    from submit import resolve
+    from submit import sources
 
     profile = ctx.params.get("profile")
-    values = resolve.profile_values(profile, Path.cwd())
+    values = sources.profile_values(profile, Path.cwd())
     params = _job_params()
     for param in ctx.command.params:  # --terraform-dir: this command's own option
         params[param.name] = [param]  # type: ignore[index]
@@ -84,7 +79,7 @@ def _profile_only(ctx: click.Context, shown: list[str]) -> dict[str, dict[str, A
         if variable:
             rows[name] = {"value": os.environ[variable], "source": f"env {variable}"}
             continue
-        resolve.checked(params[name][0], value)
+        sources.checked(params[name][0], value)
         rows[name] = {"value": value.value, "source": value.source}
     return rows
 
@@ -108,14 +103,13 @@ def _without_secrets(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 
 def _job_params() -> dict[str, list[click.Parameter]]:
     """Setting name -> its option in each job command that has one."""
-    from submit.cli import cli
+    from submit.commands.jobs import JOB_KINDS, backend_group
 
     found: dict[str, list[click.Parameter]] = {}
-    root = click.Context(cli)
-    for group_name in ("azureml", "osmo"):
-        group = cli.get_command(root, group_name)
-        for command_name in ("training", "lerobot-training"):
-            for param in group.get_command(root, command_name).params:  # type: ignore[union-attr]
+    for name in registry.names():
+        group = backend_group(name)
+        for command_name in JOB_KINDS:
+            for param in group.commands[command_name].params:
                 found.setdefault(param.name, []).append(param)  # type: ignore[arg-type]
     return found
 
@@ -123,5 +117,5 @@ def _job_params() -> dict[str, list[click.Parameter]]:
 def _envvars(params: list[click.Parameter]) -> list[str]:
     """The environment variables every one of these options reads (a variable only some job commands read, such
     as EXPERIMENT_NAME, would not say what the others use)."""
-    each = [[param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ()) for param in params]
+    each = [envvars(param) for param in params]
     return [var for var in each[0] if all(var in others for others in each[1:])]

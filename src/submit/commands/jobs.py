@@ -1,4 +1,6 @@
-"""`submit azureml|osmo status|logs|cancel ID`: follow a submitted job. Attached to the backend groups."""
+"""The command group of every backend, built from the registry: training, lerobot-training, status, logs,
+cancel. One body for every job command (flags -> settings -> render -> print or submit), one for each of
+status, logs and cancel; a backend supplies its flags, its model and its calls (backends/base.py)."""
 
 from __future__ import annotations
 
@@ -8,28 +10,92 @@ from typing import Any
 
 import click
 
-from submit import options
-from submit.output import say
+from submit import flags, reference, sources
+from submit.backends import registry
+from submit.backends.base import Backend
+from submit.output import emit, say
 
-AZUREML_EXAMPLE = """
-\b
-Example:
-  submit azureml {name} sharp_tail_4ks8v1 --workspace-name robots --resource-group rg-robots
-"""
+# Job command -> the job kind it validates into (models/jobs.py).
+JOB_KINDS = {"training": "isaaclab-skrl", "lerobot-training": "lerobot"}
+TRACK_VERBS = ("status", "logs", "cancel")
 
-OSMO_EXAMPLE = """
-\b
-Example:
-  submit osmo {name} isaaclab-training-12
-"""
 
-_format = click.option(
-    "--output-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: one JSON object on stdout.",
-)
+def backend_group(name: str) -> click.Group:
+    """`submit NAME`: the backend's job commands and status, logs, cancel."""
+    backend = registry.get(name)
+    group = click.Group(name, help=backend.texts.group, epilog=backend.texts.group_epilog)
+    for command in JOB_KINDS:
+        group.add_command(job_command(backend, command))
+    for verb in TRACK_VERBS:
+        group.add_command(track_command(backend, verb))
+    return group
+
+
+def job_command(backend: Backend, command: str) -> click.Command:
+    def run(**params: Any) -> None:
+        ctx = click.get_current_context()
+        if "run_smoke_test" in params:
+            params = reference.smoke_test_mode(params, ctx)
+        params = sources.finish(params)
+        if command == "lerobot-training":
+            params["blob_urls"] = flags.blob_dataset_urls(params, ctx)
+        settings = _settings(backend, command, params, ctx)
+        backend.after_build(command, ctx, settings)
+        reference.note_unread_env(ctx, *backend.unread_env.get(command, ()))
+        render_and_submit(backend, settings, params)
+
+    run.__doc__ = backend.texts.commands[command]
+    decorated = flags.group(backend.job_flags(command), flags.output, backend.gone_flags(command))(run)
+    return click.command(command, epilog=backend.texts.examples[command])(decorated)
+
+
+def _settings(backend: Backend, command: str, params: dict[str, Any], ctx: click.Context) -> Any:
+    from submit.models.build import build  # lazy: keeps --help free of pydantic
+
+    data = {name: value for name, value in params.items() if name not in backend.command_only}
+    return build(backend.settings_model(command), data, ctx.command, kind=JOB_KINDS[command])
+
+
+def render_and_submit(backend: Backend, settings: Any, params: dict[str, Any]) -> None:
+    """Print (or write) the spec of a dry run; else submit it, print the result and follow it if asked."""
+    rendered = backend.render(settings, params)
+    notes = "\n".join(rendered.notes)
+    output = {"output_format": params["output_format"], "output_file": params["output_file"]}
+    if params["dry_run"]:
+        # Notes after the spec is written: an -o that cannot be written is then the only line.
+        emit(backend.name, rendered.spec, **output)
+        if notes:
+            say(notes)
+        return
+    if notes:
+        say(notes)
+    result = backend.submit(rendered, settings, preflight=params["preflight"])
+    emit(backend.name, rendered.spec, **output, job_id=result.job_id, url=result.url)
+    if params["output_format"] == "text":
+        say(f"submitted {result.job_id}" + (f"\n{result.url}" if result.url else ""))
+    if params["stream"]:
+        backend.logs(result.job_id, settings.target, to_stderr=params["output_format"] == "json")
+
+
+def track_command(backend: Backend, verb: str) -> click.Command:
+    def run(**params: Any) -> None:
+        job_id = params["job_id"]
+        target = backend.tracking_target(params)
+        if verb == "logs":
+            backend.logs(job_id, target)
+            return
+        if verb == "cancel":
+            result = backend.cancel(job_id, target)
+            say(f"cancel requested for {job_id}")
+        else:
+            result = backend.status(job_id, target)
+        print_result(result, params["output_format"])
+
+    run.__doc__ = backend.texts.commands[verb]
+    options = [click.argument("job_id", metavar=backend.texts.job_word, callback=_job_id), backend.track_flags()]
+    if verb != "logs":
+        options.append(flags.output_format)
+    return click.command(verb, epilog=backend.texts.examples[verb])(flags.group(*options)(run))
 
 
 def _job_id(_ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -39,16 +105,6 @@ def _job_id(_ctx: click.Context, param: click.Parameter, value: str) -> str:
             "not a job id (letters, digits, '.', '_', ':', '-'; starting with a letter or digit)"
         )
     return value
-
-
-def attach_azureml(group: click.Group) -> None:
-    for command in (_azureml_status, _azureml_logs, _azureml_cancel):
-        group.add_command(command)
-
-
-def attach_osmo(group: click.Group) -> None:
-    for command in (_osmo_status, _osmo_logs, _osmo_cancel):
-        group.add_command(command)
 
 
 def print_result(result: dict[str, Any], output_format: str) -> None:
@@ -62,98 +118,3 @@ def print_result(result: dict[str, Any], output_format: str) -> None:
                 click.echo(f"task {task['name']}: {task['status']}")
         elif value not in (None, ""):
             click.echo(f"{key}: {value}")
-
-
-# ---- Azure ML ---------------------------------------------------------------------------------
-
-azureml_job = options.group(
-    click.argument("job_id", metavar="JOB", callback=_job_id),
-    options.azure_workspace,
-    options.resolution,
-)
-
-
-@click.command("status", epilog=AZUREML_EXAMPLE.format(name="status"))
-@azureml_job
-@_format
-def _azureml_status(**params: Any) -> None:
-    """Show the status and studio URL of Azure ML job JOB."""
-    from submit.backends import azureml as backend
-
-    print_result(backend.status(params["job_id"], _azureml_target(params)), params["output_format"])
-
-
-@click.command("logs", epilog=AZUREML_EXAMPLE.format(name="logs"))
-@azureml_job
-def _azureml_logs(**params: Any) -> None:
-    """Stream the logs of Azure ML job JOB until it ends; exit 1 if it fails."""
-    from submit.backends import azureml as backend
-
-    backend.logs(params["job_id"], _azureml_target(params))
-
-
-@click.command("cancel", epilog=AZUREML_EXAMPLE.format(name="cancel"))
-@azureml_job
-@_format
-def _azureml_cancel(**params: Any) -> None:
-    """Cancel Azure ML job JOB and show its status."""
-    from submit.backends import azureml as backend
-
-    result = backend.cancel(params["job_id"], _azureml_target(params))
-    say(f"cancel requested for {params['job_id']}")
-    print_result(result, params["output_format"])
-
-
-def _azureml_target(params: dict[str, Any]) -> Any:
-    """The workspace coordinates, resolved like every other command's and validated by the settings model;
-    missing ones are bad input naming their flags."""
-    from submit import resolve
-    from submit.backends import azureml as backend
-    from submit.build import build
-    from submit.settings import AzureMLTarget, Strict
-
-    class WorkspaceSettings(Strict):
-        job: dict = {}  # noqa: RUF012 - pydantic copies defaults
-        target: AzureMLTarget | None = None  # none of its values given
-
-    ctx = click.get_current_context()
-    params = resolve.complete(ctx, params, set(resolve.WORKSPACE_KEYS))
-    settings = build(WorkspaceSettings, {k: v for k, v in params.items() if k in options.PATHS}, ctx.command)
-    backend.workspace(settings.target)
-    return settings.target
-
-
-# ---- OSMO -------------------------------------------------------------------------------------
-
-_workflow_id = click.argument("workflow_id", metavar="WORKFLOW_ID", callback=_job_id)
-
-
-@click.command("status", epilog=OSMO_EXAMPLE.format(name="status"))
-@_workflow_id
-@_format
-def _osmo_status(workflow_id: str, output_format: str) -> None:
-    """Show the status of OSMO workflow WORKFLOW_ID and of its tasks."""
-    from submit.backends import osmo as backend
-
-    print_result(backend.status(workflow_id), output_format)
-
-
-@click.command("logs", epilog=OSMO_EXAMPLE.format(name="logs"))
-@_workflow_id
-def _osmo_logs(workflow_id: str) -> None:
-    """Stream the logs of OSMO workflow WORKFLOW_ID."""
-    from submit.backends import osmo as backend
-
-    backend.logs(workflow_id)
-
-
-@click.command("cancel", epilog=OSMO_EXAMPLE.format(name="cancel"))
-@_workflow_id
-@_format
-def _osmo_cancel(workflow_id: str, output_format: str) -> None:
-    """Cancel OSMO workflow WORKFLOW_ID."""
-    from submit.backends import osmo as backend
-
-    result = backend.cancel(workflow_id)
-    say(f"cancel requested for {workflow_id}")
-    print_result(result, output_format)

@@ -11,8 +11,10 @@ from typing import Any
 
 import click
 
-from submit import options
+from submit import flags
+from submit.models import fields as f
 from submit.output import say
+from submit.params import group
 from submit.reference import gone
 
 RL_EXAMPLE = """
@@ -43,17 +45,17 @@ def _device(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
         raise click.BadParameter(str(exc)) from None
 
 
-local_naming = options.group(
-    click.option("--experiment-name", help="MLflow experiment name."),
-    click.option("-j", "--job-name", help="Run name: the outputs folder and the MLflow run. [default: <task>-<date>-<time>]"),
+local_naming = group(
+    f.EXPERIMENT_NAME.option(help="MLflow experiment name."),
+    f.JOB_NAME.option(help="Run name: the outputs folder and the MLflow run. [default: <task>-<date>-<time>]"),
     gone("--display-name", instead="a local run is named by --job-name (its outputs folder and MLflow run); drop it"),
 )
 
-local_run = options.group(
+local_run = group(
     # Not offered (a job's --image means nothing here), but named when a job's command line is reused.
     gone("-i", "--image", instead="a local run uses this machine's Python environment, not a container image; drop --image"),
-    options.profile,  # submit.toml profiles apply to local runs too (submit.resolve)
-    click.option("--device", default="cpu", show_default=True, callback=_device, help="torch device for the trainer (cpu, cuda, cuda:N, mps, auto)."),
+    flags.profile,  # submit.toml profiles apply to local runs too (submit.sources)
+    f.DEVICE.option(callback=_device),
     click.option("--output-root", type=click.Path(file_okay=False), default="outputs", show_default=True, help="Outputs go to OUTPUT_ROOT/<job-name>/."),
     click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON result object on stdout."),
 )
@@ -65,61 +67,62 @@ def local() -> None:
 
 
 @local.command("training", epilog=RL_EXAMPLE)
-@options.rl_job_flags(LOCAL_TASK, LOCAL_NUM_ENVS)
-@options.checkpoint
-@options.registration
-@options.tracking
+@flags.rl_job_flags(LOCAL_TASK, LOCAL_NUM_ENVS)
+@flags.checkpoint
+@flags.registration
+@flags.tracking
 @local_naming
-@click.option("--agent-config", type=click.Path(dir_okay=False, exists=True), help="Isaac Lab-format skrl agent YAML.")
-@click.option("--timesteps", type=click.IntRange(min=1), help="Total trainer timesteps (overrides --max-iterations).")
+@f.AGENT_CONFIG.option()
+@f.TIMESTEPS.option()
 @local_run
 def training(**params: Any) -> None:
     """Train with skrl on this machine (gymnasium tasks here; Isaac Lab tasks in .venv-isaaclab)."""
-    from submit.build import build  # lazy: keeps --help free of pydantic
-    from submit.settings import LocalTrainingSettings
-
     # Only a value given nowhere takes the local default: '' or 0 is refused, as a job's would be.
     if params["task"] is None:
         params["task"] = LOCAL_TASK
     if params["num_envs"] is None:
         params["num_envs"] = LOCAL_NUM_ENVS
-    extra = {"ROBO_DEVICE": params.pop("device")}
-    for name, variable in (("agent_config", "ROBO_AGENT_CONFIG"), ("timesteps", "ROBO_TIMESTEPS")):
-        value = params.pop(name)
-        if value is not None:
-            extra[variable] = str(Path(value).resolve()) if name == "agent_config" else str(value)
-    local_params = {name: params.pop(name) for name in ("output_root", "output_format")}
-    settings = build(LocalTrainingSettings, params, click.get_current_context().command)
-    _run(settings.job, local_params, extra)
+    if params["agent_config"] is not None:
+        params["agent_config"] = str(Path(params["agent_config"]).resolve())
+    _run(_job(params, "isaaclab-skrl"), params, {})
 
 
 @local.command("lerobot-training", epilog=LEROBOT_EXAMPLE)
-@options.lerobot_policy
-@options.blob_urls
-@click.option("--dataset-root", type=click.Path(file_okay=False, exists=True), help="Local dataset folder.")
-@options.lerobot_args
-@options.checkpoint
-@options.lerobot_registration
-@options.lerobot_tracking
+@flags.lerobot_policy
+@flags.blob_urls
+@f.DATASET_ROOT.option()
+@flags.lerobot_args
+@flags.checkpoint
+@flags.lerobot_registration
+@flags.lerobot_tracking
 @local_naming
 @local_run
 def lerobot_training(**params: Any) -> None:
     """Train a LeRobot policy on this machine (in .venv-lerobot)."""
-    from submit.build import build  # lazy: keeps --help free of pydantic
-    from submit.settings import LocalLeRobotSettings
+    if params["dataset_root"] is not None:
+        params["dataset_root"] = str(Path(params["dataset_root"]).resolve())
+    _run(_job(params, "lerobot"), params, {"ROBO_NUM_WORKERS": "0"})
 
-    extra = {"ROBO_DEVICE": params.pop("device"), "ROBO_NUM_WORKERS": "0"}
-    root = params.pop("dataset_root")
-    if root is not None:
-        extra["ROBO_DATASET_ROOT"] = str(Path(root).resolve())
-    local_params = {name: params.pop(name) for name in ("output_root", "output_format")}
-    settings = build(LocalLeRobotSettings, params, click.get_current_context().command)
-    _run(settings.job, local_params, extra)
+
+# A local run's own parameters: how it reports, and its settings that go straight to the trainer.
+LOCAL_ONLY = ("output_root", "output_format", *(s.name for s in f.JOB_SETTINGS.values() if s.path is None))
+
+
+def _job(params: dict[str, Any], kind: str) -> Any:
+    from submit.models.build import build  # lazy: keeps --help free of pydantic
+    from submit.models.submission import LocalTarget, Submission
+
+    data = {name: value for name, value in params.items() if name not in LOCAL_ONLY}
+    return build(Submission[LocalTarget], data, click.get_current_context().command, kind=kind).job
 
 
 def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
-    from submit import local as runner
+    from submit.backends.local import runner
     from submit.errors import BadInput, SubmitError
+    from submit.trainer_contract import local_trainer_env
+
+    own = {name: params[name] for name in LOCAL_ONLY if name in params and name not in ("output_root", "output_format")}
+    extra = {**local_trainer_env(own), **extra}
 
     workdir = Path.cwd()
     name = job.naming.job_name or f"{_slug(job)}-{time.strftime('%Y%m%d-%H%M%S')}"

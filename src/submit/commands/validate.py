@@ -1,12 +1,12 @@
-"""`submit validate FILE`: check an OSMO workflow or an Azure ML job spec offline."""
+"""`submit validate FILE`: check a spec of any backend offline (an OSMO workflow, an Azure ML job, ...)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
+from submit.backends import registry
 from submit.output import say
 
 EXAMPLE = """
@@ -22,7 +22,7 @@ Examples:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--backend",
-    type=click.Choice(["auto", "osmo", "azureml"]),
+    type=click.Choice(["auto", *sorted(registry.names(), key=lambda name: registry.get(name).recognition_order)]),
     default="auto",
     show_default=True,
     help="Which kind of spec FILE is; auto looks at its top-level keys.",
@@ -36,9 +36,15 @@ Examples:
 )
 def validate(file: Path, backend: str, values: tuple[str, ...]) -> None:
     """Check FILE offline; exit 1 listing every problem with its path."""
-    from submit.errors import SpecError
+    from submit.errors import SpecError, UnreadableSpec
 
-    kind, problems = _check(file, backend, values)
+    text = _read(file)
+    chosen = _recognised(text, file) if backend == "auto" else registry.get(backend)
+    try:
+        problems = chosen.check(text, file, values)
+    except UnreadableSpec as exc:
+        raise SpecError(f"{exc}{_hint(chosen, text, file)}") from None
+    kind = chosen.texts.spec_kind
     if problems:
         for line in problems:
             say(line)
@@ -46,45 +52,35 @@ def validate(file: Path, backend: str, values: tuple[str, ...]) -> None:
     say(f"{file}: valid {kind} spec")
 
 
-def _check(file: Path, backend: str, values: tuple[str, ...]) -> tuple[str, list[str]]:
-    from submit import osmo_template, yamlio
-
-    text = _read(file)
-    if backend == "osmo" or (backend == "auto" and osmo_template.looks_like_osmo(text)):
-        return "OSMO", _check_osmo(text, values, file)
-    spec = _load_azureml(text, file) if backend == "azureml" else yamlio.load(text, str(file))
-    if backend == "auto" and isinstance(spec, dict) and "workflow" in spec:  # JSON or flow style: {"workflow": ...}
-        return "OSMO", _check_osmo(text, values, file)
-    if backend == "auto" and not _looks_like_azureml(spec):
-        raise _bad_input(
-            f"{file}: neither an OSMO workflow (workflow:) nor an Azure ML job (command:); use --backend"
-        )
-    if values:
-        raise _bad_input("--set: only OSMO templates take values")
-    from submit.backends import azureml
-
-    return "Azure ML", azureml.check(spec if isinstance(spec, dict) else {}, file.parent)
+def _backends() -> list:
+    return sorted((registry.get(name) for name in registry.names()), key=lambda backend: backend.recognition_order)
 
 
-def _check_osmo(text: str, values: tuple[str, ...], file: Path) -> list[str]:
-    from submit import osmo_template
-    from submit.osmo_spec import check_osmo  # lazy: pydantic models
+def _recognised(text: str, file: Path):
+    """The first backend that knows the file by its top-level keys."""
+    from submit.errors import BadInput
 
-    return check_osmo(osmo_template.render(text, values, source=str(file)))
+    backends = _backends()
+    for backend in backends:
+        if backend.recognises(text, file):
+            return backend
+    shapes = " nor ".join(f"{b.texts.spec_name} ({b.texts.spec_marker})" for b in backends)
+    raise BadInput(f"{file}: neither {shapes}; use --backend")
 
 
-def _load_azureml(text: str, file: Path) -> Any:
-    """The YAML of a file given as Azure ML; one that cannot be read says so, with a hint for OSMO templates."""
-    from submit import osmo_template, yamlio
+def _hint(chosen, text: str, file: Path) -> str:
+    """For a file given as one backend's that another backend recognises: which --backend to try."""
     from submit.errors import SpecError
 
-    try:
-        return yamlio.load(text, str(file))
-    except SpecError as exc:
-        reason = str(exc).removeprefix(f"{file}: ")
-        if osmo_template.looks_like_osmo(text):
-            reason += "; it looks like an OSMO workflow: try --backend osmo"
-        raise SpecError(f"{file}: not a valid Azure ML spec: {reason}") from None
+    for other in _backends():
+        if other is chosen:
+            continue
+        try:
+            if other.recognises(text, file):
+                return f"; it looks like {other.texts.spec_name}: try --backend {other.name}"
+        except SpecError:
+            continue
+    return ""
 
 
 def _read(file: Path) -> str:
@@ -96,13 +92,3 @@ def _read(file: Path) -> str:
         raise SpecError(f"{file}: not UTF-8 text") from None
     except OSError as exc:
         raise SpecError(f"{file}: cannot read ({exc.strerror})") from None
-
-
-def _looks_like_azureml(spec: Any) -> bool:
-    return isinstance(spec, dict) and ("command" in spec or "azureml" in str(spec.get("$schema", "")))
-
-
-def _bad_input(message: str) -> Exception:
-    from submit.errors import BadInput
-
-    return BadInput(message)

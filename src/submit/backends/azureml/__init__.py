@@ -1,0 +1,150 @@
+"""Azure ML command jobs: the backend object (the contract of backends/base.py).
+
+Layout: fields.py (its target's settings), flags.py (its commands' flags), target.py (the target model
+and Azure ML's rules for a job), render.py (the spec, pure), client.py (azure-ai-ml: offline check,
+submission, status, logs, cancel), environment.py (the job's registered environment), preflight.py,
+workspace.py (the coordinates a command needs). azure-ai-ml is imported only inside client calls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from submit.backends.base import Backend, Rendered, Submitted, Texts
+from submit.output import say
+from submit.params import Decorator
+
+SMOKE_TEST_NOTE = (
+    "note: -s/RUN_AZURE_SMOKE_TEST submits a smoke-test job instead of training "
+    "(the reference ran the smoke test here, then trained; --preflight checks the workspace before submitting)"
+)
+TRACK_EXAMPLE = """
+\b
+Example:
+  submit azureml {name} sharp_tail_4ks8v1 --workspace-name robots --resource-group rg-robots
+"""
+
+
+class AzureML(Backend):
+    name = "azureml"
+    texts = Texts(
+        group="Azure ML command jobs.",
+        group_epilog="\b\nExamples:\n  submit azureml training -t Isaac-Cartpole-Direct --compute gpu-a100\n  submit azureml status JOB",
+        commands={
+            "training": "Train an Isaac Lab task with skrl on Azure ML.",
+            "lerobot-training": "Train a LeRobot policy (ACT, Diffusion) on Azure ML.",
+            "status": "Show the status and studio URL of Azure ML job JOB.",
+            "logs": "Stream the logs of Azure ML job JOB until it ends; exit 1 if it fails.",
+            "cancel": "Cancel Azure ML job JOB and show its status.",
+        },
+        examples={
+            "training": "\n\b\nExample:\n  submit-azureml-training -t Isaac-Cartpole-Direct -n 512 -m 300 --compute gpu-a100 --dry-run\n",
+            "lerobot-training": "\n\b\nExample:\n  submit-azureml-lerobot-training -d lerobot/aloha_sim_insertion_human -p act --steps 20000 --compute gpu-a100 --dry-run\n",
+            **{verb: TRACK_EXAMPLE.format(name=verb) for verb in ("status", "logs", "cancel")},
+        },
+        job_word="JOB",
+        spec_kind="Azure ML",
+        spec_name="an Azure ML job",
+        spec_marker="command:",
+    )
+    unread_env = {"lerobot-training": ("IMAGE", "JOB_NAME", "POLICY_REPO_ID")}  # noqa: RUF012
+    recognition_order = 1  # after OSMO, whose templates are not YAML before they are rendered
+
+    def job_flags(self, command: str) -> Decorator:
+        from submit.backends.azureml import flags
+
+        return flags.JOB_FLAGS[command]
+
+    def gone_flags(self, command: str) -> Decorator:
+        from submit.backends.azureml import flags
+
+        return flags.GONE[command]
+
+    def settings_model(self, command: str) -> type:
+        from submit.backends.azureml.target import AzureMLSubmission
+
+        return AzureMLSubmission
+
+    def after_build(self, command: str, ctx: click.Context, settings: Any) -> None:
+        if ctx.params.get("run_smoke_test") and settings.job.mode == "smoke-test":
+            say(SMOKE_TEST_NOTE)
+
+    def render(self, settings: Any, params: dict[str, Any]) -> Rendered:
+        from submit import snapshot
+        from submit.backends.azureml.render import render_azureml
+
+        spec_dir = Path(params["output_file"]).parent if params["output_file"] else Path.cwd()
+        root = snapshot.snapshot_root()
+        code = snapshot.collect(root)
+        spec = render_azureml(settings, code_path=snapshot.relative_code_path(root, spec_dir))
+        note = f"code snapshot: {len(code.files)} files, {code.size:,} bytes (training/ only)"
+        return Rendered(spec, [note], spec_dir)
+
+    def check(self, text: str, file: Path, values: tuple[str, ...]) -> list[str]:
+        from submit import yamlio
+        from submit.backends.azureml import client
+        from submit.errors import BadInput, SpecError, UnreadableSpec
+
+        try:
+            spec = yamlio.load(text, str(file))
+        except SpecError as exc:
+            raise UnreadableSpec(f"{file}: not a valid Azure ML spec: {str(exc).removeprefix(f'{file}: ')}") from None
+        if values:
+            raise BadInput("--set: only OSMO templates take values")
+        return client.check(spec if isinstance(spec, dict) else {}, file.parent)
+
+    def recognises(self, text: str, file: Path) -> bool:
+        from submit import yamlio
+
+        spec = yamlio.load(text, str(file))
+        return isinstance(spec, dict) and ("command" in spec or "azureml" in str(spec.get("$schema", "")))
+
+    def submit(self, rendered: Rendered, settings: Any, *, preflight: bool) -> Submitted:
+        from submit.backends.azureml import client
+
+        return client.submit(rendered.spec, settings, spec_dir=rendered.spec_dir, preflight=preflight)
+
+    def track_flags(self) -> Decorator:
+        from submit.backends.azureml import flags
+
+        return flags.TRACK_FLAGS
+
+    def tracking_target(self, params: dict[str, Any]) -> Any:
+        """The workspace coordinates, resolved like every other command's and validated by the settings model;
+        missing ones are bad input naming their flags."""
+        from submit import sources
+        from submit.backends.azureml.target import Workspace
+        from submit.backends.azureml.workspace import workspace
+        from submit.models.build import build
+
+        ctx = click.get_current_context()
+        params = sources.complete(ctx, params, set(sources.WORKSPACE_KEYS))
+        settings = build(Workspace, {k: v for k, v in params.items() if k not in ("job_id", "output_format")}, ctx.command)
+        workspace(settings.target)
+        return settings.target
+
+    def status(self, job_id: str, target: Any) -> dict[str, Any]:
+        from submit.backends.azureml import client
+
+        return client.status(job_id, target)
+
+    def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None:
+        from submit.backends.azureml import client
+
+        client.logs(job_id, target, to_stderr=to_stderr)
+
+    def cancel(self, job_id: str, target: Any) -> dict[str, Any]:
+        from submit.backends.azureml import client
+
+        return client.cancel(job_id, target)
+
+    def config_flags(self) -> Decorator:
+        from submit.backends.azureml import flags
+
+        return flags.CONFIG_FLAGS
+
+
+BACKEND = AzureML()

@@ -1,0 +1,30 @@
+"""Azure ML's own settings (its target), declared once like the job's (submit.models.fields)."""
+
+from __future__ import annotations
+
+from submit.models.fields import Setting, by_name
+
+SUBSCRIPTION_ID = Setting("subscription_id", "target.subscription_id", ("--subscription-id",), "Azure subscription. [env AZURE_SUBSCRIPTION_ID]", envvar="AZURE_SUBSCRIPTION_ID", note="Azure subscription id")
+RESOURCE_GROUP = Setting("resource_group", "target.resource_group", ("--resource-group",), "Resource group. [env AZURE_RESOURCE_GROUP]", envvar="AZURE_RESOURCE_GROUP", note="resource group of the workspace")
+WORKSPACE_NAME = Setting("workspace_name", "target.workspace_name", ("--workspace-name",), "Azure ML workspace. [env AZUREML_WORKSPACE_NAME]", envvar="AZUREML_WORKSPACE_NAME")
+COMPUTE = Setting("compute", "target.compute", ("--compute",), "Compute target. [env AZUREML_COMPUTE]", envvar="AZUREML_COMPUTE")
+INSTANCE_TYPE = Setting(
+    "instance_type", "target.instance_type", ("--instance-type",),
+    "Instance type on Kubernetes compute, or a VM size without --compute (serverless). [default gpuspot with --compute]",
+)
+ENVIRONMENT_NAME = Setting(
+    "environment_name", "target.environment_name", ("--environment-name",),
+    "Registered environment name (default: the robo-submit trainer environment, azureml:robo-isaaclab-skrl:0.1.0 or azureml:robo-lerobot:0.1.0).",
+    note="registered environment name",
+)
+ENVIRONMENT_VERSION = Setting(
+    "environment_version", "target.environment_version", ("--environment-version",),
+    "Version of --environment-name (needs it). [default 1; without --environment-name: the trainer environment's 0.1.0]",
+    note="registered environment version",
+)
+KEY_VAULT_URI = Setting(
+    "key_vault_uri", "target.key_vault_uri", ("--key-vault-uri",),
+    "Key Vault the job reads secrets from with its managed identity. [env AZUREML_KEY_VAULT_URI]", envvar="AZUREML_KEY_VAULT_URI", trainer="key_vault_uri",
+)
+
+SETTINGS = by_name([SUBSCRIPTION_ID, RESOURCE_GROUP, WORKSPACE_NAME, COMPUTE, INSTANCE_TYPE, ENVIRONMENT_NAME, ENVIRONMENT_VERSION, KEY_VAULT_URI])

@@ -1,0 +1,78 @@
+"""Azure ML command jobs, as dicts. Pure: the same settings give the same dict (STYLE.md 3)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from submit.backends.azureml.target import AzureMLSubmission
+from submit.templates import load_template
+from submit.trainer_contract import trainer_command, trainer_env, trainer_kind
+
+OUTPUT_BINDING = "${{outputs.checkpoints}}"
+
+DEFAULT_EXPERIMENT = {"rl": "isaaclab-training", "lerobot": "lerobot-training"}
+DEFAULT_DISPLAY_NAME = {"rl": "Isaac Lab SKRL training", "lerobot": "LeRobot training"}
+# Registered environments built from workflows/images/ (see README: "Job images").
+DEFAULT_INSTANCE_TYPE = "gpuspot"
+DEFAULT_ENVIRONMENT = {"rl": "azureml:robo-isaaclab-skrl:0.1.0", "lerobot": "azureml:robo-lerobot:0.1.0"}
+STATIC_ENV = {"ACCEPT_EULA": "Y", "PRIVACY_CONSENT": "Y", "PYTHONUNBUFFERED": "1"}
+
+
+def render_azureml(settings: AzureMLSubmission, *, code_path: str) -> dict[str, Any]:
+    """The command-job spec. `code_path` is the snapshot folder, relative to where the spec is written."""
+    job, target = settings.job, settings.target
+    kind = trainer_kind(job)
+    spec = copy.deepcopy(load_template("azureml/command-job.yaml"))
+    spec["name"] = job.naming.job_name
+    spec["display_name"] = job.naming.display_name or DEFAULT_DISPLAY_NAME[kind]
+    spec["experiment_name"] = job.naming.experiment_name or DEFAULT_EXPERIMENT[kind]
+    spec["description"] = f"robo-submit {kind} job"
+    spec["tags"] = _tags(settings)
+    spec["code"] = code_path
+    spec["command"] = " ".join(trainer_command(kind, OUTPUT_BINDING))
+    spec["environment"] = _environment(settings, kind)
+    spec["compute"] = f"azureml:{target.compute}" if target.compute else None
+    spec["resources"] = _resources(settings)
+    spec["distribution"] = _distribution(settings)
+    spec["environment_variables"] = {**STATIC_ENV, **trainer_env(job, target)}
+    return {key: value for key, value in spec.items() if value is not None}
+
+
+def _tags(settings: AzureMLSubmission) -> dict[str, str]:
+    job = settings.job
+    tags = {"robo-submit": "1", "checkpoint_mode": job.checkpoint.mode}
+    # Free-text values live in environment_variables only (one place each); tags carry choices.
+    if job.kind == "isaaclab-skrl":
+        tags |= {"algorithm": job.algorithm}
+    else:
+        tags |= {"policy_type": job.policy_type}
+    return tags
+
+
+def _environment(settings: AzureMLSubmission, kind: str) -> str | dict[str, str]:
+    target, image = settings.target, settings.job.image
+    if target.environment_name:
+        return f"azureml:{target.environment_name}:{target.environment_version or '1'}"
+    if image:
+        return {"image": image}
+    return DEFAULT_ENVIRONMENT[kind]
+
+
+def _resources(settings: AzureMLSubmission) -> dict[str, Any]:
+    resources: dict[str, Any] = {"instance_count": settings.job.resources.num_nodes}
+    target = settings.target
+    # The reference deployment's Kubernetes instance type. Without --compute the job is serverless, where an
+    # instance type is a VM size: none is guessed then.
+    instance_type = target.instance_type or (DEFAULT_INSTANCE_TYPE if target.compute else None)
+    if instance_type:
+        resources["instance_type"] = instance_type
+    return resources
+
+
+def _distribution(settings: AzureMLSubmission) -> dict[str, Any] | None:
+    res = settings.job.resources
+    if res.num_nodes * res.processes_per_node <= 1:
+        return None
+    # Azure ML starts one process per GPU itself (torchrun-style env), so the command never calls torchrun.
+    return {"type": "pytorch", "process_count_per_instance": res.processes_per_node}

@@ -1,0 +1,89 @@
+"""Where an Azure ML job runs, and Azure ML's rules for a job (the service refuses what these refuse)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import model_validator
+
+from submit.models.base import Strict, declared, pattern
+from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
+from submit.models.submission import Submission, Target, spec_url_rules
+
+AssetName = Annotated[
+    str, pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}", "must start with a letter or digit and use only letters, digits, '.', '-' and '_' (at most 255)")
+]
+ComputeName = Annotated[
+    str, pattern(r"[A-Za-z][A-Za-z0-9-]{1,31}", "must be 2-32 characters: a letter, then letters, digits or '-'")
+]
+InstanceType = Annotated[
+    str, pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", "must use only letters, digits, '.', '-' and '_'")
+]
+SubscriptionId = Annotated[
+    str, pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "must be a GUID")
+]
+ResourceGroup = Annotated[
+    str, pattern(r"[-\w.()]{0,89}[-\w()]", "must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'")
+]
+WorkspaceName = Annotated[
+    str, pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}", "must be 3-33 letters, digits, '-' or '_', starting with a letter or digit")
+]
+# Key Vault's DNS suffix in the public, China and US Government clouds.
+KEY_VAULT_URI = r"https://[A-Za-z0-9-]{3,24}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)/?"
+KeyVaultUri = Annotated[str, pattern(KEY_VAULT_URI, "must be https://<vault>.vault.azure.net (.azure.cn, .usgovcloudapi.net in other clouds)")]
+
+
+class AzureMLTarget(Target):
+    """Where an Azure ML job runs. Only submission needs the workspace coordinates."""
+
+    subscription_id: SubscriptionId | None = declared("subscription_id")
+    resource_group: ResourceGroup | None = declared("resource_group")
+    workspace_name: WorkspaceName | None = declared("workspace_name")
+    compute: ComputeName | None = declared("compute")
+    instance_type: InstanceType | None = declared("instance_type")
+    environment_name: AssetName | None = declared("environment_name")
+    environment_version: AssetName | None = declared("environment_version")
+    key_vault_uri: KeyVaultUri | None = declared("key_vault_uri")
+
+    @model_validator(mode="after")
+    def _environment_pair(self) -> AzureMLTarget:
+        if self.environment_version and not self.environment_name:
+            raise ValueError("environment_name: --environment-version needs --environment-name")
+        return self
+
+    def check_job(self, job: IsaacLabSkrlJob | LeRobotJob) -> None:
+        _secret_rules(job, self)
+        spec_url_rules(job)
+        resources = job.resources
+        if isinstance(job, LeRobotJob) and job.blob_urls and resources.num_nodes * resources.processes_per_node > 1:
+            # Every process would download into the same folder at once (docs/lerobot.md).
+            raise ValueError(
+                "job.blob_urls: a blob dataset is downloaded by each training process, so it needs one process "
+                "(--num-nodes 1 --gpus-per-node 1); use a Hub dataset for multi-GPU LeRobot jobs"
+            )
+
+
+AzureMLSubmission = Submission[AzureMLTarget]
+
+
+class Workspace(Strict):
+    """status, logs and cancel: the workspace coordinates alone (None when none of them is given)."""
+
+    target: AzureMLTarget | None = None
+
+
+def _secret_rules(job: IsaacLabSkrlJob | LeRobotJob, target: AzureMLTarget) -> None:
+    """On Azure ML the trainer reads secrets from Key Vault (training/secrets.py): a job that needs one
+    and names no vault would fail only once it has a machine, so it is refused here."""
+    if target.key_vault_uri:
+        return
+    if job.tracking.wandb:
+        raise ValueError(
+            "target.key_vault_uri: needed by --wandb on Azure ML "
+            "(the job reads its W&B key from the vault's secret wandb-api-key)"
+        )
+    if isinstance(job, LeRobotJob) and job.push_to_hub:
+        raise ValueError(
+            "target.key_vault_uri: needed by --push-to-hub on Azure ML "
+            "(the job reads its Hugging Face token from the vault's secret hf-token)"
+        )

@@ -1,0 +1,117 @@
+"""The contract every backend implements, and what its calls return.
+
+A backend is one package under submit/backends/ with `BACKEND` (an instance of `Backend`) in its
+__init__ and its target's setting declarations in `fields.SETTINGS`; backends/registry.py names it.
+Its __init__ imports nothing heavy: SDKs, pydantic models and child processes are imported inside
+the methods that need them (start-up time of --help and of a dry run).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from submit.params import Decorator
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A job the backend accepted: its id, and where to see it (None when the backend gives no URL)."""
+
+    job_id: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered spec, the lines to say about it (size, notes) and the folder its relative paths start in."""
+
+    spec: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    spec_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Texts:
+    """What --help says of the backend's group and commands (each example names a `submit` command line)."""
+
+    group: str
+    group_epilog: str
+    commands: dict[str, str]  # command name -> its one-line help
+    examples: dict[str, str]  # command name -> its epilog
+    job_word: str  # metavar of status/logs/cancel: JOB, WORKFLOW_ID
+    spec_kind: str  # how `submit validate` names a spec of this backend: "Azure ML", "OSMO"
+    spec_name: str  # and one such spec: "an Azure ML job"
+    spec_marker: str  # the key that marks one: "command:"
+
+
+class Backend(ABC):
+    """One place jobs run. Job commands and status/logs/cancel are built from this (submit.commands.jobs)."""
+
+    name: str
+    texts: Texts
+    # The reference-script variables each job command reads no more: a note when one is set (submit.reference).
+    unread_env: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 - read only
+    # Parameters of its commands that fill no settings field.
+    command_only: frozenset[str] = frozenset()
+    # `submit validate --backend auto` asks the backends in this order (lower first).
+    recognition_order: int = 0
+
+    @abstractmethod
+    def job_flags(self, command: str) -> Decorator:
+        """The job command's flags before the shared output group, in --help order."""
+
+    @abstractmethod
+    def gone_flags(self, command: str) -> Decorator:
+        """The reference flags the job command refuses by name (hidden)."""
+
+    @abstractmethod
+    def settings_model(self, command: str) -> type:
+        """The submission model the command's flags are validated into."""
+
+    def after_build(self, command: str, ctx: click.Context, settings: Any) -> None:
+        """Notes about validated settings, before anything is rendered (none by default)."""
+        return None
+
+    @abstractmethod
+    def render(self, settings: Any, params: dict[str, Any]) -> Rendered:
+        """The spec as a dict: pure in the settings (and the files of a code snapshot), checked as far as the
+        backend can check without its SDK; `params` are the command's own (output file, code folder)."""
+
+    @abstractmethod
+    def check(self, text: str, file: Path, values: tuple[str, ...]) -> list[str]:
+        """Every problem the backend's server would find in a spec file, offline, one `path: message` each."""
+
+    @abstractmethod
+    def recognises(self, text: str, file: Path) -> bool:
+        """Whether a spec file's text is this backend's (for `submit validate --backend auto`); a file that is
+        not YAML raises SpecError."""
+
+    @abstractmethod
+    def submit(self, rendered: Rendered, settings: Any, *, preflight: bool) -> Submitted:
+        """Submit the rendered spec; preflight checks first unless turned off."""
+
+    @abstractmethod
+    def track_flags(self) -> Decorator:
+        """The flags of status, logs and cancel, besides the job id and --output-format."""
+
+    def tracking_target(self, params: dict[str, Any]) -> Any:
+        """What status, logs and cancel reach the job through (a workspace), from their flags."""
+        return None
+
+    @abstractmethod
+    def status(self, job_id: str, target: Any) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None: ...
+
+    @abstractmethod
+    def cancel(self, job_id: str, target: Any) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def config_flags(self) -> Decorator:
+        """The flags `submit config show` shows values for (where they come from)."""

@@ -1,0 +1,1 @@
+"""Local runs: the job's own trainer on this machine, in the virtual environment its kind needs (runner.py)."""

@@ -1,0 +1,151 @@
+"""NVIDIA OSMO workflows: the backend object (the contract of backends/base.py).
+
+Layout: fields.py (its target's settings), flags.py (its commands' flags), target.py (the target model and
+OSMO's rules for a job), render.py (the workflow, pure), spec.py + rules.py + messages.py (our model of
+OSMO's server-side checks), template.py (a workflow file read as the server reads it), code.py (the
+trainer shipped in the spec), client.py (the osmo CLI), preflight.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from submit.backends.base import Backend, Rendered, Submitted, Texts
+from submit.params import Decorator
+
+TRACK_EXAMPLE = """
+\b
+Example:
+  submit osmo {name} isaaclab-training-12
+"""
+
+
+class Osmo(Backend):
+    name = "osmo"
+    texts = Texts(
+        group="NVIDIA OSMO workflows.",
+        group_epilog="\b\nExamples:\n  submit osmo training -t Isaac-Cartpole-Direct --pool h100\n  submit osmo logs WORKFLOW_ID",
+        commands={
+            "training": "Train an Isaac Lab task with skrl on OSMO.",
+            "lerobot-training": "Train a LeRobot ACT or Diffusion policy on OSMO (one GPU).",
+            "status": "Show the status of OSMO workflow WORKFLOW_ID and of its tasks.",
+            "logs": "Stream the logs of OSMO workflow WORKFLOW_ID.",
+            "cancel": "Cancel OSMO workflow WORKFLOW_ID.",
+        },
+        examples={
+            "training": "\n\b\nExample:\n  submit-osmo-training -t Isaac-Cartpole-Direct -n 512 -m 300 --pool h100 --dry-run\n",
+            "lerobot-training": "\n\b\nExample:\n  submit-osmo-lerobot-training -d lerobot/aloha_sim_insertion_human -p act --steps 20000 --dry-run\n",
+            **{verb: TRACK_EXAMPLE.format(name=verb) for verb in ("status", "logs", "cancel")},
+        },
+        job_word="WORKFLOW_ID",
+        spec_kind="OSMO",
+        spec_name="an OSMO workflow",
+        spec_marker="workflow:",
+    )
+    unread_env = {  # noqa: RUF012
+        "training": ("IMAGE", "SLEEP_AFTER_UNPACK"),
+        "lerobot-training": ("IMAGE", "JOB_NAME", "POLICY_REPO_ID", "OSMO_GPU"),
+    }
+    # Kept for the reference's scripts (backend), or read files (code_dir).
+    command_only = frozenset({"backend", "code_dir"})
+    recognition_order = 0
+
+    def job_flags(self, command: str) -> Decorator:
+        from submit.backends.osmo import flags
+
+        return flags.JOB_FLAGS[command]
+
+    def gone_flags(self, command: str) -> Decorator:
+        from submit.backends.osmo import flags
+
+        return flags.GONE[command]
+
+    def settings_model(self, command: str) -> type:
+        from submit.backends.osmo.target import OsmoSubmission
+
+        return OsmoSubmission
+
+    def render(self, settings: Any, params: dict[str, Any]) -> Rendered:
+        from submit.backends.osmo.render import render_osmo
+        from submit.backends.osmo.spec import fail_if_invalid
+
+        code, code_notes = _code(settings, params["code_dir"])
+        spec = render_osmo(settings, code=code)
+        fail_if_invalid(spec)
+        return Rendered(spec, [*code_notes, *_notes(settings)])
+
+    def check(self, text: str, file: Path, values: tuple[str, ...]) -> list[str]:
+        from submit.backends.osmo import template
+        from submit.backends.osmo.spec import check_osmo  # lazy: pydantic models
+
+        return check_osmo(template.render(text, values, source=str(file)))
+
+    def recognises(self, text: str, file: Path) -> bool:
+        from submit import yamlio
+        from submit.backends.osmo import template
+
+        if template.looks_like_osmo(text):
+            return True
+        spec = yamlio.load(text, str(file))
+        return isinstance(spec, dict) and "workflow" in spec  # JSON or flow style: {"workflow": ...}
+
+    def submit(self, rendered: Rendered, settings: Any, *, preflight: bool) -> Submitted:
+        from submit.backends.osmo import client  # lazy: a dry run needs no osmo CLI plumbing
+
+        return client.submit(rendered.spec, settings, preflight=preflight)
+
+    def track_flags(self) -> Decorator:
+        from submit.backends.osmo import flags
+
+        return flags.TRACK_FLAGS
+
+    def status(self, job_id: str, target: Any) -> dict[str, Any]:
+        from submit.backends.osmo import client
+
+        return client.status(job_id)
+
+    def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None:
+        from submit.backends.osmo import client
+
+        client.logs(job_id, to_stderr=to_stderr)
+
+    def cancel(self, job_id: str, target: Any) -> dict[str, Any]:
+        from submit.backends.osmo import client
+
+        return client.cancel(job_id)
+
+    def config_flags(self) -> Decorator:
+        from submit.backends.osmo import flags
+
+        return flags.CONFIG_FLAGS
+
+
+def _code(settings: Any, code_dir: Path | None) -> tuple[tuple, list[str]]:
+    """The trainer's sources for --code-source local (checked against the limits) and their size line,
+    else nothing."""
+    from submit.errors import BadInput
+
+    if settings.target.code_source != "local":
+        if code_dir:
+            raise BadInput("--code-dir: only used with --code-source local")
+        return (), []
+    if code_dir and not (code_dir / "training").is_dir():
+        raise BadInput(f"--code-dir: {code_dir} holds no training/ folder")
+    from submit.backends.osmo import code
+
+    files = code.collect_local_code(code_dir)
+    return files, [code.check_limits(files, settings.job.resources.num_nodes)]
+
+
+def _notes(settings: Any) -> list[str]:
+    job, target = settings.job, settings.target
+    notes = []
+    if job.tracking.mlflow and not target.mlflow_tracking_uri:
+        notes.append("note: MLflow is on but no --mlflow-tracking-uri is set; runs stay inside the container")
+    if target.priority == "LOW":
+        notes.append("note: priority LOW workflows can be preempted; outputs are uploaded only when a task succeeds")
+    return notes
+
+
+BACKEND = Osmo()

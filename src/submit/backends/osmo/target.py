@@ -1,0 +1,114 @@
+"""Where and how an OSMO workflow runs, and OSMO's rules for a job (what its server would refuse)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator
+
+from submit.backends.osmo import rules as osmo_rules
+from submit.models.base import declared, pattern
+from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
+from submit.models.submission import Submission, Target, spec_url_rules
+from submit.secret_rules import url_secret_problem
+
+OSMO_NAME = r"[a-zA-Z]([a-zA-Z0-9_-]*[a-zA-Z0-9])?"
+OSMO_NAME_RULE = "OSMO names start with a letter, use letters, digits, '-' or '_', and end with a letter or digit"
+
+
+def _osmo_check(problem_of):
+    def check(value: str) -> str:
+        problem = problem_of(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+def _code_source_problem(value: str) -> str | None:
+    if value in ("image", "local"):
+        return None
+    if value.startswith("url:"):
+        return osmo_rules.storage_url_problem(value[4:])
+    return "accepted values: image, local, url:<storage URL>"
+
+
+def _duration_problem(value: str) -> str | None:
+    if not osmo_rules.is_duration(value):
+        return osmo_rules.DURATION_HINT
+    return _zero(value)
+
+
+def _quantity_problem(value: str) -> str | None:
+    return osmo_rules.quantity_problem(value) or _zero(value)
+
+
+def _zero(value: str) -> str | None:
+    """OSMO's spec allows a zero size or timeout; as a flag it is always a mistake (a job that cannot run)."""
+    return None if any(digit in "123456789" for digit in value) else "must be above 0"
+
+
+def _storage_url_problem(value: str) -> str | None:
+    return osmo_rules.storage_url_problem(value)
+
+
+OsmoQuantity = Annotated[str, _osmo_check(_quantity_problem)]
+OsmoDuration = Annotated[str, _osmo_check(_duration_problem)]
+OsmoStorageUrl = Annotated[str, _osmo_check(_storage_url_problem)]
+CredentialRef = Annotated[
+    str,
+    pattern(
+        r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(:[A-Za-z0-9_.-]{1,128})?",
+        "must be a stored OSMO credential: NAME or NAME:KEY (letters, digits, '.', '-', '_')",
+    ),
+]
+TrackingUri = Annotated[
+    str,
+    pattern(
+        r"(https?|azureml)://[^\s{}@]+|databricks(://[^\s{}@]+)?",
+        "must be an http(s)://, azureml:// or databricks URI without credentials (use --mlflow-credential)",
+    ),
+]
+
+
+class OsmoTarget(Target):
+    """Where and how an OSMO workflow runs. Unset values take the job kind's defaults."""
+
+    pool: Annotated[str, pattern(OSMO_NAME, OSMO_NAME_RULE)] | None = declared("pool")
+    priority: Literal["HIGH", "NORMAL", "LOW"] = declared("priority", "NORMAL")
+    cpu: int | None = declared("cpu", None, ge=1, le=4096)
+    memory: OsmoQuantity | None = declared("memory")
+    storage: OsmoQuantity | None = declared("storage")
+    exec_timeout: OsmoDuration | None = declared("exec_timeout")
+    queue_timeout: OsmoDuration | None = declared("queue_timeout")
+    output_url: OsmoStorageUrl | None = declared("output_url")
+    mlflow_tracking_uri: TrackingUri | None = declared("mlflow_tracking_uri")
+    mlflow_credential: CredentialRef | None = declared("mlflow_credential")
+    wandb_credential: CredentialRef | None = declared("wandb_credential")
+    hf_credential: CredentialRef | None = declared("hf_credential")
+    code_source: Annotated[str, _osmo_check(_code_source_problem)] = declared("code_source", "image")
+
+    def check_job(self, job: IsaacLabSkrlJob | LeRobotJob) -> None:
+        _job_rules(job, self)
+        if isinstance(job, LeRobotJob):
+            if job.push_to_hub and not self.hf_credential:
+                raise ValueError("target.hf_credential: --push-to-hub needs the Hugging Face token: add --hf-credential NAME")
+            if job.resources.num_nodes > 1:
+                raise ValueError("job.resources.num_nodes: LeRobot training on OSMO runs on one node (multi-node LeRobot: Azure ML)")
+
+
+def _job_rules(job: IsaacLabSkrlJob | LeRobotJob, target: OsmoTarget) -> None:
+    if job.naming.job_name and not re.fullmatch(OSMO_NAME, job.naming.job_name):
+        raise ValueError(f"job.naming.job_name: {OSMO_NAME_RULE}")
+    if target.wandb_credential and not job.tracking.wandb:
+        raise ValueError("target.wandb_credential: the Weights & Biases credential needs --wandb")
+    spec_url_rules(job)
+    for name in ("output_url", "mlflow_tracking_uri"):
+        problem = getattr(target, name) and url_secret_problem(getattr(target, name))
+        if problem:
+            raise ValueError(f"target.{name}: {problem}")
+
+
+OsmoSubmission = Submission[OsmoTarget]

@@ -1,0 +1,39 @@
+"""Backend name -> its package, imported on first use (start-up time: `--help` of one backend loads only it).
+
+Adding a backend is one line here plus its package (see docs/architecture.md, "Adding a backend").
+Each package has `BACKEND` (the contract of backends/base.py) in its __init__ and its target's
+setting declarations in `fields.SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from submit.backends.base import Backend
+    from submit.models.fields import Setting
+
+BACKENDS = {
+    "azureml": "submit.backends.azureml",
+    "osmo": "submit.backends.osmo",
+}
+
+
+def names() -> tuple[str, ...]:
+    return tuple(BACKENDS)
+
+
+def get(name: str) -> Backend:
+    """The backend called `name` (a KeyError for an unknown one: callers offer only `names()`)."""
+    return importlib.import_module(BACKENDS[name]).BACKEND
+
+
+@cache
+def declarations() -> dict[str, Setting]:
+    """Every declared setting by parameter name: the job's and every backend target's."""
+    settings = dict(importlib.import_module("submit.models.fields").JOB_SETTINGS)
+    for module in BACKENDS.values():
+        settings |= importlib.import_module(f"{module}.fields").SETTINGS
+    return settings

@@ -1,0 +1,77 @@
+"""What every settings model is built from: a strict, frozen base, the value types, and `declared`,
+which gives a field the description of its declaration (models/fields.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from submit.backends import registry
+from training.config import log_interval
+
+
+def pattern(regex: str, what: str):
+    # Compiled on first use (re caches it): a dry run checks a few of these, and start-up time counts.
+    def check(value: str) -> str:
+        if not re.fullmatch(regex, value):
+            raise ValueError(what)
+        return value
+
+    return AfterValidator(check)
+
+
+def _free_text(value: str) -> str:
+    """Free text reaches the job as data, but must not look like a binding or contain control characters."""
+    if not value.isprintable():
+        raise ValueError("must be printable text without control characters or line breaks")
+    if "{{" in value or "}}" in value:
+        raise ValueError("must not contain '{{' or '}}' (job systems read them as bindings)")
+    if "{%" in value or "{#" in value:
+        raise ValueError("must not contain '{%' or '{#' (OSMO renders the spec with Jinja at submit)")
+    return value
+
+
+FreeText = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_free_text)]
+
+# Azure ML's naming rule for experiments and jobs (the service refuses what it refuses; load_job does not).
+AzureName = Annotated[
+    str, pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}", "must start with a letter or digit and use only letters, digits, '-' and '_' (at most 255)")
+]
+ImageRef = Annotated[
+    str,
+    pattern(
+        r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\.[a-z0-9-]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+        r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?",
+        "must be an image reference such as registry.example.com/team/image:tag",
+    ),
+]
+TaskId = Annotated[
+    str,
+    pattern(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}", "must be a task id such as Isaac-Cartpole-Direct or CartPole-v1"),
+]
+ModelName = Annotated[
+    str, pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}", "must start with a letter or digit and use only letters, digits, '.', '-' and '_'")
+]
+def _canonical_log_interval(value: str) -> str:
+    if log_interval(value) != value:
+        raise ValueError("accepted values: step, balanced, rollout, or a whole number >= 1")
+    return value
+
+
+LogInterval = Annotated[str, AfterValidator(_canonical_log_interval)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+# A nested part left out is its defaults, validated by the parent's validator: a default_factory of the
+# model itself would build that model's own validator too (start-up time).
+DEFAULTS = Field(default_factory=dict, validate_default=True)
+
+
+def declared(name: str, default: Any = None, **constraints: Any) -> Any:
+    """A model field described by its declaration: the one text that --help shows too."""
+    return Field(default, description=registry.declarations()[name].description, **constraints)

@@ -1,0 +1,54 @@
+"""Small helpers about Click parameters, shared by the flags, the value sources and the error boundary.
+
+Nothing here imports pydantic or a backend: `--help` stays fast, and every layer may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+class Switch(click.types.BoolParamType):
+    """A yes/no flag whose environment variable takes the reference scripts' words: 1/true/yes/on, 0/false/no/off."""
+
+    TRUE = ("1", "true", "yes", "on")
+    FALSE = ("0", "false", "no", "off")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bool:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in self.TRUE or word in self.FALSE:
+            return word in self.TRUE
+        self.fail(f"{value!r} is not one of {', '.join(self.TRUE + self.FALSE)}", param, ctx)
+
+
+def group(*decorators: Decorator) -> Decorator:
+    """Apply option decorators in the order they are listed (as they appear in --help)."""
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+def from_env(ctx: click.Context, param: click.Parameter) -> bool:
+    """Whether the parameter's value came from its environment variable."""
+    return param.name is not None and ctx.get_parameter_source(param.name) == click.core.ParameterSource.ENVIRONMENT
+
+
+def primary_flag(param: click.Parameter) -> str:
+    """The first long name an option was declared with: --task for (-t, --task)."""
+    return next((opt for opt in param.opts if opt.startswith("--")), param.opts[0])
+
+
+def envvars(param: click.Parameter) -> list[str]:
+    """The environment variables an option reads, in the order Click tries them."""
+    return [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())

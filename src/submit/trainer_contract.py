@@ -1,0 +1,101 @@
+"""Settings -> the trainer's contract: the one container command, its ROBO_* environment, and its image.
+
+Every declared setting with a `trainer` name (models/fields.py, backends/*/fields.py) reaches the
+trainer's config field of that name; the few values the trainer gets that no flag gives are derived
+here (DERIVED). tests/submit/test_trainer_contract.py checks that every trainer field is one or the
+other, or is the trainer's own (TRAINER_ONLY).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from submit.backends import registry
+from submit.models.jobs import TRAINER_KINDS, IsaacLabSkrlJob, LeRobotJob, registers
+from submit.templates import load_template
+from training.config import KINDS, OUTPUT_DIR_FLAG, CommonConfig, env_name, to_env
+
+Job = IsaacLabSkrlJob | LeRobotJob
+
+# Trainer fields the CLI derives from other settings.
+DERIVED = ("register", "register_model", "secret_source")
+# Trainer fields no job setting fills: the trainer's defaults, its own tuning, and what each backend binds.
+TRAINER_ONLY = (
+    "output_dir", "asset_root", "max_depth", "system_metrics", "checkpoint_interval", "metrics_flush_timeout",
+    "log_freq", "num_workers",
+)  # fmt: skip
+
+
+def trainer_command(kind: str, output_dir: str) -> list[str]:
+    """The one container command, as argv. `output_dir` is a backend binding or a local path, never user text."""
+    return ["python", "-m", "training", kind, OUTPUT_DIR_FLAG, output_dir]
+
+
+def trainer_kind(job: Job) -> str:
+    """`rl` or `lerobot`: the trainer's kind, the first word of its command."""
+    return TRAINER_KINDS[job.kind]
+
+
+def trainer_image(kind: str) -> str:
+    """The trainer image of a trainer kind, the same on every backend (workflows/images/images.yaml)."""
+    return load_template("images/images.yaml")[kind]
+
+
+def trainer_sources() -> Path:
+    """The trainer's package folder (training/), as this CLI runs it."""
+    import training
+
+    return Path(training.__file__).resolve().parent
+
+
+def trainer_config(job: Job, target: Any = None) -> CommonConfig:
+    """The trainer's view of a job: what reaches the container as ROBO_* variables."""
+    config = KINDS[trainer_kind(job)]
+    wanted = {f.name for f in fields(config)}
+    values = {"register": registers(job), "register_model": job.model_name}
+    settings = {"job": job, "target": target}
+    for setting in registry.declarations().values():
+        if setting.trainer in wanted and setting.path:
+            found, value = _at(settings, setting.path)
+            if found:
+                values[setting.trainer] = value
+    values["secret_source"] = "keyvault" if values.get("key_vault_uri") else "env"
+    return config(**values)
+
+
+def trainer_env(job: Job, target: Any = None) -> dict[str, str]:
+    """ROBO_* variables, then other libraries' own variables (MLflow's client knobs)."""
+    env = to_env(trainer_config(job, target))
+    settings = {"job": job, "target": target}
+    for setting in registry.declarations().values():
+        if setting.job_env and setting.path:
+            found, value = _at(settings, setting.path)
+            if found:
+                env[setting.job_env] = str(value)
+    return env
+
+
+def local_trainer_env(values: dict[str, Any]) -> dict[str, str]:
+    """ROBO_* variables of a local run's own settings (declared without a settings path), those given."""
+    variables = {f.name: env_name(f) for config in KINDS.values() for f in fields(config)}
+    env = {}
+    for name, value in values.items():
+        setting = registry.declarations()[name]
+        if value is not None and setting.trainer and not setting.path:
+            env[variables[setting.trainer]] = str(value)
+    return env
+
+
+def _at(root: dict[str, Any], path: str) -> tuple[bool, Any]:
+    """The value at a dotted path of the settings, and whether this job kind and target have that field."""
+    node: Any = root
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, _MISSING)
+        if node is _MISSING or (node is None and part != path.rsplit(".", 1)[-1]):
+            return False, None
+    return True, node
+
+
+_MISSING = object()

@@ -1,0 +1,150 @@
+"""Azure ML training specs: golden files, load_job on every one, and the REST object azure-ai-ml would send."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from submit.backends.azureml import client as backend
+from tests.submit.conftest import REPO
+from tests.submit.golden_cases import RUN_ID, SPECS
+
+GOLDEN = REPO / "tests" / "golden"
+
+
+@pytest.mark.parametrize("relative", sorted(SPECS))
+def test_rendered_spec_equals_golden_file_byte_for_byte(run_cli, relative):
+    result = run_cli(*SPECS[relative], cwd=REPO)  # `code: .`, as scripts/regen-golden renders them
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (GOLDEN / relative).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("relative", sorted(SPECS))
+def test_every_golden_spec_loads_with_azure_ai_ml_and_converts_to_rest(relative):
+    spec = yaml.safe_load((GOLDEN / relative).read_text(encoding="utf-8"))
+    assert backend.check(spec, REPO) == []
+    rest = backend.load(spec, REPO)._to_job()._to_rest_object().as_dict()["properties"]
+    assert rest["jobType"] == "Command"
+    kind = "lerobot" if "lerobot" in relative else "rl"
+    assert rest["command"] == f"python -m training {kind} --output-dir ${{{{outputs.checkpoints}}}}"
+    assert rest["codeId"] == "."
+    assert rest["outputs"]["checkpoints"] == {"mode": "Upload", "jobOutputType": "uri_folder"}
+    assert rest["identity"] == {"identityType": "Managed"}
+    assert rest["environmentVariables"] == spec["environment_variables"]
+
+
+def _spec(run_cli, *args):
+    result = run_cli("azureml", "training", *args, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_multi_node_sets_instance_count_and_pytorch_distribution_without_torchrun(run_cli):
+    spec = _spec(run_cli, "--num-nodes", "4", "--gpus-per-node", "8")
+    assert spec["resources"]["instance_count"] == 4
+    assert spec["distribution"] == {"type": "pytorch", "process_count_per_instance": 8}
+    assert "torchrun" not in spec["command"]
+    rest = backend.load(spec, run_cli.cwd)._to_job()._to_rest_object().as_dict()["properties"]
+    assert rest["distribution"] == {"processCountPerInstance": 8, "distributionType": "PyTorch"}
+    assert rest["resources"]["instanceCount"] == 4
+
+
+def test_single_process_job_has_no_distribution(run_cli):
+    assert "distribution" not in _spec(run_cli, "--num-nodes", "1", "--gpus-per-node", "1")
+
+
+def test_every_user_value_is_an_environment_variable_and_the_command_is_constant(run_cli):
+    spec = _spec(run_cli, "-t", "Isaac-Lift-Cube-Franka-v0", "-n", "64", "-m", "10", "-M", "resume", "-c", f"runs:/{RUN_ID}/ckpt")
+    env = spec["environment_variables"]
+    assert env["ROBO_TASK"] == "Isaac-Lift-Cube-Franka-v0"
+    assert env["ROBO_NUM_ENVS"] == "64"
+    assert env["ROBO_MAX_ITERATIONS"] == "10"
+    assert env["ROBO_CHECKPOINT_URI"] == f"runs:/{RUN_ID}/ckpt"
+    assert env["ROBO_REGISTER_MODEL"] == "isaac-lift-cube-franka-v0"
+    assert spec["command"] == "python -m training rl --output-dir ${{outputs.checkpoints}}"
+
+
+def test_code_snapshot_is_the_trainer_only_and_matches_what_azure_ai_ml_uploads(run_cli):
+    from azure.ai.ml._utils._asset_utils import get_ignore_file, get_upload_files_from_folder
+
+    from submit import snapshot
+
+    root = snapshot.snapshot_root()
+    ours = sorted(str(p.relative_to(root)) for p in snapshot.collect(root).files)
+    theirs = sorted(remote for _, remote in get_upload_files_from_folder(root, ignore_file=get_ignore_file(root)))
+    assert ours == theirs
+    assert ours and all(path.startswith("training/") for path in ours)
+    result = run_cli("azureml", "training", "--dry-run")
+    size = sum((root / p).stat().st_size for p in ours)
+    assert f"code snapshot: {len(ours)} files, {size:,} bytes" in result.stderr
+
+
+def test_output_file_gets_the_spec_with_code_relative_to_it(run_cli, tmp_path):
+    target = tmp_path / "specs" / "job.yaml"
+    result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", "--dry-run", "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    spec = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert (target.parent / spec["code"]).resolve() == REPO
+    assert backend.check(spec, target.parent) == []
+
+
+def test_json_dry_run_prints_one_object_with_the_spec(run_cli):
+    import json
+
+    result = run_cli("azureml", "training", "--dry-run", "--output-format", "json")
+    payload = json.loads(result.stdout)
+    assert payload["backend"] == "azureml" and payload["job_id"] is None
+    assert payload["spec"]["command"].startswith("python -m training rl")
+
+
+def test_alias_console_script_renders_the_same_spec(tmp_path):
+    import subprocess
+
+    alias = subprocess.run(
+        [str(REPO / ".venv/bin/submit-azureml-training"), "-t", "Isaac-Cartpole-Direct", "--dry-run"],
+        cwd=REPO, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, check=False,
+    )
+    group = subprocess.run(
+        [str(REPO / ".venv/bin/submit"), "azureml", "training", "-t", "Isaac-Cartpole-Direct", "--dry-run"],
+        cwd=REPO, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, check=False,
+    )
+    assert alias.returncode == 0, alias.stderr
+    assert alias.stdout == group.stdout
+
+
+CANARIES = {
+    "WANDB_API_KEY": "canary-wandb-7f3a",
+    "HF_TOKEN": "canary-hf-91c2",
+    "MLFLOW_TRACKING_TOKEN": "canary-mlflow-55d0",
+    "AZURE_CLIENT_SECRET": "canary-azure-0b8e",
+    "MLFLOW_TRACKING_PASSWORD": "canary-mlflowpw-c4d1",
+}
+
+
+@pytest.mark.parametrize("args", [
+    ["azureml", "training", "--wandb", "--wandb-project", "p", "--key-vault-uri", "https://robo-kv.vault.azure.net"],
+    ["azureml", "lerobot-training", "-d", "lerobot/pusht", "--wandb-enable", "--push-to-hub", "--policy-repo-id", "me/pol",
+     "--key-vault-uri", "https://robo-kv.vault.azure.net"],
+    ["azureml", "training", "-n", "0"],  # an error message must not carry them either
+])
+def test_secrets_in_the_environment_never_reach_a_spec_or_a_message(run_cli, args):
+    result = run_cli(*args, "--dry-run", "--output-format", "json", env=CANARIES)
+    assert result.exit_code == (2 if "-n" in args else 0), result.stderr
+    for canary in CANARIES.values():
+        assert canary not in result.stdout
+        assert canary not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "instance_type"),
+    [
+        (("--compute", "aks-gpu"), "gpuspot"),  # Kubernetes compute: the reference deployment's instance type
+        ((), None),  # serverless: an instance type is a VM size, none is guessed
+        (("--instance-type", "Standard_NC6s_v3"), "Standard_NC6s_v3"),
+    ],
+)
+def test_the_default_instance_type_applies_only_to_a_named_compute(run_cli, flags, instance_type):
+    result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["resources"].get("instance_type") == instance_type

@@ -1,0 +1,90 @@
+"""The trainer contract: every trainer setting is filled by one declared setting, derived by the CLI, or the
+trainer's own; a declared setting's value reaches its ROBO_* variable on every backend."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+import yaml
+
+from submit import trainer_contract
+from submit.backends import registry
+from training.config import KINDS, env_name
+
+
+def _declared_trainer_names() -> set[str]:
+    return {setting.trainer for setting in registry.declarations().values() if setting.trainer}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_trainer_field_is_mapped_derived_or_the_trainers_own(kind):
+    names = {f.name for f in fields(KINDS[kind])}
+    declared = _declared_trainer_names()
+    unaccounted = names - declared - set(trainer_contract.DERIVED) - set(trainer_contract.TRAINER_ONLY)
+    assert unaccounted == set()
+
+
+def test_no_field_is_both_mapped_and_marked_derived_or_trainer_only():
+    declared = _declared_trainer_names()
+    assert declared & set(trainer_contract.DERIVED) == set()
+    assert declared & set(trainer_contract.TRAINER_ONLY) == set()
+    every_field = {f.name for kind in KINDS.values() for f in fields(kind)}
+    assert declared - every_field == set()  # a declaration names a field the trainer has
+
+
+def test_each_declared_setting_has_one_parameter_name_and_flags_of_its_own():
+    settings = registry.declarations()
+    flags = [flag for setting in settings.values() for flag in setting.flags]
+    assert sorted({flag for flag in flags if flags.count(flag) > 1}) == []
+    assert all(setting.name == name for name, setting in settings.items())
+
+
+# A value a user can give for each mapped setting of the RL job, and the ROBO_* text it must become.
+RL_VALUES = {
+    "task": (["-t", "Isaac-Cartpole-Direct"], "Isaac-Cartpole-Direct"),
+    "num_envs": (["-n", "7"], "7"),
+    "max_iterations": (["-m", "9"], "9"),
+    "seed": (["--seed", "5"], "5"),
+    "algorithm": (["--algorithm", "sac"], "sac"),
+    "headless": (["--gui"], "false"),
+    "mode": (["--mode", "smoke-test"], "smoke-test"),
+    "physics": (["--physics", "newton_mjwarp"], "newton_mjwarp"),
+    "checkpoint_uri": (["-M", "warm-start", "-c", "models:/m/1"], "models:/m/1"),
+    "checkpoint_mode": (["-M", "warm-start", "-c", "models:/m/1"], "warm-start"),
+    "mlflow": (["--no-mlflow", "--skip-register-checkpoint"], "false"),
+    "log_interval": (["--mlflow-log-interval", "step"], "step"),
+    "metric_filter": (["--metric-filter", "Reward"], '["Reward"]'),
+    "experiment_name": (["--experiment-name", "exp"], "exp"),
+    "job_name": (["-j", "job-1"], "job-1"),
+}
+
+
+def _trainer_env(run_cli, backend: str, args: list[str]) -> dict[str, str]:
+    result = run_cli(backend, "training", *args, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    spec = yaml.safe_load(result.stdout)
+    if backend == "azureml":
+        return spec["environment_variables"]
+    return spec["workflow"]["tasks"][0]["environment"]
+
+
+@pytest.mark.parametrize("backend", ["azureml", "osmo"])
+@pytest.mark.parametrize("field", sorted(RL_VALUES))
+def test_a_flag_value_reaches_its_trainer_variable(run_cli, backend, field):
+    args, expected = RL_VALUES[field]
+    variable = env_name(next(f for f in fields(KINDS["rl"]) if f.name == field))
+    assert _trainer_env(run_cli, backend, args)[variable] == expected
+
+
+def test_the_key_vault_reaches_the_trainer_only_where_the_backend_has_one(run_cli):
+    vault = "https://robo-kv.vault.azure.net"
+    env = _trainer_env(run_cli, "azureml", ["--key-vault-uri", vault])
+    assert (env["ROBO_KEY_VAULT_URI"], env["ROBO_SECRET_SOURCE"]) == (vault, "keyvault")
+    env = _trainer_env(run_cli, "osmo", [])
+    assert "ROBO_KEY_VAULT_URI" not in env and env["ROBO_SECRET_SOURCE"] == "env"
+
+
+def test_a_local_runs_own_settings_reach_the_trainer_by_its_variable_names():
+    env = trainer_contract.local_trainer_env({"device": "cpu", "timesteps": 64, "agent_config": None})
+    assert env == {"ROBO_DEVICE": "cpu", "ROBO_TIMESTEPS": "64"}

@@ -1,0 +1,192 @@
+"""The trainer end to end, in this process: registration, resume and warm start with real MLflow.
+
+Runs are tiny (160-320 timesteps of a small PPO on CartPole, 2 envs): seconds each.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from mlflow import MlflowClient
+
+from tests.training.conftest import build_agent, rl_config
+from training.checkpoints import TrainerState, modules_to_load
+from training.registration import sha256_file
+from training.rl.loop import StopFlag
+from training.rl.train import RESULT_PREFIX, checkpoint_plan, main
+
+
+def train(tmp_path: Path, name: str, capsys: pytest.CaptureFixture, **settings) -> dict:
+    """Run `python -m training rl`'s main in-process; returns the ROBO_RESULT object."""
+    config = rl_config(tmp_path / name, job_name=name, **settings)
+    assert main(config, stop=StopFlag()) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith(RESULT_PREFIX)]
+    assert len(lines) == 1
+    return json.loads(lines[0].removeprefix(RESULT_PREFIX))
+
+
+def steps_of(client: MlflowClient, run_id: str, key: str) -> list[int]:
+    return sorted(m.step for m in client.get_metric_history(run_id, key))
+
+
+def checkpoint_names(result: dict) -> list[str]:
+    folder = Path(result["checkpoint"]).parent
+    return sorted((p.name for p in folder.glob("agent_*.pt")), key=lambda n: int(n[6:-3]))
+
+
+def test_success_registers_one_version_with_tags_and_the_files_sha256(
+    tmp_path: Path, sqlite_tracking: str, capsys: pytest.CaptureFixture
+) -> None:
+    result = train(tmp_path, "first", capsys, register_model="tiny-cartpole")
+    client = MlflowClient(sqlite_tracking)
+    assert result["status"] == "succeeded" and result["timesteps"] == 160
+    assert (result["model_name"], result["model_version"]) == ("tiny-cartpole", "1")
+    versions = client.search_model_versions("name='tiny-cartpole'")
+    assert len(versions) == 1
+    version = versions[0]
+    assert version.source == f"runs:/{result['run_id']}/model"
+    downloaded = Path(client.download_artifacts(result["run_id"], "model", str(tmp_path / "dl")))
+    assert sorted(p.name for p in downloaded.iterdir()) == ["agent.pt", "agent.yaml"]
+    assert version.tags == {
+        "task": "CartPole-v1",
+        "algorithm": "ppo",
+        "checkpoint_mode": "from-scratch",
+        "timestep": "160",
+        "source_run_id": result["run_id"],
+        "checkpoint_file": "agent.pt",
+        "sha256": sha256_file(downloaded / "agent.pt"),
+    }
+    assert sha256_file(result["checkpoint"]) == version.tags["sha256"]
+    run = client.get_run(result["run_id"])
+    assert run.info.status == "FINISHED" and run.data.tags["training_outcome"] == "succeeded"
+    assert run.data.params["agent.rollouts"] == "8" and run.data.params["task"] == "CartPole-v1"
+    assert checkpoint_names(result) == ["agent_40.pt", "agent_80.pt", "agent_120.pt", "agent_160.pt"]
+    assert result["final_reward_mean"] == run.data.metrics["episode_reward_mean"]
+
+
+@pytest.mark.mlflow_server
+@pytest.mark.slow
+def test_resume_from_runs_and_models_uris_continues_timestep_optimizer_and_steps(
+    tmp_path: Path, server_tracking: str, capsys: pytest.CaptureFixture
+) -> None:
+    first = train(tmp_path, "a", capsys, register_model="resume-me", log_interval="step")
+    client = MlflowClient(server_tracking)
+    client.set_registered_model_alias("resume-me", "champion", first["model_version"])
+    saved = torch.load(first["checkpoint"], weights_only=True)
+    assert saved["trainer_state"]["timestep"] == 160
+
+    for uri in (
+        f"runs:/{first['run_id']}/checkpoints/agent_160.pt",
+        "models:/resume-me/1",
+        "models:/resume-me@champion",
+    ):
+        config = rl_config(tmp_path / "plan", checkpoint_mode="resume", checkpoint_uri=uri, timesteps=320)
+        built = build_agent(config)
+        state = TrainerState()
+        built.agent.checkpoint_modules["trainer_state"] = state
+        plan = checkpoint_plan(config, built.agent, state, total=320)
+        built.env.close()
+        assert (plan.start, state.timestep, plan.source_run_id) == (160, 160, first["run_id"]), uri
+        assert_same_tensors(built.agent.checkpoint_modules["optimizer"].state_dict(), saved["optimizer"])
+        assert_same_tensors(built.agent.checkpoint_modules["policy"].state_dict(), saved["policy"])
+        assert_same_tensors(
+            built.agent.checkpoint_modules["observation_preprocessor"].state_dict(),
+            saved["observation_preprocessor"],
+        )
+
+    second = train(
+        tmp_path,
+        "b",
+        capsys,
+        checkpoint_mode="resume",
+        checkpoint_uri="models:/resume-me/1",
+        timesteps=320,
+        register_model="resume-me",
+        log_interval="step",
+    )
+    assert checkpoint_names(second) == ["agent_200.pt", "agent_240.pt", "agent_280.pt", "agent_320.pt"]
+    assert torch.load(second["checkpoint"], weights_only=True)["trainer_state"]["timestep"] == 320
+    for key in ("timesteps", "episode_reward_mean", "loss/policy_loss"):
+        steps = steps_of(client, first["run_id"], key) + steps_of(client, second["run_id"], key)
+        assert steps == sorted(set(steps)), key  # strictly increasing across both runs
+        assert (
+            max(steps_of(client, first["run_id"], key)) <= 160 < min(steps_of(client, second["run_id"], key))
+        )
+    tags = client.get_run(second["run_id"]).data.tags
+    assert tags["checkpoint_source_run_id"] == first["run_id"]
+    assert tags["checkpoint_start_timestep"] == "160"
+    version = client.get_model_version("resume-me", second["model_version"])
+    assert (version.tags["checkpoint_mode"], version.tags["timestep"]) == ("resume", "320")
+
+
+def test_warm_start_loads_weights_and_preprocessors_with_a_fresh_optimizer(
+    tmp_path: Path, sqlite_tracking: str, capsys: pytest.CaptureFixture
+) -> None:
+    first = train(tmp_path, "a", capsys, register=False)
+    saved = torch.load(first["checkpoint"], weights_only=True)
+    assert saved["optimizer"]["state"]  # Adam moments exist after training
+
+    config = rl_config(tmp_path / "plan", checkpoint_mode="warm-start", checkpoint_uri=first["checkpoint"])
+    built = build_agent(config)
+    state = TrainerState()
+    built.agent.checkpoint_modules["trainer_state"] = state
+    plan = checkpoint_plan(config, built.agent, state, total=160)
+    built.env.close()
+    assert (plan.start, state.timestep) == (0, 0)
+    loaded = modules_to_load("warm-start", built.agent.checkpoint_modules, saved, first["checkpoint"])
+    assert loaded == ["policy", "value", "observation_preprocessor", "value_preprocessor"]
+    assert_same_tensors(built.agent.checkpoint_modules["policy"].state_dict(), saved["policy"])
+    assert_same_tensors(
+        built.agent.checkpoint_modules["value_preprocessor"].state_dict(), saved["value_preprocessor"]
+    )
+    optimizer = built.agent.checkpoint_modules["optimizer"].state_dict()
+    assert optimizer["state"] == {} and optimizer["param_groups"][0]["lr"] == 1e-3
+    assert saved["optimizer"]["param_groups"][0]["lr"] != 1e-3  # KLAdaptiveLR had moved it
+
+    warm = train(
+        tmp_path,
+        "b",
+        capsys,
+        checkpoint_mode="warm-start",
+        checkpoint_uri=first["checkpoint"],
+        register=False,
+    )
+    assert checkpoint_names(warm) == ["agent_40.pt", "agent_80.pt", "agent_120.pt", "agent_160.pt"]
+
+
+def test_resume_refuses_a_checkpoint_without_trainer_state(
+    tmp_path: Path, sqlite_tracking: str, capsys: pytest.CaptureFixture
+) -> None:
+    first = train(tmp_path, "a", capsys, register=False)
+    payload = torch.load(first["checkpoint"], weights_only=True)
+    del payload["trainer_state"]  # what skrl or Isaac Lab write on their own
+    foreign = tmp_path / "foreign.pt"
+    torch.save(payload, foreign)
+    config = rl_config(tmp_path / "plan", checkpoint_mode="resume", checkpoint_uri=str(foreign))
+    built = build_agent(config)
+    built.agent.checkpoint_modules["trainer_state"] = TrainerState()
+    with pytest.raises(Exception) as raised:
+        checkpoint_plan(config, built.agent, built.agent.checkpoint_modules["trainer_state"], total=320)
+    built.env.close()
+    assert str(raised.value) == (
+        f"ROBO_CHECKPOINT_URI: {foreign}: has no trainer state, so resume cannot continue its timestep "
+        "(it was not written by this trainer); use --checkpoint-mode warm-start"
+    )
+
+
+def assert_same_tensors(actual: object, expected: object) -> None:
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys()
+        for key in expected:
+            assert_same_tensors(actual[key], expected[key])
+    elif isinstance(expected, list | tuple):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected, strict=True):
+            assert_same_tensors(a, e)
+    elif isinstance(expected, torch.Tensor):
+        assert torch.equal(actual.cpu(), expected.cpu())
+    else:
+        assert actual == expected
