@@ -1,18 +1,20 @@
 """Settings -> the trainer's contract: the one container command, its ROBO_* environment, and its image.
 
-Every declared setting with a `trainer` name (models/fields.py, backends/*/fields.py) reaches the
-trainer's config field of that name; the few values the trainer gets that no flag gives are derived
-here (DERIVED). tests/submit/test_trainer_contract.py checks that every trainer field is one or the
+Every settings field declared with a `trainer` name (models/fields.py, backends/*/fields.py; the model
+field carries its declaration, models.base.declared) reaches the trainer's config field of that name;
+the few values the trainer gets that no flag gives are derived here (DERIVED). tests/submit/test_trainer_contract.py checks that every trainer field is one or the
 other, or is the trainer's own (TRAINER_ONLY).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from submit.backends import registry
+from submit.models.base import Strict, declaration
+from submit.models.fields import JOB_SETTINGS
 from submit.models.jobs import TRAINER_KINDS, IsaacLabSkrlJob, LeRobotJob, registers
 from submit.templates import load_template
 from training.config import KINDS, OUTPUT_DIR_FLAG, CommonConfig, env_name, to_env
@@ -54,13 +56,10 @@ def trainer_config(job: Job, target: Any = None) -> CommonConfig:
     """The trainer's view of a job: what reaches the container as ROBO_* variables."""
     config = KINDS[trainer_kind(job)]
     wanted = {f.name for f in fields(config)}
-    values = {"register": registers(job), "register_model": job.model_name}
-    settings = {"job": job, "target": target}
-    for setting in registry.declarations().values():
-        if setting.trainer in wanted and setting.path:
-            found, value = _at(settings, setting.path)
-            if found:
-                values[setting.trainer] = value
+    values: dict[str, Any] = {"register": registers(job), "register_model": job.model_name}
+    for declared, value in [*_declared_values(job), *_declared_values(target)]:
+        if declared.get("trainer") in wanted:
+            values[declared["trainer"]] = value
     values["secret_source"] = "keyvault" if values.get("key_vault_uri") else "env"
     return config(**values)
 
@@ -68,12 +67,9 @@ def trainer_config(job: Job, target: Any = None) -> CommonConfig:
 def trainer_env(job: Job, target: Any = None) -> dict[str, str]:
     """ROBO_* variables, then other libraries' own variables (MLflow's client knobs)."""
     env = to_env(trainer_config(job, target))
-    settings = {"job": job, "target": target}
-    for setting in registry.declarations().values():
-        if setting.job_env and setting.path:
-            found, value = _at(settings, setting.path)
-            if found:
-                env[setting.job_env] = str(value)
+    for declared, value in _declared_values(job):
+        if declared.get("job_env"):
+            env[declared["job_env"]] = str(value)
     return env
 
 
@@ -82,20 +78,19 @@ def local_trainer_env(values: dict[str, Any]) -> dict[str, str]:
     variables = {f.name: env_name(f) for config in KINDS.values() for f in fields(config)}
     env = {}
     for name, value in values.items():
-        setting = registry.declarations()[name]
+        setting = JOB_SETTINGS[name]
         if value is not None and setting.trainer and not setting.path:
             env[variables[setting.trainer]] = str(value)
     return env
 
 
-def _at(root: dict[str, Any], path: str) -> tuple[bool, Any]:
-    """The value at a dotted path of the settings, and whether this job kind and target have that field."""
-    node: Any = root
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, dict) else getattr(node, part, _MISSING)
-        if node is _MISSING or (node is None and part != path.rsplit(".", 1)[-1]):
-            return False, None
-    return True, node
-
-
-_MISSING = object()
+def _declared_values(model: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+    """(declaration, value) of every declared field of a settings model and of its parts, in field order."""
+    if not isinstance(model, Strict):
+        return
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if isinstance(value, Strict):
+            yield from _declared_values(value)
+        elif declaration(info):
+            yield declaration(info), value

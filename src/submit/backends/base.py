@@ -99,8 +99,12 @@ class Backend(ABC):
     def track_flags(self) -> Decorator:
         """The flags of status, logs and cancel, besides the job id and --output-format."""
 
-    def tracking_target(self, params: dict[str, Any]) -> Any:
-        """What status, logs and cancel reach the job through (a workspace), from their flags."""
+    # Values status, logs and cancel may still read from `terraform output` (submit.sources.complete).
+    tracking_keys: tuple[str, ...] = ()
+
+    def tracking_model(self) -> type | None:
+        """The model status, logs and cancel validate their flags into (its `target`: a workspace), or None
+        when they need nothing but the job id."""
         return None
 
     @abstractmethod

@@ -1,19 +1,22 @@
 """The command group of every backend, built from the registry: training, lerobot-training, status, logs,
 cancel. One body for every job command (flags -> settings -> render -> print or submit), one for each of
-status, logs and cancel; a backend supplies its flags, its model and its calls (backends/base.py)."""
+status, logs and cancel; a backend supplies its flags, its model and its calls (backends/base.py). And
+`build`: flags -> nested settings data -> one validated model, or one `--flag: problem` line."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from submit import flags, reference, sources
 from submit.backends import registry
 from submit.backends.base import Backend
+from submit.errors import BadInput
 from submit.output import emit, say
+from submit.params import primary_flag
 
 # Job command -> the job kind it validates into (models/jobs.py).
 JOB_KINDS = {"training": "isaaclab-skrl", "lerobot-training": "lerobot"}
@@ -50,8 +53,6 @@ def job_command(backend: Backend, command: str) -> click.Command:
 
 
 def _settings(backend: Backend, command: str, params: dict[str, Any], ctx: click.Context) -> Any:
-    from submit.models.build import build  # lazy: keeps --help free of pydantic
-
     data = {name: value for name, value in params.items() if name not in backend.command_only}
     return build(backend.settings_model(command), data, ctx.command, kind=JOB_KINDS[command])
 
@@ -80,7 +81,7 @@ def render_and_submit(backend: Backend, settings: Any, params: dict[str, Any]) -
 def track_command(backend: Backend, verb: str) -> click.Command:
     def run(**params: Any) -> None:
         job_id = params["job_id"]
-        target = backend.tracking_target(params)
+        target = _tracking_target(backend, params)
         if verb == "logs":
             backend.logs(job_id, target)
             return
@@ -96,6 +97,18 @@ def track_command(backend: Backend, verb: str) -> click.Command:
     if verb != "logs":
         options.append(flags.output_format)
     return click.command(verb, epilog=backend.texts.examples[verb])(flags.group(*options)(run))
+
+
+def _tracking_target(backend: Backend, params: dict[str, Any]) -> Any:
+    """What status, logs and cancel reach the job through (a workspace), resolved like a job command's values and
+    validated by the backend's model; None for a backend that needs nothing but the id."""
+    model = backend.tracking_model()
+    if model is None:
+        return None
+    ctx = click.get_current_context()
+    params = sources.complete(ctx, params, set(backend.tracking_keys))
+    data = {name: value for name, value in params.items() if name not in ("job_id", "output_format")}
+    return build(model, data, ctx.command).target
 
 
 def _job_id(_ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -118,3 +131,83 @@ def print_result(result: dict[str, Any], output_format: str) -> None:
                 click.echo(f"task {task['name']}: {task['status']}")
         elif value not in (None, ""):
             click.echo(f"{key}: {value}")
+
+
+# ---- flags -> one validated model -------------------------------------------------------------
+
+T = TypeVar("T")
+
+_FIELD_PREFIX = re.compile(r"^([a-z_.]+): (.*)$", re.DOTALL)
+# The tags of the discriminated job kinds: pydantic puts the tag in an error's location.
+_KIND_TAGS = {"isaaclab-skrl", "lerobot"}
+
+
+def build(model: type[T], params: dict[str, Any], command: click.Command, *, kind: str | None = None) -> T:
+    """Validate once; the first problem becomes one line: `--flag: what is wrong`."""
+    from pydantic import ValidationError  # lazy: start-up time of --help
+
+    data = nest(params)
+    if kind is not None:
+        data["job"] = {**data.get("job", {}), "kind": kind}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadInput(_first_problem(exc, command)) from None
+
+
+def paths() -> dict[str, str]:
+    """Click parameter name -> dotted settings path, for every declared setting (job and backend targets)."""
+    return {setting.name: setting.path for setting in registry.declarations().values() if setting.path}
+
+
+def nest(params: dict[str, Any]) -> dict[str, Any]:
+    """Flat Click parameters -> nested settings data, leaving out what was not given."""
+    known = paths()
+    data: dict[str, Any] = {}
+    for name, value in params.items():
+        if name in flags.NOT_SETTINGS or value is None or value == ():
+            continue
+        node = data
+        *parents, leaf = known[name].split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return data
+
+
+def param_for(path: str, command: click.Command) -> click.Parameter | None:
+    """The option that fills a settings path, e.g. job.checkpoint.uri -> the --checkpoint-uri option."""
+    names = {p.name: p for p in command.params}
+    return next((names[name] for name, dotted in paths().items() if dotted == path and name in names), None)
+
+
+def _first_problem(exc: Any, command: click.Command) -> str:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    path = [str(part) for part in error["loc"] if not isinstance(part, int) and part not in _KIND_TAGS]
+    message = error["msg"].removeprefix("Value error, ")
+    match = _FIELD_PREFIX.match(message)
+    if match:
+        path.append(match.group(1))
+        message = match.group(2)
+    dotted = ".".join(path)
+    ctx = click.get_current_context(silent=True)
+    param = param_for(dotted, command)
+    if dotted == "job.blob_urls" and ctx is not None and ctx.params.get("from_blob") and not ctx.params.get("blob_urls"):
+        # The only URL is the one --from-blob built: name the flag the user gave.
+        param = next(p for p in command.params if p.name == "from_blob")
+    flag = primary_flag(param) if param is not None else dotted
+    where = sources.origin(ctx, param.name if param is not None else None)
+    return f"{flag}: {_plain(message, error)}{where}"
+
+
+def _plain(message: str, error: dict[str, Any]) -> str:
+    """Pydantic's wording, made to say what is accepted."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        return f"accepted values: {ctx.get('expected', '').replace(' or ', ', ')}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than", "finite_number"):
+        return message.replace("Input should be", "must be")
+    if kind in ("string_too_short", "string_too_long"):
+        return message.replace("String should have", "must have")
+    return message

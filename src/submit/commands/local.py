@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from submit import flags
+from submit.commands.jobs import build
 from submit.models import fields as f
 from submit.output import say
 from submit.params import group
@@ -109,7 +110,6 @@ LOCAL_ONLY = ("output_root", "output_format", *(s.name for s in f.JOB_SETTINGS.v
 
 
 def _job(params: dict[str, Any], kind: str) -> Any:
-    from submit.models.build import build  # lazy: keeps --help free of pydantic
     from submit.models.submission import LocalTarget, Submission
 
     data = {name: value for name, value in params.items() if name not in LOCAL_ONLY}

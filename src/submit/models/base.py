@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from submit.backends import registry
+from submit.models.fields import Setting
 from training.config import log_interval
 
 
@@ -72,6 +72,13 @@ class Strict(BaseModel):
 DEFAULTS = Field(default_factory=dict, validate_default=True)
 
 
-def declared(name: str, default: Any = None, **constraints: Any) -> Any:
-    """A model field described by its declaration: the one text that --help shows too."""
-    return Field(default, description=registry.declarations()[name].description, **constraints)
+def declared(setting: Setting, default: Any = None, **constraints: Any) -> Any:
+    """A model field that carries its declaration: the description --help shows too, and (in its schema) the
+    flags, the environment fallback and the trainer variable it reaches (`trainer_contract` reads these)."""
+    return Field(default, description=setting.description, json_schema_extra=setting.schema_extra(), **constraints)
+
+
+def declaration(info: Any) -> dict[str, Any]:
+    """What a model field's declaration says (`declared`): flags, envvar, trainer, job_env; {} for a plain field."""
+    extra = info.json_schema_extra
+    return extra if isinstance(extra, dict) else {}

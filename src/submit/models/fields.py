@@ -62,6 +62,13 @@ class Setting:
             extra["hidden"] = True
         return click.option(*setting.flags, setting.name, **extra)
 
+    def schema_extra(self) -> dict[str, Any]:
+        """The declaration as the model field keeps it (JSON data: also what a generated schema shows)."""
+        extra = {"flags": list(self.flags), "envvar": self.envvar, "trainer": self.trainer, "job_env": self.job_env}
+        if isinstance(self.envvar, tuple):
+            extra["envvar"] = list(self.envvar)
+        return {key: value for key, value in extra.items() if value is not None}
+
     @property
     def description(self) -> str:
         """The model field's description: the help text without its `[env ...; default ...]` note."""

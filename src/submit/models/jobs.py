@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from submit.models import fields as f
 from submit.models.base import DEFAULTS, FreeText, ImageRef, Strict, TaskId, declared, pattern
 from submit.models.parts import Checkpoint, Naming, Registration, Resources, RLTracking, Tracking
 from training.config import (
@@ -23,15 +24,15 @@ class IsaacLabSkrlJob(Strict):
     """Reinforcement learning with skrl on an Isaac Lab (or gymnasium) task."""
 
     kind: Literal["isaaclab-skrl"] = "isaaclab-skrl"
-    task: TaskId = declared("task", "Isaac-Velocity-Rough-Anymal-C-v0")
-    num_envs: int = declared("num_envs", 2048, ge=1, le=1_000_000)
-    max_iterations: int | None = declared("max_iterations", None, ge=1, le=100_000_000)
-    seed: int = declared("seed", 42, ge=0, le=2**31 - 1)
-    algorithm: Literal["ppo", "sac"] = declared("algorithm", "ppo")
-    headless: bool = declared("headless", True)
-    mode: Literal["train", "smoke-test"] = declared("mode", "train")
-    physics: Annotated[str, pattern(r"[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*", "must be Isaac Lab preset names, comma-separated, such as newton_mjwarp")] | None = declared("physics")
-    image: ImageRef | None = declared("image")
+    task: TaskId = declared(f.TASK, "Isaac-Velocity-Rough-Anymal-C-v0")
+    num_envs: int = declared(f.NUM_ENVS, 2048, ge=1, le=1_000_000)
+    max_iterations: int | None = declared(f.MAX_ITERATIONS, None, ge=1, le=100_000_000)
+    seed: int = declared(f.SEED, 42, ge=0, le=2**31 - 1)
+    algorithm: Literal["ppo", "sac"] = declared(f.ALGORITHM, "ppo")
+    headless: bool = declared(f.HEADLESS, True)
+    mode: Literal["train", "smoke-test"] = declared(f.MODE, "train")
+    physics: Annotated[str, pattern(r"[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*", "must be Isaac Lab preset names, comma-separated, such as newton_mjwarp")] | None = declared(f.PHYSICS)
+    image: ImageRef | None = declared(f.IMAGE)
     checkpoint: Checkpoint = DEFAULTS
     registration: Registration = DEFAULTS
     tracking: RLTracking = DEFAULTS
@@ -57,20 +58,20 @@ class LeRobotJob(Strict):
     """Behavioural cloning with LeRobot."""
 
     kind: Literal["lerobot"] = "lerobot"
-    dataset_repo_id: RepoId | None = declared("dataset_repo_id")
-    blob_urls: tuple[Annotated[str, pattern(r"https://[^\s{}]+", "must be an https:// URL")], ...] = declared("blob_urls", ())
-    policy_type: Literal[POLICY_TYPES] = declared("policy_type", "act")  # type: ignore[valid-type]
-    pretrained_path: FreeText | None = declared("pretrained_path")
-    steps: int = declared("steps", 100_000, ge=1, le=100_000_000)
-    batch_size: int = declared("batch_size", 8, ge=1, le=65_536)
-    learning_rate: float | None = declared("learning_rate", None, gt=0, le=1, allow_inf_nan=False)
-    save_freq: int = declared("save_freq", 5_000, ge=1)
-    eval_freq: int = declared("eval_freq", 0, ge=0)
-    seed: int = declared("seed", 42, ge=0, le=2**31 - 1)
-    push_to_hub: bool = declared("push_to_hub", False)
-    policy_repo_id: RepoId | None = declared("policy_repo_id")
-    extra_args: tuple[Annotated[str, pattern(r"--[a-z_][a-z0-9_.]*=[^\s{}]*", "must look like --name.path=value")], ...] = declared("lerobot_arg", ())
-    image: ImageRef | None = declared("image")
+    dataset_repo_id: RepoId | None = declared(f.DATASET_REPO_ID)
+    blob_urls: tuple[Annotated[str, pattern(r"https://[^\s{}]+", "must be an https:// URL")], ...] = declared(f.BLOB_URLS, ())
+    policy_type: Literal[POLICY_TYPES] = declared(f.POLICY_TYPE, "act")  # type: ignore[valid-type]
+    pretrained_path: FreeText | None = declared(f.PRETRAINED_PATH)
+    steps: int = declared(f.STEPS, 100_000, ge=1, le=100_000_000)
+    batch_size: int = declared(f.BATCH_SIZE, 8, ge=1, le=65_536)
+    learning_rate: float | None = declared(f.LEARNING_RATE, None, gt=0, le=1, allow_inf_nan=False)
+    save_freq: int = declared(f.SAVE_FREQ, 5_000, ge=1)
+    eval_freq: int = declared(f.EVAL_FREQ, 0, ge=0)
+    seed: int = declared(f.SEED, 42, ge=0, le=2**31 - 1)
+    push_to_hub: bool = declared(f.PUSH_TO_HUB, False)
+    policy_repo_id: RepoId | None = declared(f.POLICY_REPO_ID)
+    extra_args: tuple[Annotated[str, pattern(r"--[a-z_][a-z0-9_.]*=[^\s{}]*", "must look like --name.path=value")], ...] = declared(f.LEROBOT_ARG, ())
+    image: ImageRef | None = declared(f.IMAGE)
     checkpoint: Checkpoint = DEFAULTS
     registration: Registration = DEFAULTS
     tracking: Tracking = DEFAULTS

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from submit.models import fields as f
 from submit.models.base import AzureName, FreeText, LogInterval, ModelName, Strict, declared
 from training.config import CHECKPOINT_MODES, checkpoint_uri_problem
 
@@ -17,8 +18,8 @@ assert set(CHECKPOINT_MODES) == set(CheckpointMode.__args__)  # one list of mode
 class Resources(Strict):
     """How much hardware the job asks for."""
 
-    num_nodes: int = declared("num_nodes", 1, ge=1, le=512)
-    gpus_per_node: int = declared("gpus_per_node", 1, ge=0, le=16)
+    num_nodes: int = declared(f.NUM_NODES, 1, ge=1, le=512)
+    gpus_per_node: int = declared(f.GPUS_PER_NODE, 1, ge=0, le=16)
 
     @property
     def processes_per_node(self) -> int:
@@ -28,8 +29,8 @@ class Resources(Strict):
 class Checkpoint(Strict):
     """Where training starts from."""
 
-    uri: str | None = declared("checkpoint_uri")
-    mode: CheckpointMode = declared("checkpoint_mode", "from-scratch")
+    uri: str | None = declared(f.CHECKPOINT_URI)
+    mode: CheckpointMode = declared(f.CHECKPOINT_MODE, "from-scratch")
 
     @model_validator(mode="after")
     def _mode_matches_uri(self) -> Checkpoint:
@@ -52,19 +53,19 @@ class Checkpoint(Strict):
 class Registration(Strict):
     """Model registration of the final checkpoint."""
 
-    name: ModelName | None = declared("register_checkpoint")
-    skip: bool = declared("skip_register_checkpoint", False)
+    name: ModelName | None = declared(f.REGISTER_CHECKPOINT)
+    skip: bool = declared(f.SKIP_REGISTER_CHECKPOINT, False)
 
 
 class Tracking(Strict):
     """Experiment tracking, for every job kind."""
 
-    mlflow: bool = declared("mlflow", True)
-    wandb: bool = declared("wandb", False)
-    wandb_project: FreeText | None = declared("wandb_project")
-    wandb_entity: FreeText | None = declared("wandb_entity")
-    token_retries: int = declared("mlflow_token_retries", 3, ge=0, le=100)
-    http_timeout: int = declared("mlflow_http_timeout", 60, ge=1, le=3600)
+    mlflow: bool = declared(f.MLFLOW, True)
+    wandb: bool = declared(f.WANDB, False)
+    wandb_project: FreeText | None = declared(f.WANDB_PROJECT)
+    wandb_entity: FreeText | None = declared(f.WANDB_ENTITY)
+    token_retries: int = declared(f.MLFLOW_TOKEN_RETRIES, 3, ge=0, le=100)
+    http_timeout: int = declared(f.MLFLOW_HTTP_TIMEOUT, 60, ge=1, le=3600)
 
     @model_validator(mode="after")
     def _wandb_options_need_wandb(self) -> Tracking:
@@ -76,8 +77,8 @@ class Tracking(Strict):
 class RLTracking(Tracking):
     """Tracking of an RL job: the update wrapper's interval and metric filter too."""
 
-    log_interval: LogInterval = declared("mlflow_log_interval", "balanced")
-    metric_filter: tuple[FreeText, ...] = declared("metric_filter", ())
+    log_interval: LogInterval = declared(f.MLFLOW_LOG_INTERVAL, "balanced")
+    metric_filter: tuple[FreeText, ...] = declared(f.METRIC_FILTER, ())
 
     @model_validator(mode="after")
     def _filter_entries(self) -> RLTracking:
@@ -89,6 +90,6 @@ class RLTracking(Tracking):
 class Naming(Strict):
     """How the job is named where it runs."""
 
-    experiment_name: AzureName | None = declared("experiment_name")
-    job_name: AzureName | None = declared("job_name")
-    display_name: FreeText | None = declared("display_name")
+    experiment_name: AzureName | None = declared(f.EXPERIMENT_NAME)
+    job_name: AzureName | None = declared(f.JOB_NAME)
+    display_name: FreeText | None = declared(f.DISPLAY_NAME)

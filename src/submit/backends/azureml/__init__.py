@@ -52,6 +52,7 @@ class AzureML(Backend):
     )
     unread_env = {"lerobot-training": ("IMAGE", "JOB_NAME", "POLICY_REPO_ID")}  # noqa: RUF012
     recognition_order = 1  # after OSMO, whose templates are not YAML before they are rendered
+    tracking_keys = ("subscription_id", "resource_group", "workspace_name")
 
     def job_flags(self, command: str) -> Decorator:
         from submit.backends.azureml import flags
@@ -112,19 +113,10 @@ class AzureML(Backend):
 
         return flags.TRACK_FLAGS
 
-    def tracking_target(self, params: dict[str, Any]) -> Any:
-        """The workspace coordinates, resolved like every other command's and validated by the settings model;
-        missing ones are bad input naming their flags."""
-        from submit import sources
+    def tracking_model(self) -> type:
         from submit.backends.azureml.target import Workspace
-        from submit.backends.azureml.workspace import workspace
-        from submit.models.build import build
 
-        ctx = click.get_current_context()
-        params = sources.complete(ctx, params, set(sources.WORKSPACE_KEYS))
-        settings = build(Workspace, {k: v for k, v in params.items() if k not in ("job_id", "output_format")}, ctx.command)
-        workspace(settings.target)
-        return settings.target
+        return Workspace
 
     def status(self, job_id: str, target: Any) -> dict[str, Any]:
         from submit.backends.azureml import client

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import model_validator
 
+from submit.backends.azureml import fields as a
+from submit.backends.azureml.workspace import workspace
 from submit.models.base import Strict, declared, pattern
 from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
 from submit.models.submission import Submission, Target, spec_url_rules
@@ -36,14 +38,14 @@ KeyVaultUri = Annotated[str, pattern(KEY_VAULT_URI, "must be https://<vault>.vau
 class AzureMLTarget(Target):
     """Where an Azure ML job runs. Only submission needs the workspace coordinates."""
 
-    subscription_id: SubscriptionId | None = declared("subscription_id")
-    resource_group: ResourceGroup | None = declared("resource_group")
-    workspace_name: WorkspaceName | None = declared("workspace_name")
-    compute: ComputeName | None = declared("compute")
-    instance_type: InstanceType | None = declared("instance_type")
-    environment_name: AssetName | None = declared("environment_name")
-    environment_version: AssetName | None = declared("environment_version")
-    key_vault_uri: KeyVaultUri | None = declared("key_vault_uri")
+    subscription_id: SubscriptionId | None = declared(a.SUBSCRIPTION_ID)
+    resource_group: ResourceGroup | None = declared(a.RESOURCE_GROUP)
+    workspace_name: WorkspaceName | None = declared(a.WORKSPACE_NAME)
+    compute: ComputeName | None = declared(a.COMPUTE)
+    instance_type: InstanceType | None = declared(a.INSTANCE_TYPE)
+    environment_name: AssetName | None = declared(a.ENVIRONMENT_NAME)
+    environment_version: AssetName | None = declared(a.ENVIRONMENT_VERSION)
+    key_vault_uri: KeyVaultUri | None = declared(a.KEY_VAULT_URI)
 
     @model_validator(mode="after")
     def _environment_pair(self) -> AzureMLTarget:
@@ -67,9 +69,14 @@ AzureMLSubmission = Submission[AzureMLTarget]
 
 
 class Workspace(Strict):
-    """status, logs and cancel: the workspace coordinates alone (None when none of them is given)."""
+    """status, logs and cancel: the workspace coordinates alone; a missing one is bad input naming its flag."""
 
-    target: AzureMLTarget | None = None
+    target: AzureMLTarget | None = None  # None: none of them given
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Workspace:
+        workspace(self.target)  # BadInput, not ValueError: pydantic passes it through as it is
+        return self
 
 
 def _secret_rules(job: IsaacLabSkrlJob | LeRobotJob, target: AzureMLTarget) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator
 
+from submit.backends.osmo import fields as o
 from submit.backends.osmo import rules as osmo_rules
 from submit.models.base import declared, pattern
 from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
@@ -76,19 +77,19 @@ TrackingUri = Annotated[
 class OsmoTarget(Target):
     """Where and how an OSMO workflow runs. Unset values take the job kind's defaults."""
 
-    pool: Annotated[str, pattern(OSMO_NAME, OSMO_NAME_RULE)] | None = declared("pool")
-    priority: Literal["HIGH", "NORMAL", "LOW"] = declared("priority", "NORMAL")
-    cpu: int | None = declared("cpu", None, ge=1, le=4096)
-    memory: OsmoQuantity | None = declared("memory")
-    storage: OsmoQuantity | None = declared("storage")
-    exec_timeout: OsmoDuration | None = declared("exec_timeout")
-    queue_timeout: OsmoDuration | None = declared("queue_timeout")
-    output_url: OsmoStorageUrl | None = declared("output_url")
-    mlflow_tracking_uri: TrackingUri | None = declared("mlflow_tracking_uri")
-    mlflow_credential: CredentialRef | None = declared("mlflow_credential")
-    wandb_credential: CredentialRef | None = declared("wandb_credential")
-    hf_credential: CredentialRef | None = declared("hf_credential")
-    code_source: Annotated[str, _osmo_check(_code_source_problem)] = declared("code_source", "image")
+    pool: Annotated[str, pattern(OSMO_NAME, OSMO_NAME_RULE)] | None = declared(o.POOL)
+    priority: Literal["HIGH", "NORMAL", "LOW"] = declared(o.PRIORITY, "NORMAL")
+    cpu: int | None = declared(o.CPU, None, ge=1, le=4096)
+    memory: OsmoQuantity | None = declared(o.MEMORY)
+    storage: OsmoQuantity | None = declared(o.STORAGE)
+    exec_timeout: OsmoDuration | None = declared(o.EXEC_TIMEOUT)
+    queue_timeout: OsmoDuration | None = declared(o.QUEUE_TIMEOUT)
+    output_url: OsmoStorageUrl | None = declared(o.OUTPUT_URL)
+    mlflow_tracking_uri: TrackingUri | None = declared(o.MLFLOW_TRACKING_URI)
+    mlflow_credential: CredentialRef | None = declared(o.MLFLOW_CREDENTIAL)
+    wandb_credential: CredentialRef | None = declared(o.WANDB_CREDENTIAL)
+    hf_credential: CredentialRef | None = declared(o.HF_CREDENTIAL)
+    code_source: Annotated[str, _osmo_check(_code_source_problem)] = declared(o.CODE_SOURCE, "image")
 
     def check_job(self, job: IsaacLabSkrlJob | LeRobotJob) -> None:
         _job_rules(job, self)
