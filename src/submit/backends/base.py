@@ -8,6 +8,7 @@ the methods that need them (start-up time of --help and of a dry run).
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,11 @@ class Texts:
 
 
 class Backend(ABC):
-    """One place jobs run. Job commands and status/logs/cancel are built from this (submit.commands.jobs)."""
+    """One place jobs run. Job commands and status/logs/cancel are built from this (submit.commands.jobs).
+
+    Its flags are in its package's `flags` module, imported on first use: JOB_FLAGS and GONE (by job
+    command), TRACK_FLAGS and CONFIG_FLAGS.
+    """
 
     name: str
     texts: Texts
@@ -61,13 +66,13 @@ class Backend(ABC):
     # `submit validate --backend auto` asks the backends in this order (lower first).
     recognition_order: int = 0
 
-    @abstractmethod
     def job_flags(self, command: str) -> Decorator:
         """The job command's flags before the shared output group, in --help order."""
+        return self._flags().JOB_FLAGS[command]
 
-    @abstractmethod
     def gone_flags(self, command: str) -> Decorator:
         """The reference flags the job command refuses by name (hidden)."""
+        return self._flags().GONE[command]
 
     @abstractmethod
     def settings_model(self, command: str) -> type:
@@ -95,9 +100,9 @@ class Backend(ABC):
     def submit(self, rendered: Rendered, settings: Any, *, preflight: bool) -> Submitted:
         """Submit the rendered spec; preflight checks first unless turned off."""
 
-    @abstractmethod
     def track_flags(self) -> Decorator:
         """The flags of status, logs and cancel, besides the job id and --output-format."""
+        return self._flags().TRACK_FLAGS
 
     # Values status, logs and cancel may still read from `terraform output` (submit.sources.complete).
     tracking_keys: tuple[str, ...] = ()
@@ -106,6 +111,9 @@ class Backend(ABC):
         """The model status, logs and cancel validate their flags into (its `target`: a workspace), or None
         when they need nothing but the job id."""
         return None
+
+    def _flags(self) -> Any:
+        return importlib.import_module(f"{type(self).__module__}.flags")
 
     @abstractmethod
     def status(self, job_id: str, target: Any) -> dict[str, Any]: ...
@@ -116,6 +124,6 @@ class Backend(ABC):
     @abstractmethod
     def cancel(self, job_id: str, target: Any) -> dict[str, Any]: ...
 
-    @abstractmethod
     def config_flags(self) -> Decorator:
         """The flags `submit config show` shows values for (where they come from)."""
+        return self._flags().CONFIG_FLAGS

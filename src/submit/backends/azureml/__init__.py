@@ -15,7 +15,6 @@ import click
 
 from submit.backends.base import Backend, Rendered, Submitted, Texts
 from submit.output import say
-from submit.params import Decorator
 
 SMOKE_TEST_NOTE = (
     "note: -s/RUN_AZURE_SMOKE_TEST submits a smoke-test job instead of training "
@@ -53,16 +52,6 @@ class AzureML(Backend):
     unread_env = {"lerobot-training": ("IMAGE", "JOB_NAME", "POLICY_REPO_ID")}  # noqa: RUF012
     recognition_order = 1  # after OSMO, whose templates are not YAML before they are rendered
     tracking_keys = ("subscription_id", "resource_group", "workspace_name")
-
-    def job_flags(self, command: str) -> Decorator:
-        from submit.backends.azureml import flags
-
-        return flags.JOB_FLAGS[command]
-
-    def gone_flags(self, command: str) -> Decorator:
-        from submit.backends.azureml import flags
-
-        return flags.GONE[command]
 
     def settings_model(self, command: str) -> type:
         from submit.backends.azureml.target import AzureMLSubmission
@@ -108,11 +97,6 @@ class AzureML(Backend):
 
         return client.submit(rendered.spec, settings, spec_dir=rendered.spec_dir, preflight=preflight)
 
-    def track_flags(self) -> Decorator:
-        from submit.backends.azureml import flags
-
-        return flags.TRACK_FLAGS
-
     def tracking_model(self) -> type:
         from submit.backends.azureml.target import Workspace
 
@@ -132,11 +116,6 @@ class AzureML(Backend):
         from submit.backends.azureml import client
 
         return client.cancel(job_id, target)
-
-    def config_flags(self) -> Decorator:
-        from submit.backends.azureml import flags
-
-        return flags.CONFIG_FLAGS
 
 
 BACKEND = AzureML()

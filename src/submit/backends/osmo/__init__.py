@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from submit.backends.base import Backend, Rendered, Submitted, Texts
-from submit.params import Decorator
 
 TRACK_EXAMPLE = """
 \b
@@ -51,16 +50,6 @@ class Osmo(Backend):
     command_only = frozenset({"backend", "code_dir"})
     recognition_order = 0
 
-    def job_flags(self, command: str) -> Decorator:
-        from submit.backends.osmo import flags
-
-        return flags.JOB_FLAGS[command]
-
-    def gone_flags(self, command: str) -> Decorator:
-        from submit.backends.osmo import flags
-
-        return flags.GONE[command]
-
     def settings_model(self, command: str) -> type:
         from submit.backends.osmo.target import OsmoSubmission
 
@@ -95,11 +84,6 @@ class Osmo(Backend):
 
         return client.submit(rendered.spec, settings, preflight=preflight)
 
-    def track_flags(self) -> Decorator:
-        from submit.backends.osmo import flags
-
-        return flags.TRACK_FLAGS
-
     def status(self, job_id: str, target: Any) -> dict[str, Any]:
         from submit.backends.osmo import client
 
@@ -114,11 +98,6 @@ class Osmo(Backend):
         from submit.backends.osmo import client
 
         return client.cancel(job_id)
-
-    def config_flags(self) -> Decorator:
-        from submit.backends.osmo import flags
-
-        return flags.CONFIG_FLAGS
 
 
 def _code(settings: Any, code_dir: Path | None) -> tuple[tuple, list[str]]:

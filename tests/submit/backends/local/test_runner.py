@@ -37,7 +37,8 @@ def _command(*args: str) -> list[str]:
 
 
 def _store(tmp_path: Path) -> Any:
-    from mlflow import MlflowClient  # lazy, as in commands/test_local.py: the rest of tests/submit never loads mlflow
+    # lazy, as in commands/test_local.py: the rest of tests/submit never loads mlflow
+    from mlflow import MlflowClient
 
     return MlflowClient(f"sqlite:///{tmp_path / 'mlruns.db'}")
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from submit.backends.osmo.spec import check_osmo
+from tests.submit.backends.osmo.test_render import CANARIES
 from tests.submit.golden_cases import RUN_ID
 from tests.submit.stats import COUNTS, record
-from tests.submit.backends.osmo.test_render import CANARIES
 from training.config import log_interval
 
 TRAINING = ["osmo", "training", "--dry-run", "-r", "fixed-name"]
