@@ -1,8 +1,7 @@
 """The Click options, made from the settings' declarations (models/fields.py), and shared groups of them.
 
-A command collects its flags into nested settings data with `nest`; errors from the settings
-model are reported against the flag with `param_for`. Nothing here imports pydantic: `--help`
-stays fast. Each backend's own groups are in backends/<name>/flags.py.
+Commands collect these flags into nested settings data and validate them once (submit.commands.jobs.build).
+Nothing here imports pydantic: `--help` stays fast. Each backend's own groups are in backends/<name>/flags.py.
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""Backends: check offline, submit, track. SDKs are imported inside functions."""
+"""Backends: one package each behind the contract of base.py, named in registry.py. SDKs are imported inside
+functions."""
