@@ -120,7 +120,7 @@ class TrainerState:
 
 def unfetchable(uri: str) -> str | None:
     """Why the trainer can never fetch `uri` (https other than an MLflow artifact server's), else None.
-    The CLI refuses the same URIs with this text (submit.settings.Checkpoint)."""
+    The CLI refuses the same URIs with this text (submit.models.parts.Checkpoint)."""
     try:
         path = urllib.parse.urlsplit(uri).path
     except ValueError:

@@ -154,23 +154,33 @@ def main() -> None:
     cli.main(prog_name="submit")
 
 
-def _alias(group: str, name: str, prog: str) -> None:
+# Console-script aliases (pyproject.toml [project.scripts]): program -> (group, command). Completion offers these.
+ALIASES = {
+    "submit-azureml-training": ("azureml", "training"),
+    "submit-azureml-lerobot-training": ("azureml", "lerobot-training"),
+    "submit-osmo-training": ("osmo", "training"),
+    "submit-osmo-lerobot-training": ("osmo", "lerobot-training"),
+}
+
+
+def _alias(prog: str) -> None:
+    group, name = ALIASES[prog]
     command = cli.get_command(click.Context(cli), group).commands[name]  # type: ignore[union-attr]
     command.context_settings.setdefault("help_option_names", ["-h", "--help"])
     _boundary_command(command).main(prog_name=prog)
 
 
 def azureml_training_main() -> None:
-    _alias("azureml", "training", "submit-azureml-training")
+    _alias("submit-azureml-training")
 
 
 def azureml_lerobot_training_main() -> None:
-    _alias("azureml", "lerobot-training", "submit-azureml-lerobot-training")
+    _alias("submit-azureml-lerobot-training")
 
 
 def osmo_training_main() -> None:
-    _alias("osmo", "training", "submit-osmo-training")
+    _alias("submit-osmo-training")
 
 
 def osmo_lerobot_training_main() -> None:
-    _alias("osmo", "lerobot-training", "submit-osmo-lerobot-training")
+    _alias("submit-osmo-lerobot-training")

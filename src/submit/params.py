@@ -28,6 +28,14 @@ class Switch(click.types.BoolParamType):
         self.fail(f"{value!r} is not one of {', '.join(self.TRUE + self.FALSE)}", param, ctx)
 
 
+class ProfileOnly(click.Option):
+    """A setting a command takes from a submit.toml profile only: never parsed from the command line (there it
+    is "No such option", and never offered as a "did you mean"), so a profile's value still meets the rules."""
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        return None
+
+
 def group(*decorators: Decorator) -> Decorator:
     """Apply option decorators in the order they are listed (as they appear in --help)."""
 

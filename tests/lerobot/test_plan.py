@@ -138,10 +138,11 @@ def test_check_refuses_conflicting_settings_naming_the_variable(values, message)
 
 def test_resume_needs_no_dataset_setting():
     config = _config(dataset_repo_id=None, checkpoint_mode="resume", checkpoint_uri="/c")
-    assert plan.check(config) is None  # it raises ConfigError for a setting it refuses
+    plan.check(config)  # refused settings raise ConfigError (the test above); the asserts are on what it plans
     checkpoint = LeRobotCheckpoint(Path("/c/000010/pretrained_model"))
     args = plan.lerobot_args(config, dataset=None, checkpoint=checkpoint)
     assert not any(a.startswith(("--dataset.", "--policy.type")) for a in args)  # the checkpoint's own
+    assert "--resume=true" in args
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from submit.reference import UNREAD_ENV
 REPO = Path(__file__).resolve().parents[2]
 
 # Read with os.environ rather than through a Click option, so the option tree cannot name them:
-# the debug switch (submit.cli), the local runner's tracking store and trainer interpreters (submit.local).
+# the debug switch (submit.cli), the local runner's tracking store and trainer interpreters (submit.backends.local.runner).
 DIRECT_VARS = ("SUBMIT_DEBUG", "MLFLOW_TRACKING_URI", "ROBO_LEROBOT_PYTHON", "ROBO_ISAACLAB_PYTHON")
 
 

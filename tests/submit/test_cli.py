@@ -119,3 +119,14 @@ def test_a_shim_passes_arguments_untouched_and_keeps_the_exit_code(run_cli):
         bad.stderr == "submit-osmo-training: error: No such option '--num-env'. "
         "(Did you mean one of: '--num-envs', '--num-nodes'?)\n"
     )
+
+
+def test_the_alias_table_is_the_console_scripts_of_the_package():
+    import tomllib
+
+    from submit.cli import ALIASES
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert set(scripts) == {"submit", *ALIASES}
+    for program, (group, command) in ALIASES.items():
+        assert scripts[program] == f"submit.cli:{group}_{command.replace('-', '_')}_main"

@@ -72,7 +72,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         runner = build_runner(environment.env, agent_cfg)
         state = TrainerState()
         runner.agent.checkpoint_modules[TRAINER_STATE] = state
-        plan = checkpoint_plan(config, runner.agent, state, total=agent_cfg["trainer"]["timesteps"])
+        plan = load_checkpoint(config, runner.agent, state, total=agent_cfg["trainer"]["timesteps"])
         session = Session.open(
             config,
             agent_cfg,
@@ -117,31 +117,37 @@ def _cpu_threads(config: RLConfig) -> None:
     log.info("torch CPU threads: 1 (set OMP_NUM_THREADS to use more)")
 
 
-def checkpoint_plan(config: RLConfig, agent: Any, state: TrainerState, *, total: int) -> CheckpointPlan:
-    """Resolve, read and apply the checkpoint the mode asks for, before any training."""
-    if not config.checkpoint_uri or config.checkpoint_mode in ("from-scratch", "fresh"):
-        return CheckpointPlan(config.checkpoint_mode, None, 0, "")
-    download_dir = Path(tempfile.mkdtemp(prefix="checkpoint-", dir=_ensure(config.output_dir)))
-    path = resolve_checkpoint(config.checkpoint_uri, download_dir)
-    name = shown(config.checkpoint_uri)  # messages never carry a URL's query (a SAS token)
-    payload = read_checkpoint(path, name)
-    loaded = apply_checkpoint(agent, payload, config.checkpoint_mode, name)
-    start = state.timestep if config.checkpoint_mode == "resume" else 0
+def checkpoint_plan(mode: str, uri: str | None, payload: dict[str, Any], *, total: int) -> CheckpointPlan:
+    """Pure: where this run starts, given the mode and what the checkpoint holds (`payload`; {} for none).
+
+    Resume continues at the checkpoint's timestep (so checkpoint names and MLflow steps continue) and needs
+    budget left; warm start starts at 0; from-scratch and fresh load nothing."""
+    if not uri or mode in ("from-scratch", "fresh"):
+        return CheckpointPlan(mode, None, 0, "")
+    trainer = payload.get(TRAINER_STATE) or {}
+    start = int(trainer.get("timestep", 0)) if mode == "resume" else 0
     if start >= total:
         raise CheckpointError(
             f"{ENV_PREFIX}CHECKPOINT_URI: the checkpoint is at timestep {start} and this run is {total} "
             f"timesteps long; pass --timesteps above {start}"
         )
-    source_run = str(payload.get(TRAINER_STATE, {}).get("run_id", ""))
-    state.timestep = start
-    log.info(
-        "%s from %s (%s); starting at timestep %d",
-        config.checkpoint_mode,
-        path.name,
-        ", ".join(loaded),
-        start,
-    )
-    return CheckpointPlan(config.checkpoint_mode, config.checkpoint_uri, start, source_run)
+    return CheckpointPlan(mode, uri, start, str(trainer.get("run_id", "")))
+
+
+def load_checkpoint(config: RLConfig, agent: Any, state: TrainerState, *, total: int) -> CheckpointPlan:
+    """Download and read the checkpoint the mode asks for, plan from it (pure), then apply it, before training."""
+    mode, uri = config.checkpoint_mode, config.checkpoint_uri
+    if not uri or mode in ("from-scratch", "fresh"):
+        return checkpoint_plan(mode, None, {}, total=total)
+    download_dir = Path(tempfile.mkdtemp(prefix="checkpoint-", dir=_ensure(config.output_dir)))
+    path = resolve_checkpoint(uri, download_dir)
+    name = shown(uri)  # messages never carry a URL's query (a SAS token)
+    payload = read_checkpoint(path, name)
+    plan = checkpoint_plan(mode, uri, payload, total=total)
+    loaded = apply_checkpoint(agent, payload, mode, name)
+    state.timestep = plan.start
+    log.info("%s from %s (%s); starting at timestep %d", mode, path.name, ", ".join(loaded), plan.start)
+    return plan
 
 
 def run_tags(config: RLConfig, plan: CheckpointPlan) -> dict[str, str]:

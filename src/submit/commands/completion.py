@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import click
 
-from submit.backends import registry
+from submit.cli import ALIASES
 
-# `submit` and its console-script aliases, one per backend and job command (pyproject.toml [project.scripts]).
-PROGRAMS = (
-    "submit",
-    *(f"submit-{name}-{command}" for name in registry.names() for command in ("training", "lerobot-training")),
-)
+# `submit` and its console-script aliases.
+PROGRAMS = ("submit", *ALIASES)
 
 EXAMPLE = """
 \b
@@ -35,7 +32,7 @@ def completion(shell: str, prog_name: str) -> None:
     """Print the completion script for SHELL (bash, zsh or fish) on stdout."""
     from click.shell_completion import get_completion_class
 
-    from submit.cli import cli
+    from submit.cli import cli  # the tree to complete: the group that loaded this command
 
     complete_var = f"_{prog_name.replace('-', '_').upper()}_COMPLETE"
     script = get_completion_class(shell)(cli, {}, prog_name, complete_var).source()

@@ -195,7 +195,8 @@ def _first_problem(exc: Any, command: click.Command) -> str:
     if dotted == "job.blob_urls" and ctx is not None and ctx.params.get("from_blob") and not ctx.params.get("blob_urls"):
         # The only URL is the one --from-blob built: name the flag the user gave.
         param = next(p for p in command.params if p.name == "from_blob")
-    flag = primary_flag(param) if param is not None else dotted
+    # A hidden option is a setting the command takes from a profile only: named by its profile key.
+    flag = dotted if param is None else param.name if getattr(param, "hidden", False) else primary_flag(param)
     where = sources.origin(ctx, param.name if param is not None else None)
     return f"{flag}: {_plain(message, error)}{where}"
 

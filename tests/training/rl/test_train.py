@@ -13,10 +13,10 @@ import torch
 from mlflow import MlflowClient
 
 from tests.training.conftest import build_agent, rl_config
-from training.checkpoints import TrainerState, modules_to_load
+from training.checkpoints import CheckpointError, TrainerState, modules_to_load
 from training.registration import sha256_file
 from training.rl.loop import StopFlag
-from training.rl.train import RESULT_PREFIX, checkpoint_plan, main
+from training.rl.train import RESULT_PREFIX, CheckpointPlan, checkpoint_plan, load_checkpoint, main
 
 
 def train(tmp_path: Path, name: str, capsys: pytest.CaptureFixture, **settings) -> dict:
@@ -87,7 +87,7 @@ def test_resume_from_runs_and_models_uris_continues_timestep_optimizer_and_steps
         built = build_agent(config)
         state = TrainerState()
         built.agent.checkpoint_modules["trainer_state"] = state
-        plan = checkpoint_plan(config, built.agent, state, total=320)
+        plan = load_checkpoint(config, built.agent, state, total=320)
         built.env.close()
         assert (plan.start, state.timestep, plan.source_run_id) == (160, 160, first["run_id"]), uri
         assert_same_tensors(built.agent.checkpoint_modules["optimizer"].state_dict(), saved["optimizer"])
@@ -133,7 +133,7 @@ def test_warm_start_loads_weights_and_preprocessors_with_a_fresh_optimizer(
     built = build_agent(config)
     state = TrainerState()
     built.agent.checkpoint_modules["trainer_state"] = state
-    plan = checkpoint_plan(config, built.agent, state, total=160)
+    plan = load_checkpoint(config, built.agent, state, total=160)
     built.env.close()
     assert (plan.start, state.timestep) == (0, 0)
     loaded = modules_to_load("warm-start", built.agent.checkpoint_modules, saved, first["checkpoint"])
@@ -169,7 +169,7 @@ def test_resume_refuses_a_checkpoint_without_trainer_state(
     built = build_agent(config)
     built.agent.checkpoint_modules["trainer_state"] = TrainerState()
     with pytest.raises(Exception) as raised:
-        checkpoint_plan(config, built.agent, built.agent.checkpoint_modules["trainer_state"], total=320)
+        load_checkpoint(config, built.agent, built.agent.checkpoint_modules["trainer_state"], total=320)
     built.env.close()
     assert str(raised.value) == (
         f"ROBO_CHECKPOINT_URI: {foreign}: has no trainer state, so resume cannot continue its timestep "
@@ -190,3 +190,29 @@ def assert_same_tensors(actual: object, expected: object) -> None:
         assert torch.equal(actual.cpu(), expected.cpu())
     else:
         assert actual == expected
+
+
+RUN = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("mode", "uri", "payload", "expected"),
+    [
+        ("from-scratch", None, {}, CheckpointPlan("from-scratch", None, 0, "")),
+        ("fresh", None, {}, CheckpointPlan("fresh", None, 0, "")),
+        ("warm-start", "models:/m/1", {"trainer_state": {"timestep": 96, "run_id": RUN}}, CheckpointPlan("warm-start", "models:/m/1", 0, RUN)),
+        ("resume", "models:/m/1", {"trainer_state": {"timestep": 96, "run_id": RUN}}, CheckpointPlan("resume", "models:/m/1", 96, RUN)),
+        ("resume", "/c/agent.pt", {"policy": {}}, CheckpointPlan("resume", "/c/agent.pt", 0, "")),
+    ],
+)
+def test_checkpoint_plan_is_a_pure_table_of_mode_and_contents(mode, uri, payload, expected):
+    assert checkpoint_plan(mode, uri, payload, total=160) == expected
+
+
+def test_a_resume_with_no_budget_left_is_refused_naming_the_timesteps():
+    with pytest.raises(CheckpointError) as raised:
+        checkpoint_plan("resume", "models:/m/1", {"trainer_state": {"timestep": 160}}, total=160)
+    assert str(raised.value) == (
+        "ROBO_CHECKPOINT_URI: the checkpoint is at timestep 160 and this run is 160 timesteps long; "
+        "pass --timesteps above 160"
+    )

@@ -9,7 +9,7 @@ import click
 from submit import flags, reference
 from submit.backends.osmo import fields as o
 from submit.models import fields as f
-from submit.params import Decorator, group
+from submit.params import Decorator, ProfileOnly, group
 
 resources = group(
     f.NUM_NODES.option(help="Nodes; more than one renders a group with one lead and torchrun. [default 1]"),
@@ -72,8 +72,8 @@ JOB_FLAGS = {
         naming_flags("EXPERIMENT_NAME"),
         target,
         o.HF_CREDENTIAL.option(),
-        # Not offered (a LeRobot workflow runs on one node), but a profile's num_nodes reaches the model's rule.
-        f.NUM_NODES.option(hidden=True),
+        # Not offered (a LeRobot workflow runs on one node); a profile's num_nodes still reaches the model's rule.
+        click.option(*f.NUM_NODES.flags, f.NUM_NODES.name, cls=ProfileOnly, type=int, hidden=True),
         code_dir,
     ),
 }
