@@ -59,6 +59,8 @@ class Backend(ABC):
 
     name: str
     texts: Texts
+    # The job commands it offers (submit.commands.jobs.JOB_KINDS names the job kind of each).
+    job_commands: tuple[str, ...] = ("training", "lerobot-training")
     # The reference-script variables each job command reads no more: a note when one is set (submit.reference).
     unread_env: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 - read only
     # Parameters of its commands that fill no settings field.

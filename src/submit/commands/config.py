@@ -103,12 +103,12 @@ def _without_secrets(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 
 def _job_params() -> dict[str, list[click.Parameter]]:
     """Setting name -> its option in each job command that has one."""
-    from submit.commands.jobs import JOB_KINDS, backend_group
+    from submit.commands.jobs import backend_group
 
     found: dict[str, list[click.Parameter]] = {}
     for name in registry.names():
         group = backend_group(name)
-        for command_name in JOB_KINDS:
+        for command_name in registry.get(name).job_commands:
             for param in group.commands[command_name].params:
                 found.setdefault(param.name, []).append(param)  # type: ignore[arg-type]
     return found

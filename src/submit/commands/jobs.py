@@ -27,7 +27,7 @@ def backend_group(name: str) -> click.Group:
     """`submit NAME`: the backend's job commands and status, logs, cancel."""
     backend = registry.get(name)
     group = click.Group(name, help=backend.texts.group, epilog=backend.texts.group_epilog)
-    for command in JOB_KINDS:
+    for command in backend.job_commands:
         group.add_command(job_command(backend, command))
     for verb in TRACK_VERBS:
         group.add_command(track_command(backend, verb))
