@@ -139,7 +139,7 @@ T = TypeVar("T")
 
 _FIELD_PREFIX = re.compile(r"^([a-z_.]+): (.*)$", re.DOTALL)
 # The tags of the discriminated job kinds: pydantic puts the tag in an error's location.
-_KIND_TAGS = {"isaaclab-skrl", "lerobot"}
+_KIND_TAGS = set(JOB_KINDS.values())
 
 
 def build(model: type[T], params: dict[str, Any], command: click.Command, *, kind: str | None = None) -> T:

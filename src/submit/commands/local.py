@@ -105,8 +105,10 @@ def lerobot_training(**params: Any) -> None:
     _run(_job(params, "lerobot"), params, {"ROBO_NUM_WORKERS": "0"})
 
 
-# A local run's own parameters: how it reports, and its settings that go straight to the trainer.
-LOCAL_ONLY = ("output_root", "output_format", *(s.name for s in f.JOB_SETTINGS.values() if s.path is None))
+# A local run's own settings that go straight to the trainer (declared without a settings path), and the
+# parameters of how it reports: none of them fill the settings model.
+TO_TRAINER = tuple(setting.name for setting in f.JOB_SETTINGS.values() if setting.path is None)
+LOCAL_ONLY = ("output_root", "output_format", *TO_TRAINER)
 
 
 def _job(params: dict[str, Any], kind: str) -> Any:
@@ -121,7 +123,7 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     from submit.errors import BadInput, SubmitError
     from submit.trainer_contract import local_trainer_env
 
-    own = {name: params[name] for name in LOCAL_ONLY if name in params and name not in ("output_root", "output_format")}
+    own = {name: params[name] for name in TO_TRAINER if name in params}
     extra = {**local_trainer_env(own), **extra}
 
     workdir = Path.cwd()
