@@ -10,7 +10,7 @@ import click
 
 from submit.backends import registry
 from submit.errors import SubmitError
-from submit.params import primary_flag
+from submit.params import primary_flag, refuse_flag_values
 
 
 class Boundary:
@@ -18,6 +18,7 @@ class Boundary:
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         try:
+            refuse_flag_values(self, sys.argv[1:] if args is None else list(args))  # type: ignore[arg-type]
             # Without standalone mode Click returns Exit's code (--help, --version) instead of raising it.
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)  # type: ignore[misc]
             code = result if isinstance(result, int) else 0

@@ -31,8 +31,22 @@ def gone(*flags: str, instead: str, is_flag: bool = False) -> Decorator:
     return click.option(*flags, name, hidden=True, expose_value=False, is_flag=is_flag, callback=refuse)
 
 
+def noop(*flags: str, note: str, is_flag: bool = False) -> Decorator:
+    """A reference flag that did nothing there: hidden, accepted, and one note on stderr when used, so scripts and
+    CI pipelines that pass it keep working."""
+
+    def accept(_ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value not in (None, False, ()):
+            from submit.output import say
+
+            say(f"note: {flags[-1]} is accepted and ignored: {note}")
+
+    name = "noop_" + flags[-1].lstrip("-").replace("-", "_")
+    return click.option(*flags, name, hidden=True, expose_value=False, is_flag=is_flag, callback=accept)
+
+
 AZURE_IDS = "the job finds MLflow through --mlflow-tracking-uri (a workspace's azureml:// URI works); pass that instead"
-NO_VAL_SPLIT = "the reference only logged it (LeRobot trains on the whole dataset); drop it"
+NO_VAL_SPLIT = "the reference only logged it (LeRobot trains on the whole dataset)"
 
 # submit-azureml-training.sh and submit-azureml-lerobot-training.sh
 azureml_gone = group(
@@ -93,17 +107,17 @@ lerobot_gone = group(
         "--lerobot-version",
         instead="LeRobot comes pinned in the trainer image; another version needs another -i/--image",
     ),
-    gone("--val-split", instead=NO_VAL_SPLIT),
-    gone("--no-val-split", is_flag=True, instead=NO_VAL_SPLIT),
-    gone(
+    noop("--val-split", note=NO_VAL_SPLIT),
+    noop("--no-val-split", is_flag=True, note=NO_VAL_SPLIT),
+    noop(
         "--lr-warmup-steps",
-        instead="the reference only logged it; LeRobot's own warmup is "
+        note="the reference only logged it; LeRobot's own warmup is "
         "--lerobot-arg=--policy.scheduler_warmup_steps=N (diffusion)",
     ),
-    gone(
+    noop(
         "--no-system-metrics",
         is_flag=True,
-        instead="the LeRobot trainer logs no system metrics, so there is nothing to turn off; drop it",
+        note="the LeRobot trainer logs no system metrics, so there is nothing to turn off",
     ),
 )
 

@@ -39,6 +39,21 @@ def url_secret_problem(value: str) -> str | None:
     return None
 
 
+_QUERY = re.compile(r"\?[^=\s]+=")
+
+
+def text_secret_problem(text: str) -> str | None:
+    """Why a value that reaches a job spec must not: one of its words is a URL carrying credentials, or a path with
+    a query (`hf.co/me/act?token=...`, a storage SAS `?sv=...&sig=...`) even without a scheme. The one rule for every
+    text value of a spec; the value is never part of the answer."""
+    for word in text.split():
+        if "://" in word or _QUERY.search(word):
+            problem = url_secret_problem(word)
+            if problem:
+                return problem
+    return None
+
+
 def secret_urls(environment: Any) -> list[str]:
     """The names in an environment mapping whose values are URLs carrying credentials, in file order."""
     if not isinstance(environment, dict):

@@ -50,7 +50,6 @@ AZURE_IDS = "the job finds MLflow through --mlflow-tracking-uri (a workspace's a
 LEROBOT_VERSION = (
     "--lerobot-version: LeRobot comes pinned in the trainer image; another version needs another -i/--image"
 )
-VAL_SPLIT = "the reference only logged it (LeRobot trains on the whole dataset); drop it"
 LOCAL_OSMO = "--use-local-osmo: the osmo CLI found on PATH is used; put your development build first on PATH"
 
 GONE = {
@@ -96,19 +95,6 @@ GONE = {
     "osmo training --use-local-osmo": (RL_OSMO, ["--use-local-osmo"], LOCAL_OSMO),
     "osmo lerobot --output-dir": (LEROBOT_OSMO, ["--output-dir", "/workspace/outputs/train"], OUTPUT_DIR),
     "osmo lerobot --lerobot-version": (LEROBOT_OSMO, ["--lerobot-version", "0.3.3"], LEROBOT_VERSION),
-    "osmo lerobot --val-split": (LEROBOT_OSMO, ["--val-split", "0.1"], f"--val-split: {VAL_SPLIT}"),
-    "osmo lerobot --no-val-split": (LEROBOT_OSMO, ["--no-val-split"], f"--no-val-split: {VAL_SPLIT}"),
-    "osmo lerobot --lr-warmup-steps": (
-        LEROBOT_OSMO,
-        ["--lr-warmup-steps", "1000"],
-        "--lr-warmup-steps: the reference only logged it; LeRobot's own warmup is "
-        "--lerobot-arg=--policy.scheduler_warmup_steps=N (diffusion)",
-    ),
-    "osmo lerobot --no-system-metrics": (
-        LEROBOT_OSMO,
-        ["--no-system-metrics"],
-        "--no-system-metrics: the LeRobot trainer logs no system metrics, so there is nothing to turn off; drop it",
-    ),
     "osmo lerobot -w": (LEROBOT_OSMO, ["-w", "lerobot-train.yaml"], WORKFLOW),
     "osmo lerobot --azure-workspace-name": (
         LEROBOT_OSMO,
@@ -369,4 +355,38 @@ def test_help_of_environment_version_and_output_is_accurate():
     )
     assert helps["output_file"] == (
         "Write the spec to FILE (.yaml or .yml) instead of stdout; --output-format json still prints its object."
+    )
+
+
+# Reference flags that did nothing there (issue 15, item 6): accepted with one note on stderr, never refused.
+NOOPS = {
+    "--val-split": (["--val-split", "0.1"], "the reference only logged it (LeRobot trains on the whole dataset)"),
+    "--no-val-split": (["--no-val-split"], "the reference only logged it (LeRobot trains on the whole dataset)"),
+    "--lr-warmup-steps": (
+        ["--lr-warmup-steps", "1000"],
+        "the reference only logged it; LeRobot's own warmup is --lerobot-arg=--policy.scheduler_warmup_steps=N (diffusion)",
+    ),
+    "--no-system-metrics": (["--no-system-metrics"], "the LeRobot trainer logs no system metrics, so there is nothing to turn off"),
+}
+
+
+@pytest.mark.parametrize("backend", ["osmo", "azureml"])
+@pytest.mark.parametrize("flag", sorted(NOOPS))
+def test_a_reference_no_op_flag_is_accepted_with_one_note_and_changes_nothing(run_cli, backend, flag):
+    args, note = NOOPS[flag]
+    base = ("-d", "a/b", "--dry-run")
+    plain = run_cli(backend, "lerobot-training", *base)
+    result = run_cli(backend, "lerobot-training", *base, *args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"note: {flag} is accepted and ignored: {note}\n" + plain.stderr
+    assert result.stdout == plain.stdout
+
+
+@pytest.mark.parametrize("backend", ["osmo", "azureml"])
+def test_a_policy_repo_id_without_push_names_pretrained_path_and_push_to_hub(run_cli, backend):
+    result = run_cli(backend, "lerobot-training", "-d", "a/b", "--policy-repo-id", "lerobot/act_aloha", "--dry-run")
+    _refused(
+        result,
+        "--policy-repo-id: only names the Hub repo the trained policy is pushed to: add --push-to-hub to push there; "
+        "to fine-tune from a pretrained policy, use --pretrained-path",
     )

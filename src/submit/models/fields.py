@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from submit.params import Decorator
+from submit.params import Decorator, FlagValues
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,13 @@ class Setting:
     trainer: str | None = None  # the trainer's config field (ROBO_<NAME>) the value reaches
     job_env: str | None = None  # or: another library's own variable in the job (MLflow's client knobs)
     note: str | None = None  # the model field's description, when the flag's help does not fit it
+    cls: Any = None  # the Click option class (params.FlagValues: values that are flags, given as --opt=VALUE)
 
     def option(self, **changes: Any) -> Decorator:
         """The Click option, with per-command changes (another help text, an alias, an environment variable)."""
         setting = dataclasses.replace(self, **changes) if changes else self
         extra: dict[str, Any] = {"help": setting.help}
-        for key in ("envvar", "type", "metavar", "callback"):
+        for key in ("envvar", "type", "metavar", "callback", "cls"):
             if getattr(setting, key) is not None:
                 extra[key] = list(setting.envvar) if key == "envvar" and isinstance(setting.envvar, tuple) else getattr(setting, key)
         if setting.multiple:
@@ -126,7 +127,8 @@ POLICY_REPO_ID = Setting(
     "policy_repo_id", "job.policy_repo_id", ("--policy-repo-id",), "Hub repo the policy is pushed to; needs --push-to-hub (never pushes on its own).", trainer="policy_repo_id",
 )
 LEROBOT_ARG = Setting(
-    "lerobot_arg", "job.extra_args", ("--lerobot-arg",), "Extra lerobot-train argument such as --policy.dim_model=64 (repeatable).", multiple=True, trainer="lerobot_args",
+    "lerobot_arg", "job.extra_args", ("--lerobot-arg",), "Extra lerobot-train argument, given with '=': --lerobot-arg=--policy.dim_model=64 (repeatable).",
+    multiple=True, trainer="lerobot_args", cls=FlagValues, metavar="=--NAME=VALUE",
 )
 BLOB_URLS = Setting(
     "blob_urls", "job.blob_urls", ("--blob-url",), "https:// URL of a dataset file or folder to download before training (repeatable).", multiple=True, trainer="blob_urls",

@@ -17,6 +17,12 @@ from training.config import (
     lerobot_model_name,
 )
 
+# The reference documented --policy-repo-id as the policy to fine-tune from; here it is only where to push.
+POLICY_REPO_ALONE = (
+    "policy_repo_id: only names the Hub repo the trained policy is pushed to: add --push-to-hub to push there; "
+    "to fine-tune from a pretrained policy, use --pretrained-path"
+)
+
 RepoId = Annotated[str, pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*", "must be <owner>/<name>")]
 
 
@@ -86,7 +92,7 @@ class LeRobotJob(Strict):
             # from the checkpoint).
             raise ValueError("dataset_repo_id: needed, with --blob-url too (it is the id LeRobot knows the data by)")
         if self.policy_repo_id and not self.push_to_hub:
-            raise ValueError("policy_repo_id: --policy-repo-id is where to push; add --push-to-hub to push, or drop it")
+            raise ValueError(POLICY_REPO_ALONE)
         if self.push_to_hub and not self.policy_repo_id:
             raise ValueError("policy_repo_id: --push-to-hub needs --policy-repo-id")
         if self.pretrained_path and self.checkpoint.mode != "from-scratch":

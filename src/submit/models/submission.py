@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
 
 from pydantic import model_validator
 
 from submit.models.base import DEFAULTS, Strict
 from submit.models.jobs import IsaacLabSkrlJob, Job, LeRobotJob
-from submit.secret_rules import url_secret_problem
+from submit.secret_rules import text_secret_problem
 
 TargetT = TypeVar("TargetT", bound="Target")
 
@@ -36,12 +37,22 @@ class LocalTarget(Target):
     """This machine: the trainer in a local virtual environment (a local run writes no spec, so a SAS URL may be used)."""
 
 
-def spec_url_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:
-    """URLs a job spec carries hold no secret: the spec is stored and shown by the job system."""
-    urls = [("checkpoint.uri", job.checkpoint.uri)]
-    if isinstance(job, LeRobotJob):
-        urls += [("pretrained_path", job.pretrained_path), *(("blob_urls", url) for url in job.blob_urls)]
-    for path, url in urls:
-        problem = url and url_secret_problem(url)
+def spec_url_rules(job: IsaacLabSkrlJob | LeRobotJob, target: Target | None = None) -> None:
+    """No value a job spec carries holds a credential (a URL with user:password@ or a SAS query): the spec is stored
+    and shown by the job system. One rule for every text value of the job and the target, flags and free text alike."""
+    parts = {"job": job.model_dump(), **({"target": target.model_dump()} if target is not None else {})}
+    for path, value in _texts(parts):
+        problem = text_secret_problem(value)
         if problem:
-            raise ValueError(f"job.{path}: {problem}")
+            raise ValueError(f"{path}: {problem}")
+
+
+def _texts(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item, path)

@@ -55,7 +55,7 @@ class AzureMLTarget(Target):
 
     def check_job(self, job: IsaacLabSkrlJob | LeRobotJob) -> None:
         _secret_rules(job, self)
-        spec_url_rules(job)
+        spec_url_rules(job, self)
         resources = job.resources
         if isinstance(job, LeRobotJob) and job.blob_urls and resources.num_nodes * resources.processes_per_node > 1:
             # Every process would download into the same folder at once (docs/lerobot.md).

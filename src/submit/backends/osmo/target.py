@@ -12,7 +12,6 @@ from submit.backends.osmo import rules as osmo_rules
 from submit.models.base import declared, pattern
 from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
 from submit.models.submission import Submission, Target, spec_url_rules
-from submit.secret_rules import url_secret_problem
 
 OSMO_NAME = r"[a-zA-Z]([a-zA-Z0-9_-]*[a-zA-Z0-9])?"
 OSMO_NAME_RULE = "OSMO names start with a letter, use letters, digits, '-' or '_', and end with a letter or digit"
@@ -105,11 +104,7 @@ def _job_rules(job: IsaacLabSkrlJob | LeRobotJob, target: OsmoTarget) -> None:
         raise ValueError(f"job.naming.job_name: {OSMO_NAME_RULE}")
     if target.wandb_credential and not job.tracking.wandb:
         raise ValueError("target.wandb_credential: the Weights & Biases credential needs --wandb")
-    spec_url_rules(job)
-    for name in ("output_url", "mlflow_tracking_uri"):
-        problem = getattr(target, name) and url_secret_problem(getattr(target, name))
-        if problem:
-            raise ValueError(f"target.{name}: {problem}")
+    spec_url_rules(job, target)
 
 
 OsmoSubmission = Submission[OsmoTarget]
