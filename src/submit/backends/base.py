@@ -36,6 +36,10 @@ class Rendered:
     spec_dir: Path | None = None
 
 
+class Advice(str):
+    """A line of `Backend.check`'s answer that is a warning, not a problem: `submit validate` prints it and passes."""
+
+
 @dataclass(frozen=True)
 class Texts:
     """What --help says of the backend's group and commands (each example names a `submit` command line)."""
@@ -91,7 +95,8 @@ class Backend(ABC):
 
     @abstractmethod
     def check(self, text: str, file: Path, values: tuple[str, ...]) -> list[str]:
-        """Every problem the backend's server would find in a spec file, offline, one `path: message` each."""
+        """Every problem the backend's server would find in a spec file, offline, one `path: message` each; an
+        `Advice` line warns of what the server accepts but may not do as written, and fails nothing."""
 
     @abstractmethod
     def recognises(self, text: str, file: Path) -> bool:

@@ -41,14 +41,19 @@ def _backends() -> list:
 )
 def validate(file: Path, backend: str, values: tuple[str, ...]) -> None:
     """Check FILE offline; exit 1 listing every problem with its path."""
+    from submit.backends.base import Advice
     from submit.errors import SpecError, UnreadableSpec
 
     text = _read(file)
     chosen = _recognised(text, file) if backend == "auto" else registry.get(backend)
     try:
-        problems = chosen.check(text, file, values)
+        lines = chosen.check(text, file, values)
     except UnreadableSpec as exc:
         raise SpecError(f"{exc}{_hint(chosen, text, file)}") from None
+    for line in lines:
+        if isinstance(line, Advice):
+            say(f"warning: {line}")
+    problems = [line for line in lines if not isinstance(line, Advice)]
     kind = chosen.texts.spec_kind
     if problems:
         for line in problems:

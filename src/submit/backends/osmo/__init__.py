@@ -65,10 +65,12 @@ class Osmo(Backend):
         return Rendered(spec, [*code_notes, *_notes(settings)])
 
     def check(self, text: str, file: Path, values: tuple[str, ...]) -> list[str]:
-        from submit.backends.osmo import template
+        from submit.backends.base import Advice
+        from submit.backends.osmo import rules, template
         from submit.backends.osmo.spec import check_osmo  # lazy: pydantic models
 
-        return check_osmo(template.render(text, values, source=str(file)))
+        spec = template.render(text, values, source=str(file))
+        return [*check_osmo(spec), *(Advice(f"{path}: {message}") for path, message in rules.advice(spec))]
 
     def recognises(self, text: str, file: Path) -> bool:
         from submit import yamlio

@@ -18,6 +18,11 @@ DATASET_REMOVED = (
 DURATION_HINT = "a duration like 30m, 12h or 2d (one unit of s, m, h or d, or a number of seconds; 10h5m is not accepted)"
 SPECIAL_TOKENS = "{{output}}, {{input:N}}, {{input:TASK}}, {{host:TASK}}, {{workflow_id}}, {{uuid}}"
 
+# OSMO's server limits at their shipped defaults (research/osmo-and-peers.md §9): a name's length (admin-settable,
+# 64 by default) and a workflow's tasks (max_num_tasks: 100 in the Helm chart, 20 in the code without it).
+MAX_NAME_LENGTH = 64
+MAX_TASKS = 100
+
 _URL_MIN_PARTS = {"s3": 1, "gs": 1, "azure": 2, "tos": 2, "swift": 3}
 _UNITS = {"", "B", "K", "Ki", "KiB", "M", "Mi", "MiB", "G", "Gi", "GiB", "T", "Ti", "TiB"}
 _QUANTITY = re.compile(r"(\d+(?:\.\d+)?)([a-zA-Z]*)")
@@ -46,14 +51,24 @@ def is_duration(text: str) -> bool:
     return bool(_DURATION.fullmatch(text) or _ISO_DURATION.fullmatch(text))
 
 
+def name_length_problem(name: Any) -> str | None:
+    """OSMO refuses workflow, group and task names longer than 64 characters."""
+    if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
+        return f"OSMO names are at most {MAX_NAME_LENGTH} characters; this one has {len(name)}"
+    return None
+
+
 def quantity_problem(value: Any) -> str | None:
-    """OSMO memory/storage: a number and a binary unit; G equals Gi, a bare number is bytes."""
+    """OSMO memory/storage: a number and a binary unit; G equals Gi. A bare number is bytes: below 1Gi the server
+    refuses it as not above 0 (measured: '400'); 1073741824 passes."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return "a size like 32Gi"
     match = _QUANTITY.fullmatch(str(value))
     if not match:
         return "a size like 32Gi (a number followed by a unit)"
     unit = match.group(2)
+    if unit == "" and float(match.group(1)) < 2**30:
+        return unit_problem(value)
     if unit in _UNITS:
         return None
     if unit == "k":
@@ -61,6 +76,14 @@ def quantity_problem(value: Any) -> str | None:
     if unit == "m":
         return "m means milli here; write Mi for mebibytes"
     return f"unknown unit {unit!r}; accepted: B, Ki, Mi, Gi, Ti (also K/KiB, M/MiB, G/GiB, T/TiB; all binary)"
+
+
+def unit_problem(value: Any) -> str | None:
+    """A size given as a flag or a setting names its unit: `--memory 400` meant 400Gi, not 400 bytes."""
+    match = _QUANTITY.fullmatch(str(value))
+    if match and not match.group(2):
+        return f"needs a unit such as {value}Gi: a bare number is bytes, which OSMO refuses as not above 0"
+    return None
 
 
 def file_path_problem(path: str) -> str | None:
@@ -104,6 +127,7 @@ def cross_problems(spec: dict) -> list[tuple[str, str]]:
         return problems
     groups = _groups(workflow)
     problems += _tasks_or_groups(workflow)
+    problems += _task_count(groups)
     problems += _unique_names(workflow)
     problems += _leads(workflow)
     for path, task, group in _all_tasks(groups):
@@ -151,10 +175,39 @@ def _tasks_or_groups(workflow: dict) -> list[tuple[str, str]]:
     return []
 
 
+def _task_count(groups: list[tuple[str, list]]) -> list[tuple[str, str]]:
+    count = sum(len(tasks) for _, tasks in groups)
+    if count <= MAX_TASKS:
+        return []
+    return [("workflow", f"{count} tasks; an OSMO pool allows at most {MAX_TASKS} per workflow (max_num_tasks)")]
+
+
+def advice(spec: Any) -> list[tuple[str, str]]:
+    """What the server accepts but changes: (path, message) pairs that are warnings, not problems."""
+    workflow = spec.get("workflow") if isinstance(spec, dict) else None
+    pool = workflow.get("pool") if isinstance(workflow, dict) else None
+    if isinstance(pool, str) and pool:
+        shown = pool if re.fullmatch(r"[\w.-]{1,64}", pool) else "POOL"
+        return [
+            (
+                "workflow.pool",
+                f"ignored by the OSMO server, which takes the pool from the submission: "
+                f"osmo workflow submit FILE --pool {shown} (submit osmo training --pool {shown})",
+            )
+        ]
+    return []
+
+
 def _unique_names(workflow: dict) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     problems = []
+    too_long = name_length_problem(workflow.get("name"))
+    if too_long:
+        problems.append(("workflow.name", too_long))
     for path, name in _named(workflow):
+        too_long = name_length_problem(name)
+        if too_long:
+            problems.append((path, too_long))
         key = canonical_name(name)
         if key in seen:
             problems.append(

@@ -42,7 +42,8 @@ def _duration_problem(value: str) -> str | None:
 
 
 def _quantity_problem(value: str) -> str | None:
-    return osmo_rules.quantity_problem(value) or _zero(value)
+    bare = osmo_rules.unit_problem(value)  # a flag's size always names its unit; zero is said first
+    return (None if bare else osmo_rules.quantity_problem(value)) or _zero(value) or bare
 
 
 def _zero(value: str) -> str | None:
@@ -102,6 +103,14 @@ class OsmoTarget(Target):
 def _job_rules(job: IsaacLabSkrlJob | LeRobotJob, target: OsmoTarget) -> None:
     if job.naming.job_name and not re.fullmatch(OSMO_NAME, job.naming.job_name):
         raise ValueError(f"job.naming.job_name: {OSMO_NAME_RULE}")
+    too_long = osmo_rules.name_length_problem(job.naming.job_name)  # the workflow's name
+    if too_long:
+        raise ValueError(f"job.naming.job_name: {too_long}")
+    if job.resources.num_nodes > osmo_rules.MAX_TASKS:  # one task per node
+        raise ValueError(
+            f"job.resources.num_nodes: one OSMO task per node, and a pool allows at most {osmo_rules.MAX_TASKS} "
+            "tasks per workflow (max_num_tasks)"
+        )
     if target.wandb_credential and not job.tracking.wandb:
         raise ValueError("target.wandb_credential: the Weights & Biases credential needs --wandb")
     spec_url_rules(job, target)

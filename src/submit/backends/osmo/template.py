@@ -42,7 +42,12 @@ def render(text: str, values: tuple[str, ...] = (), source: str = "<spec>") -> A
         return yamlio.load(text, source)
     body, defaults = _split(text, source)
     defaults.update(_overrides(values))
-    return yamlio.load(_render_body(body, defaults, source), source)
+    rendered = _render_body(body, defaults, source)
+    if is_template(rendered):
+        # The osmo CLI renders the file once and the server renders the result again: what a {% raw %} block kept
+        # as markup is evaluated then.
+        rendered = _render_body(rendered, defaults, source, again=True)
+    return yamlio.load(rendered, source)
 
 
 def _split(text: str, source: str) -> tuple[str, dict[str, Any]]:
@@ -80,7 +85,7 @@ def _cast(raw: str) -> int | float | str:
     return raw
 
 
-def _render_body(body: str, defaults: dict[str, Any], source: str) -> str:
+def _render_body(body: str, defaults: dict[str, Any], source: str, *, again: bool = False) -> str:
     from jinja2 import (
         StrictUndefined,
         TemplateError,
@@ -96,14 +101,15 @@ def _render_body(body: str, defaults: dict[str, Any], source: str) -> str:
         return f"@@osmo-token-{len(tokens) - 1}@@"
 
     protected = _SPECIAL.sub(protect, body)
+    where = f"{source}: template" + (" (as the OSMO server renders it a second time: {% raw %} does not survive)" if again else "")
     try:
         rendered = SandboxedEnvironment(undefined=StrictUndefined).from_string(protected).render(**defaults)
     except UndefinedError as exc:
-        raise SpecError(f"{source}: template: {exc.message}; {_undefined_hint(str(exc.message))}") from None
+        raise SpecError(f"{where}: {exc.message}; {_undefined_hint(str(exc.message))}") from None
     except TemplateSyntaxError as exc:
-        raise SpecError(f"{source}: template: line {exc.lineno}: {exc.message}") from None
+        raise SpecError(f"{where}: line {exc.lineno}: {exc.message}") from None
     except TemplateError as exc:
-        raise SpecError(f"{source}: template: {exc}") from None
+        raise SpecError(f"{where}: {exc}") from None
     return re.sub(r"@@osmo-token-(\d+)@@", lambda m: tokens[int(m.group(1))], rendered)
 
 
