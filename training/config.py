@@ -34,7 +34,7 @@ OUTPUT_DIR_FLAG = "--output-dir"
 # Checkpoint URI forms. No whitespace except inside a path (folders with spaces exist), and no braces
 # anywhere: Azure ML (${{...}}) and OSMO ({{...}}) would substitute them in a rendered spec.
 _CHECKPOINT_URI = re.compile(
-    r"runs:/[0-9a-f]{32}/[^\s{}]+"
+    r"runs:/[A-Za-z0-9][A-Za-z0-9_-]{0,255}/[^\s{}]+"  # MLflow's run-id rule: OSS MLflow's 32 hex, Azure ML's job names
     r"|models:/[A-Za-z0-9._-]+(?:/[0-9]+|@[A-Za-z0-9_-]+|/latest)"
     r"|(?:azureml|mlflow-artifacts|s3|gs|wasbs|abfss|https|file)://?[^\s{}]+"
     r"|(?:\.{1,2})?/[^\s{}](?:[^{}\r\n]*[^\s{}])?"
@@ -312,7 +312,7 @@ def checkpoint_uri_problem(uri: str) -> str | None:
     if _CHECKPOINT_URI.fullmatch(uri):
         return None
     return (
-        "not a checkpoint URI; use runs:/<32-hex run id>/<path>, models:/<name>/<version>, "
+        "not a checkpoint URI; use runs:/<run id>/<path> (on Azure ML the run id is the job name), models:/<name>/<version>, "
         "models:/<name>@<alias> or a path"
     )
 

@@ -20,6 +20,17 @@ _PARAM_BATCH = 100  # MLflow's limit of params per log_batch request
 _PARAM_LENGTH = 6000  # MLflow's limit of a param value
 
 
+# The artifact folder each trainer kind uploads its checkpoints to (RL: agent_<timestep>.pt files; LeRobot: its
+# pretrained_model/ and training_state/).
+CHECKPOINT_ARTIFACTS = {"rl": "checkpoints", "lerobot": "checkpoint"}
+
+
+def resume_uri(run_id: str | None, kind: str) -> str | None:
+    """`runs:/<run id>/<checkpoint folder>`, the checkpoint URI that resumes a run of `kind` (`-M resume -c ...`);
+    on Azure ML the run id is the job name, so the CLI can name it from the job alone."""
+    return f"runs:/{run_id}/{CHECKPOINT_ARTIFACTS[kind]}" if run_id else None
+
+
 @dataclass
 class TrackingRun:
     """An open MLflow run."""

@@ -31,11 +31,11 @@ CASES = {
     ),
     "malformed runs uri": (
         ["-M", "resume", "-c", "runs:/not-a-run-id"],
-        "--checkpoint-uri: not a checkpoint URI; use runs:/<32-hex run id>/<path>, models:/<name>/<version>, models:/<name>@<alias> or a path",
+        "--checkpoint-uri: not a checkpoint URI; use runs:/<run id>/<path> (on Azure ML the run id is the job name), models:/<name>/<version>, models:/<name>@<alias> or a path",
     ),
     "malformed models uri": (
         ["-M", "warm-start", "-c", "models:cartpole"],
-        "--checkpoint-uri: not a checkpoint URI; use runs:/<32-hex run id>/<path>, models:/<name>/<version>, models:/<name>@<alias> or a path",
+        "--checkpoint-uri: not a checkpoint URI; use runs:/<run id>/<path> (on Azure ML the run id is the job name), models:/<name>/<version>, models:/<name>@<alias> or a path",
     ),
     "zero envs": (["-n", "0"], "--num-envs: must be greater than or equal to 1"),
     "negative iterations": (["-m", "-5"], "--max-iterations: must be greater than or equal to 1"),

@@ -6,7 +6,7 @@ import pytest
 
 from training.config import ConfigError, checkpoint_uri_problem, from_env, is_isaaclab_task, is_rank_zero
 
-NOT_A_URI = "not a checkpoint URI; use runs:/<32-hex run id>/<path>, models:/<name>/<version>, models:/<name>@<alias> or a path"
+NOT_A_URI = "not a checkpoint URI; use runs:/<run id>/<path> (on Azure ML the run id is the job name), models:/<name>/<version>, models:/<name>@<alias> or a path"
 RUN_ID = "0123456789abcdef0123456789abcdef"
 
 
@@ -34,6 +34,8 @@ def test_rank_zero_is_rank_else_local_rank_else_a_single_process(environ: dict, 
     [
         f"runs:/{RUN_ID}/checkpoints",
         f"runs:/{RUN_ID}/checkpoints/agent_160.pt",
+        "runs:/sharp_tail_4ks8v1/checkpoints/agent_1000.pt",  # an Azure ML job name is its MLflow run id
+        f"runs:/{RUN_ID.upper()}/agent.pt",
         "models:/cartpole-v1/3",
         "models:/cartpole-v1@champion",
         "models:/cartpole-v1/latest",
@@ -55,8 +57,8 @@ def test_every_checkpoint_uri_form_is_accepted(uri: str) -> None:
 @pytest.mark.parametrize(
     "uri",
     [
-        "runs:/abc/agent.pt",  # a run id is 32 lower-case hex digits
-        f"runs:/{RUN_ID.upper()}/agent.pt",
+        "runs:/-abc/agent.pt",  # a run id starts with a letter or digit
+        "runs:/a.b/agent.pt",  # and has only letters, digits, '_' and '-'
         f"runs:/{RUN_ID}/",
         f"runs:/{RUN_ID}/a b",  # spaces only inside a path
         "models:/cartpole",  # no version or alias

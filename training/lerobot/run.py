@@ -30,8 +30,9 @@ from training.config import (
 from training.lerobot import dataset as datasets
 from training.lerobot import plan
 from training.lerobot.plan import Dataset, LeRobotCheckpoint
+from training.mlflow_run import CHECKPOINT_ARTIFACTS, resume_uri
 
-CHECKPOINT_ARTIFACT = "checkpoint"  # runs:/<run>/checkpoint holds pretrained_model/ and training_state/
+CHECKPOINT_ARTIFACT = CHECKPOINT_ARTIFACTS["lerobot"]  # runs:/<run>/checkpoint holds pretrained_model/ and training_state/
 RUN_FILE = "robo_run.json"  # in LeRobot's output folder: which MLflow run wrote these checkpoints
 METRICS_LEDGER = "metrics.jsonl"  # every logged point, kept even when MLflow is unreachable
 FLUSH_TIMEOUT_S = 60.0
@@ -53,7 +54,8 @@ class Outcome:
     model_version: str | None = None
 
     def result(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        resume = resume_uri(self.run_id, "lerobot") if self.checkpoint else None
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "resume_uri": resume}
 
 
 class Stopped(exits.StoppedBySignal, KeyboardInterrupt):

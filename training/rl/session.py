@@ -20,14 +20,22 @@ from urllib.parse import urlsplit, urlunsplit
 from training.checkpoints import shown
 from training.config import RLConfig, derive_model_name, is_rank_zero
 from training.exits import RunError, first_line
-from training.mlflow_run import TrackingRun, finish_run, flatten, start_run, upload
+from training.mlflow_run import (
+    CHECKPOINT_ARTIFACTS,
+    TrackingRun,
+    finish_run,
+    flatten,
+    resume_uri,
+    start_run,
+    upload,
+)
 from training.rl.agent_config import rollouts
 from training.tracking.sender import MetricPipeline, mlflow_sender, unsent_warning
 from training.tracking.system import system_sampler
 from training.tracking.wrapper import UpdateLogger, resolve_interval
 
 log = logging.getLogger("training.rl")
-CHECKPOINTS_ARTIFACT = "checkpoints"
+CHECKPOINTS_ARTIFACT = CHECKPOINT_ARTIFACTS["rl"]
 MODEL_ARTIFACT = "model"
 
 
@@ -57,6 +65,7 @@ class Result:
             "model_version": self.model_version,
             "model_uri": model_uri,
             "unsent_metric_points": self.unsent_metric_points,
+            "resume_uri": resume_uri(self.run_id, "rl") if self.checkpoint else None,
             **self.extra,
         }
 

@@ -222,7 +222,18 @@ def status(job_id: str, target: Any) -> dict[str, Any]:
         "display_name": job.display_name,
         "experiment_name": job.experiment_name,
         "compute": job.compute,
+        "resume": _resume_uri(job),
     }
+
+
+def _resume_uri(job: Any) -> str | None:
+    """The checkpoint URI that resumes the job (`-M resume -c ...`): on Azure ML a job's MLflow run id is its name.
+    The trainer kind is read from the job's constant command (`python -m training <kind>`, torchrun's `-m training`)."""
+    from training.mlflow_run import CHECKPOINT_ARTIFACTS, resume_uri  # plain data: no mlflow import
+
+    words = str(getattr(job, "command", "") or "").split()
+    kinds = [words[i + 1] for i in range(len(words) - 1) if words[i] == "training" and i and words[i - 1] == "-m"]
+    return resume_uri(job.name, kinds[0]) if kinds and kinds[0] in CHECKPOINT_ARTIFACTS else None
 
 
 def logs(job_id: str, target: Any, *, to_stderr: bool = False) -> None:

@@ -238,6 +238,7 @@ def test_status_and_cancel_print_the_job_as_json(run_cli, azure):
         "display_name": "Isaac Lab SKRL training",
         "experiment_name": "isaaclab-training",
         "compute": "gpu-a100",
+        "resume": "runs:/cartpole-1/checkpoints",  # an Azure ML job's MLflow run id is its name
     }
     cancelled = run_cli("azureml", "cancel", "cartpole-1", *WORKSPACE_FLAGS, "--output-format", "json")
     assert cancelled.exit_code == 0, cancelled.stderr
