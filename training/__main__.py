@@ -44,7 +44,7 @@ def run_rl(argv: list[str]) -> int:
 
 
 def _train_rl(argv: list[str]) -> int:
-    from training import secrets  # lazy: keeps --help and bad-settings exits fast
+    from training import secrets, workspace  # lazy: keeps --help and bad-settings exits fast
 
     config = from_env("rl", os.environ, argv)
     if config.wandb and importlib.util.find_spec("wandb") is None:
@@ -53,6 +53,7 @@ def _train_rl(argv: list[str]) -> int:
             "workflows/images/requirements-trainer.txt); install it or run without --wandb"
         )
     secrets.load(config)  # before wandb or any other library reads the environment
+    workspace.resolve_tracking_uri(config.mlflow)  # an OSMO job that names an Azure ML workspace
     from training.rl.train import main as train_main  # lazy: imports torch and skrl
 
     return train_main(config)

@@ -159,10 +159,14 @@ profile = group(
     click.option("--profile", envvar="SUBMIT_PROFILE", is_eager=True, callback=_install_defaults, help="Profile [profile.NAME] of submit.toml (cwd or user config dir) on top of its [default]. [env SUBMIT_PROFILE]"),
 )
 
-resolution = group(
-    profile,
-    click.option("--terraform-dir", envvar="SUBMIT_TERRAFORM_DIR", type=click.Path(exists=True, file_okay=False), help="Read values still missing (workspace, compute, Key Vault) from `terraform output` here. [env SUBMIT_TERRAFORM_DIR]"),
-)
+def terraform_dir(values: str = "workspace, compute, Key Vault") -> Decorator:
+    return click.option(
+        "--terraform-dir", envvar="SUBMIT_TERRAFORM_DIR", type=click.Path(exists=True, file_okay=False),
+        help=f"Read values still missing ({values}) from `terraform output` here. [env SUBMIT_TERRAFORM_DIR]",
+    )
+
+
+resolution = group(profile, terraform_dir())
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -186,22 +190,27 @@ def _spec_file(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 output_format = click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON object on stdout.")
 
-output = group(
-    click.option("--dry-run", is_flag=True, help="Print the spec (or write it with -o) and submit nothing (no credentials, no network)."),
-    click.option(
-        "-o",
-        "--output",
-        "output_file",
-        type=click.Path(writable=True),
-        metavar="FILE",
-        callback=_spec_file,
-        help="Write the spec to FILE (.yaml or .yml) instead of stdout; --output-format json still prints its object.",
-    ),
-    output_format,
-    click.option("--stream", is_flag=True, help="Stream the job's logs after submission."),
-    click.option("--preflight/--no-preflight", default=True, help="Check workspace, compute, checkpoint and credentials before submitting. [default on]"),
-    resolution,
-)
+def output(checks: str, terraform: str) -> Decorator:
+    """How a job command emits and submits; `checks` is what its preflight checks, `terraform` what
+    --terraform-dir fills (each backend says its own: Texts.preflight, Texts.terraform)."""
+    return group(
+        click.option("--dry-run", is_flag=True, help="Print the spec (or write it with -o) and submit nothing (no credentials, no network)."),
+        click.option(
+            "-o",
+            "--output",
+            "output_file",
+            type=click.Path(writable=True),
+            metavar="FILE",
+            callback=_spec_file,
+            help="Write the spec to FILE (.yaml or .yml) instead of stdout; --output-format json still prints its object.",
+        ),
+        output_format,
+        click.option("--stream", is_flag=True, help="Stream the job's logs after submission."),
+        click.option("--preflight/--no-preflight", default=True, help=f"Check {checks} before submitting. [default on]"),
+        profile,
+        terraform_dir(terraform),
+    )
+
 
 # Parameters that fill no settings field: how to emit, where values come from, what --from-blob builds.
 NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream", "preflight", "profile", "terraform_dir", *BLOB_FLAGS}

@@ -45,7 +45,6 @@ def noop(*flags: str, note: str, is_flag: bool = False) -> Decorator:
     return click.option(*flags, name, hidden=True, expose_value=False, is_flag=is_flag, callback=accept)
 
 
-AZURE_IDS = "the job finds MLflow through --mlflow-tracking-uri (a workspace's azureml:// URI works); pass that instead"
 NO_VAL_SPLIT = "the reference only logged it (LeRobot trains on the whole dataset)"
 
 # submit-azureml-training.sh and submit-azureml-lerobot-training.sh
@@ -72,9 +71,6 @@ osmo_gone = group(
         instead="there is no workflow template: the workflow is rendered from the flags; drop it "
         "(--dry-run prints the workflow, -o workflow.yaml writes it)",
     ),
-    gone("--azure-subscription-id", instead=AZURE_IDS),
-    gone("--azure-resource-group", instead=AZURE_IDS),
-    gone("--azure-workspace-name", instead=AZURE_IDS),
     gone(
         "--use-local-osmo",
         is_flag=True,

@@ -175,6 +175,7 @@ def _workspace() -> dict[str, Any]:
         "properties": {
             "discoveryUrl": "https://westeurope.api.azureml.ms/discovery",
             "workspaceId": "11111111-2222-3333-4444-555555555555",
+            "mlFlowTrackingUri": f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{WS_ID}",
         },
     }
 

@@ -46,7 +46,6 @@ WORKFLOW = (
     "--workflow: there is no workflow template: the workflow is rendered from the flags; drop it "
     "(--dry-run prints the workflow, -o workflow.yaml writes it)"
 )
-AZURE_IDS = "the job finds MLflow through --mlflow-tracking-uri (a workspace's azureml:// URI works); pass that instead"
 LEROBOT_VERSION = (
     "--lerobot-version: LeRobot comes pinned in the trainer image; another version needs another -i/--image"
 )
@@ -77,30 +76,10 @@ GONE = {
         "--sleep-after-unpack: no code archive is unpacked and every workflow trains; "
         "--dry-run shows the workflow without running it",
     ),
-    "osmo training --azure-subscription-id": (
-        RL_OSMO,
-        ["--azure-subscription-id", "00000000-0000-0000-0000-000000000000"],
-        f"--azure-subscription-id: {AZURE_IDS}",
-    ),
-    "osmo training --azure-resource-group": (
-        RL_OSMO,
-        ["--azure-resource-group", "rg"],
-        f"--azure-resource-group: {AZURE_IDS}",
-    ),
-    "osmo training --azure-workspace-name": (
-        RL_OSMO,
-        ["--azure-workspace-name", "ws"],
-        f"--azure-workspace-name: {AZURE_IDS}",
-    ),
     "osmo training --use-local-osmo": (RL_OSMO, ["--use-local-osmo"], LOCAL_OSMO),
     "osmo lerobot --output-dir": (LEROBOT_OSMO, ["--output-dir", "/workspace/outputs/train"], OUTPUT_DIR),
     "osmo lerobot --lerobot-version": (LEROBOT_OSMO, ["--lerobot-version", "0.3.3"], LEROBOT_VERSION),
     "osmo lerobot -w": (LEROBOT_OSMO, ["-w", "lerobot-train.yaml"], WORKFLOW),
-    "osmo lerobot --azure-workspace-name": (
-        LEROBOT_OSMO,
-        ["--azure-workspace-name", "ws"],
-        f"--azure-workspace-name: {AZURE_IDS}",
-    ),
     "osmo lerobot --use-local-osmo": (LEROBOT_OSMO, ["--use-local-osmo"], LOCAL_OSMO),
 }
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from training import checkpoints, exits, secrets
+from training import checkpoints, exits, secrets, workspace
 from training.config import (
     RESULT_PREFIX,
     ConfigError,
@@ -85,6 +85,7 @@ def _main(argv: list[str]) -> int:
         print(f"error: {NOT_INSTALLED.format(python=sys.executable)}", file=sys.stderr)
         return 1
     secrets.load(config)  # before wandb or huggingface_hub reads the environment
+    workspace.resolve_tracking_uri(config.mlflow)  # an OSMO job that names an Azure ML workspace
     outcome = run(config)
     print(RESULT_PREFIX + json.dumps(outcome.result(), sort_keys=True), flush=True)
     return 0

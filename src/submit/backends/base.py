@@ -52,6 +52,8 @@ class Texts:
     spec_kind: str  # how `submit validate` names a spec of this backend: "Azure ML", "OSMO"
     spec_name: str  # and one such spec: "an Azure ML job"
     spec_marker: str  # the key that marks one: "command:"
+    preflight: str = "workspace, compute, checkpoint and Key Vault"  # what --preflight checks before submitting
+    terraform: str = "workspace, compute, Key Vault"  # the values --terraform-dir can fill
 
 
 class Backend(ABC):

@@ -48,7 +48,9 @@ def job_command(backend: Backend, command: str) -> click.Command:
         render_and_submit(backend, settings, params)
 
     run.__doc__ = backend.texts.commands[command]
-    decorated = flags.group(backend.job_flags(command), flags.output, backend.gone_flags(command))(run)
+    decorated = flags.group(
+        backend.job_flags(command), flags.output(backend.texts.preflight, backend.texts.terraform), backend.gone_flags(command)
+    )(run)
     return click.command(command, epilog=backend.texts.examples[command])(decorated)
 
 

@@ -54,6 +54,18 @@ TaskId = Annotated[
 ModelName = Annotated[
     str, pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}", "must start with a letter or digit and use only letters, digits, '.', '-' and '_'")
 ]
+# An Azure ML workspace's coordinates (Azure ML's submission, and the workspace an OSMO job finds MLflow through).
+SubscriptionId = Annotated[
+    str, pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "must be a GUID")
+]
+ResourceGroup = Annotated[
+    str, pattern(r"[-\w.()]{0,89}[-\w()]", "must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'")
+]
+WorkspaceName = Annotated[
+    str, pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}", "must be 3-33 letters, digits, '-' or '_', starting with a letter or digit")
+]
+
+
 def _canonical_log_interval(value: str) -> str:
     if log_interval(value) != value:
         raise ValueError("accepted values: step, balanced, rollout, or a whole number >= 1")

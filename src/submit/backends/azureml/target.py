@@ -8,7 +8,7 @@ from pydantic import model_validator
 
 from submit.backends.azureml import fields as a
 from submit.backends.azureml.workspace import workspace
-from submit.models.base import Strict, declared, pattern
+from submit.models.base import ResourceGroup, Strict, SubscriptionId, WorkspaceName, declared, pattern
 from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
 from submit.models.submission import Submission, Target, spec_url_rules
 
@@ -20,15 +20,6 @@ ComputeName = Annotated[
 ]
 InstanceType = Annotated[
     str, pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", "must use only letters, digits, '.', '-' and '_'")
-]
-SubscriptionId = Annotated[
-    str, pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "must be a GUID")
-]
-ResourceGroup = Annotated[
-    str, pattern(r"[-\w.()]{0,89}[-\w()]", "must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'")
-]
-WorkspaceName = Annotated[
-    str, pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}", "must be 3-33 letters, digits, '-' or '_', starting with a letter or digit")
 ]
 # Key Vault's DNS suffix in the public, China and US Government clouds.
 KEY_VAULT_URI = r"https://[A-Za-z0-9-]{3,24}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)/?"

@@ -41,6 +41,8 @@ class Osmo(Backend):
         spec_kind="OSMO",
         spec_name="an OSMO workflow",
         spec_marker="workflow:",
+        preflight="the pool's free GPUs and the stored credentials the workflow names",
+        terraform="LeRobot --from-blob's storage account",
     )
     unread_env = {  # noqa: RUF012
         "training": ("IMAGE", "SLEEP_AFTER_UNPACK"),
@@ -54,6 +56,9 @@ class Osmo(Backend):
         from submit.backends.osmo.target import OsmoSubmission
 
         return OsmoSubmission
+
+    def after_build(self, command: str, ctx: Any, settings: Any) -> None:
+        _workspace_given(ctx, settings.target)
 
     def render(self, settings: Any, params: dict[str, Any]) -> Rendered:
         from submit.backends.osmo.render import render_osmo
@@ -119,10 +124,42 @@ def _code(settings: Any, code_dir: Path | None) -> tuple[tuple, list[str]]:
     return files, [code.check_limits(files, settings.job.resources.num_nodes)]
 
 
+def _workspace_given(ctx: Any, target: Any) -> None:
+    """The Azure ML workspace counts with all three coordinates. Some of them typed (or in a profile) but not all is
+    bad input naming the first missing flag; some only in the environment (AZURE_SUBSCRIPTION_ID is often set for
+    other tools) are left alone, with a note."""
+    import os
+
+    from submit.backends.osmo import fields as o
+    from submit.errors import BadInput
+    from submit.output import say
+
+    given = [s for s in o.WORKSPACE if getattr(target, s.name)]
+    if not given or len(given) == len(o.WORKSPACE):
+        if given and target.mlflow_tracking_uri:
+            say("note: --mlflow-tracking-uri is given, so the Azure ML workspace's tracking URI is not looked up")
+        return
+    missing = [s for s in o.WORKSPACE if s not in given]
+    from_env = all(s.envvar in os.environ and ctx.get_parameter_source(s.name).name == "ENVIRONMENT" for s in given)
+    if from_env:
+        say(f"note: {', '.join(str(s.envvar) for s in given)} set but not {', '.join(str(s.envvar) for s in missing)}: "
+            "no Azure ML workspace is looked up for MLflow")
+        return
+    raise BadInput(
+        f"{missing[0].flags[0]}: the Azure ML workspace for MLflow needs --azure-subscription-id, "
+        "--azure-resource-group and --azure-workspace-name together"
+    )
+
+
 def _notes(settings: Any) -> list[str]:
     job, target = settings.job, settings.target
     notes = []
-    if job.tracking.mlflow and not target.mlflow_tracking_uri:
+    if job.tracking.mlflow and target.workspace:
+        notes.append(
+            f"note: the job looks up the MLflow tracking URI of Azure ML workspace {target.azure_workspace_name} with "
+            "its Azure identity (the pool's workload identity or AZURE_CLIENT_* credentials)"
+        )
+    elif job.tracking.mlflow and not target.mlflow_tracking_uri:
         notes.append("note: MLflow is on but no --mlflow-tracking-uri is set; runs stay inside the container")
     if target.priority == "LOW":
         notes.append("note: priority LOW workflows can be preempted; outputs are uploaded only when a task succeeds")

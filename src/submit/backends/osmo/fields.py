@@ -43,6 +43,25 @@ CODE_SOURCE = Setting(
     note="image (the trainer in the image), local (ship training/ in the spec), or url:<storage URL>",
 )
 
+# The reference's way to MLflow on OSMO: an Azure ML workspace, whose tracking URI the job looks up with its identity.
+WORKSPACE_WHY = "the job looks up the workspace's MLflow tracking URI with its Azure identity (all three, no --mlflow-tracking-uri)"
+AZURE_SUBSCRIPTION_ID = Setting(
+    "azure_subscription_id", "target.azure_subscription_id", ("--azure-subscription-id",),
+    "Azure ML workspace for MLflow: its subscription. [env AZURE_SUBSCRIPTION_ID]", envvar="AZURE_SUBSCRIPTION_ID",
+    note=f"subscription of the Azure ML workspace whose MLflow the job logs to; {WORKSPACE_WHY}",
+)
+AZURE_RESOURCE_GROUP = Setting(
+    "azure_resource_group", "target.azure_resource_group", ("--azure-resource-group",),
+    "Azure ML workspace for MLflow: its resource group. [env AZURE_RESOURCE_GROUP]", envvar="AZURE_RESOURCE_GROUP",
+    note=f"resource group of the Azure ML workspace whose MLflow the job logs to; {WORKSPACE_WHY}",
+)
+AZURE_WORKSPACE_NAME = Setting(
+    "azure_workspace_name", "target.azure_workspace_name", ("--azure-workspace-name",),
+    "Azure ML workspace for MLflow: the job finds its tracking URI with its Azure identity. [env AZUREML_WORKSPACE_NAME]",
+    envvar="AZUREML_WORKSPACE_NAME", note=f"the Azure ML workspace whose MLflow the job logs to; {WORKSPACE_WHY}",
+)
+WORKSPACE = (AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, AZURE_WORKSPACE_NAME)
+
 SETTINGS = by_name(
-    [POOL, PRIORITY, CPU, MEMORY, STORAGE, EXEC_TIMEOUT, QUEUE_TIMEOUT, OUTPUT_URL, MLFLOW_TRACKING_URI, MLFLOW_CREDENTIAL, WANDB_CREDENTIAL, HF_CREDENTIAL, CODE_SOURCE]
+    [*WORKSPACE, POOL, PRIORITY, CPU, MEMORY, STORAGE, EXEC_TIMEOUT, QUEUE_TIMEOUT, OUTPUT_URL, MLFLOW_TRACKING_URI, MLFLOW_CREDENTIAL, WANDB_CREDENTIAL, HF_CREDENTIAL, CODE_SOURCE]
 )

@@ -37,6 +37,7 @@ target = group(
     o.QUEUE_TIMEOUT.option(),
     o.OUTPUT_URL.option(),
     o.MLFLOW_TRACKING_URI.option(),
+    *(setting.option() for setting in o.WORKSPACE),
     o.MLFLOW_CREDENTIAL.option(),
     o.WANDB_CREDENTIAL.option(),
     o.CODE_SOURCE.option(),

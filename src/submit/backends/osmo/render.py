@@ -147,6 +147,10 @@ def _environment(settings: Settings) -> dict[str, str]:
     env = trainer_env(settings.job, target)
     if target.mlflow_tracking_uri and settings.job.tracking.mlflow:  # a profile's URI stays out of --no-mlflow jobs
         env["MLFLOW_TRACKING_URI"] = target.mlflow_tracking_uri
+    elif target.workspace and settings.job.tracking.mlflow:
+        # The job looks the workspace's tracking URI up with its identity (training/workspace.py): a dry run and a
+        # submission render the same spec, and no credential of the user's is needed at submission.
+        env.update(target.workspace)
     url = _code_url(target.code_source)
     if target.code_source == "local":
         env["PYTHONPATH"] = CODE_ROOT

@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 
 from submit.backends.osmo import fields as o
 from submit.backends.osmo import rules as osmo_rules
-from submit.models.base import declared, pattern
+from submit.models.base import ResourceGroup, SubscriptionId, WorkspaceName, declared, pattern
 from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
 from submit.models.submission import Submission, Target, spec_url_rules
 
@@ -86,10 +86,22 @@ class OsmoTarget(Target):
     queue_timeout: OsmoDuration | None = declared(o.QUEUE_TIMEOUT)
     output_url: OsmoStorageUrl | None = declared(o.OUTPUT_URL)
     mlflow_tracking_uri: TrackingUri | None = declared(o.MLFLOW_TRACKING_URI)
+    azure_subscription_id: SubscriptionId | None = declared(o.AZURE_SUBSCRIPTION_ID)
+    azure_resource_group: ResourceGroup | None = declared(o.AZURE_RESOURCE_GROUP)
+    azure_workspace_name: WorkspaceName | None = declared(o.AZURE_WORKSPACE_NAME)
     mlflow_credential: CredentialRef | None = declared(o.MLFLOW_CREDENTIAL)
     wandb_credential: CredentialRef | None = declared(o.WANDB_CREDENTIAL)
     hf_credential: CredentialRef | None = declared(o.HF_CREDENTIAL)
     code_source: Annotated[str, _osmo_check(_code_source_problem)] = declared(o.CODE_SOURCE, "image")
+
+    @property
+    def workspace(self) -> dict[str, str] | None:
+        """The Azure ML workspace the job finds MLflow through, as the job's environment (AZURE_SUBSCRIPTION_ID,
+        AZURE_RESOURCE_GROUP, AZUREML_WORKSPACE_NAME): only with all three and no --mlflow-tracking-uri."""
+        values = [getattr(self, setting.name) for setting in o.WORKSPACE]
+        if self.mlflow_tracking_uri or not all(values):
+            return None
+        return {str(setting.envvar): value for setting, value in zip(o.WORKSPACE, values, strict=True)}
 
     def check_job(self, job: IsaacLabSkrlJob | LeRobotJob) -> None:
         _job_rules(job, self)
