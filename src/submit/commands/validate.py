@@ -89,12 +89,26 @@ def _hint(chosen, text: str, file: Path) -> str:
     return ""
 
 
+# The largest spec we render is an OSMO workflow shipping the trainer (768 KiB of code, base64); a file many times
+# that size is no spec, and parsing one takes minutes and hundreds of MB.
+MAX_SPEC_BYTES = 4 * 1024 * 1024
+
+
 def _read(file: Path) -> str:
-    from submit.errors import SpecError
+    """The file's text; a file that is no spec at all (too big, binary, empty) is bad input (exit 2) at once."""
+    from submit.errors import BadInput, SpecError
 
     try:
-        return file.read_text(encoding="utf-8")
+        size = file.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise BadInput(f"{file}: {size:,} bytes; a job spec is at most {MAX_SPEC_BYTES // 1024 // 1024} MiB, so this is not one")
+        text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise SpecError(f"{file}: not UTF-8 text") from None
+        raise BadInput(f"{file}: not UTF-8 text, so not a job spec") from None
     except OSError as exc:
         raise SpecError(f"{file}: cannot read ({exc.strerror})") from None
+    if "\x00" in text:
+        raise BadInput(f"{file}: binary data (NUL bytes), so not a job spec")
+    if not text.strip():
+        raise BadInput(f"{file}: empty, so not a job spec")
+    return text

@@ -84,7 +84,13 @@ class AzureML(Backend):
             raise UnreadableSpec(f"{file}: not a valid Azure ML spec: {str(exc).removeprefix(f'{file}: ')}") from None
         if values:
             raise BadInput("--set: only OSMO templates take values")
-        return client.check(spec if isinstance(spec, dict) else {}, file.parent)
+        from submit.backends.base import Advice
+        from submit.spec_advice import code_advice, delete_advice
+
+        spec = spec if isinstance(spec, dict) else {}
+        command = spec.get("command")
+        advice = [*delete_advice("command", command if isinstance(command, str) else ""), *code_advice(spec.get("code"), file.parent)]
+        return [*client.check(spec, file.parent), *(Advice(f"{path}: {message}") for path, message in advice)]
 
     def recognises(self, text: str, file: Path) -> bool:
         from submit import yamlio

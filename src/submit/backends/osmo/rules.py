@@ -7,6 +7,7 @@ lists a duplicate name or an undefined resource even when another field fails to
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from typing import Any
 
@@ -185,17 +186,25 @@ def _task_count(groups: list[tuple[str, list]]) -> list[tuple[str, str]]:
 def advice(spec: Any) -> list[tuple[str, str]]:
     """What the server accepts but changes: (path, message) pairs that are warnings, not problems."""
     workflow = spec.get("workflow") if isinstance(spec, dict) else None
-    pool = workflow.get("pool") if isinstance(workflow, dict) else None
+    from submit.spec_advice import delete_advice
+
+    if not isinstance(workflow, dict):
+        return []
+    advice = []
+    pool = workflow.get("pool")
     if isinstance(pool, str) and pool:
         shown = pool if re.fullmatch(r"[\w.-]{1,64}", pool) else "POOL"
-        return [
+        advice.append(
             (
                 "workflow.pool",
                 f"ignored by the OSMO server, which takes the pool from the submission: "
                 f"osmo workflow submit FILE --pool {shown} (submit osmo training --pool {shown})",
             )
-        ]
-    return []
+        )
+    for path, task, _group in _all_tasks(_groups(workflow)):
+        words = [word for key in ("command", "args") for word in _list(task.get(key)) if isinstance(word, str)]
+        advice += delete_advice(f"{path}.command", " ".join(shlex.quote(word) for word in words))
+    return advice
 
 
 def _unique_names(workflow: dict) -> list[tuple[str, str]]:
