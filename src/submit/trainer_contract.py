@@ -84,6 +84,20 @@ def local_trainer_env(values: dict[str, Any]) -> dict[str, str]:
     return env
 
 
+def flag_of_variable(variable: str) -> str | None:
+    """The CLI flag that fills a trainer variable (ROBO_DEVICE -> --device), from the declarations; None if none."""
+    trainer = {env_name(f): f.name for config in KINDS.values() for f in fields(config)}.get(variable)
+    setting = next((s for s in JOB_SETTINGS.values() if trainer and s.trainer == trainer), None)
+    return next((flag for flag in setting.flags if flag.startswith("--")), None) if setting else None
+
+
+def in_flags(message: str) -> str:
+    """A trainer refusal (`ROBO_DEVICE: ...`) said in the CLI's words (`--device: ...`) when a flag fills it."""
+    variable, colon, rest = message.partition(":")
+    flag = flag_of_variable(variable) if colon else None
+    return f"{flag.split('/')[0]}:{rest}" if flag else message
+
+
 def _declared_values(model: Any) -> Iterator[tuple[dict[str, Any], Any]]:
     """(declaration, value) of every declared field of a settings model and of its parts, in field order."""
     if not isinstance(model, Strict):

@@ -125,6 +125,7 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
 
     own = {name: params[name] for name in TO_TRAINER if name in params}
     extra = {**local_trainer_env(own), **extra}
+    _trainer_accepts(job, extra)
 
     workdir = Path.cwd()
     name = job.naming.job_name or f"{_slug(job)}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -147,6 +148,23 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     if outcome.exit_code != 0:
         raise SubmitError(f"training failed (trainer exit {outcome.exit_code}); nothing was registered{kept}")
     _report(outcome, params["output_format"])
+
+
+def _trainer_accepts(job: Any, extra: dict[str, str]) -> None:
+    """The trainer's own checks of its settings, run here first so that a refusal names the flag (--device), not
+    the trainer's variable (ROBO_DEVICE), and nothing is started or written."""
+    import importlib.util
+
+    from submit.errors import BadInput
+    from submit.trainer_contract import in_flags, trainer_env, trainer_kind
+    from training.config import ConfigError, check_device, from_env
+
+    try:
+        config = from_env(trainer_kind(job), {**trainer_env(job), **extra})
+        if importlib.util.find_spec("torch") is not None:  # the machine's devices: the trainer would see the same
+            check_device(config.device)
+    except ConfigError as exc:
+        raise BadInput(in_flags(str(exc))) from None
 
 
 def _check_writable(output_dir: Path, output_root: str) -> None:

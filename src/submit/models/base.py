@@ -23,7 +23,9 @@ def pattern(regex: str, what: str):
 
 
 def _free_text(value: str) -> str:
-    """Free text reaches the job as data, but must not look like a binding or contain control characters."""
+    """Free text reaches the job as data, but must not be blank, look like a binding or contain control characters."""
+    if not value.strip():
+        raise ValueError("must not be blank")
     if not value.isprintable():
         raise ValueError("must be printable text without control characters or line breaks")
     if "{{" in value or "}}" in value:
@@ -33,7 +35,7 @@ def _free_text(value: str) -> str:
     return value
 
 
-FreeText = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_free_text)]
+FreeText = Annotated[str, Field(max_length=512), AfterValidator(_free_text)]
 
 # Azure ML's naming rule for experiments and jobs (the service refuses what it refuses; load_job does not).
 AzureName = Annotated[

@@ -42,8 +42,6 @@ def azureml_config(start: Path) -> dict[str, Value]:
         raise BadInput(
             f"{shown(path)}: expected a JSON object with subscription_id, resource_group, workspace_name"
         )
-    return {
-        key: Value(data[key], shown(path))
-        for key in AZUREML_CONFIG_KEYS
-        if isinstance(data.get(key), str) and data[key]
-    }
+    # Every value as it is: a wrong type (or a blank name) is refused where it is used, as a profile's is
+    # (sources.profile.checked, then the settings model), naming the flag and this file.
+    return {key: Value(data[key], shown(path)) for key in AZUREML_CONFIG_KEYS if data.get(key) is not None}
