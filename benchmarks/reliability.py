@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.common import REPO, machine_line, write_section
-from benchmarks.reliability_cases import EXIT_CODES, FAULTS, SECRET_TESTS, UNTESTED
+from benchmarks.reliability_cases import BOUNDARY, EXIT_CODES, FAULTS, SECRET_TESTS, UNTESTED
 
 DOC = REPO / "docs" / "reliability.md"
 PROPERTY_TEST = "test_free_text_flag_is_refused_or_round_trips_to_its_one_place"
@@ -33,15 +33,17 @@ PROPERTY_FILES = ["tests/submit/backends/azureml/test_render_property.py", "test
 def run(quick: bool = False) -> dict[str, object]:
     header = machine_line()
     cited = sorted({t for _, t in SECRET_TESTS} | {t for row in FAULTS for t in row[3]}
-                   | {t for row in EXIT_CODES for t in row[3]})  # fmt: skip
+                   | {t for row in EXIT_CODES for t in row[3]} | _boundary_targets())  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         # A node id inside a file that runs whole would run (and count its examples) twice.
         targets = [*PROPERTY_FILES, *(t for t in cited if t.split("::")[0] not in PROPERTY_FILES)]
         stats, outcomes, seconds = _pytest(Path(tmp), targets, quick)
+        counts = _case_counts(Path(tmp))
     write_section("inputs", _inputs(stats, outcomes, header, seconds, quick), DOC)
     write_section("secrets", _secrets(stats, outcomes), DOC)
     write_section("faults", _faults(outcomes), DOC)
     write_section("exit-codes", _exit_codes(outcomes), DOC)
+    write_section("boundary", _boundary(outcomes, counts), DOC)
     failed = sorted(t for t, o in outcomes.items() if o == "failed")
     print(f"reliability: {len(outcomes)} tests, {len(failed)} failed, {seconds:.0f} s; wrote {DOC}")
     return {"outcomes": outcomes, "failed": failed}
@@ -196,6 +198,42 @@ def _exit_codes(outcomes: dict[str, str]) -> str:
         lines += ["", "Not covered by a test of its own:", ""] + [f"- {u}" for u in UNTESTED]
     else:
         lines += ["", "Every outcome above is proven by the tests it cites."]
+    return "\n".join(lines)
+
+
+def _boundary_targets() -> set[str]:
+    """BOUNDARY's tests; a node id is dropped when its whole file runs anyway."""
+    tests = {t for _, row in BOUNDARY for t in row}
+    return {t for t in tests if "::" not in t or t.split("::")[0] not in tests}
+
+
+def _case_counts(tmp: Path) -> dict[str, int]:
+    """'path' and 'path::function' -> the number of test cases (parametrized ones each) the JUnit reports hold."""
+    counts: dict[str, int] = defaultdict(int)
+    for junit in tmp.glob("junit*.xml"):
+        for case in ET.parse(junit).iter("testcase"):
+            path = case.get("classname", "").replace(".", "/") + ".py"
+            counts[path] += 1
+            counts[f"{path}::{case.get('name', '').split('[')[0]}"] += 1
+    return counts
+
+
+def _boundary(outcomes: dict[str, str], counts: dict[str, int]) -> str:
+    lines = [
+        "## Boundary and specs",
+        "",
+        "What a command line or a hand-written spec cannot trick, and what the job servers would refuse (issue 15). "
+        "Cases: the test cases run for the row (each parametrized case counted).",
+        "",
+        "| claim | cases | proven by | result |",
+        "|---|---|---|---|",
+    ]
+    for claim, tests in BOUNDARY:
+        states = [o for key, o in outcomes.items() for t in tests if key == t or ("::" not in t and key.startswith(f"{t}::"))]
+        result = "**FAILED**" if "failed" in states else "passed" if states and set(states) == {"passed"} else (
+            ", ".join(sorted(set(states))) or "not run")  # fmt: skip
+        lines.append(f"| {claim} | {sum(counts.get(t, 0) for t in tests)} | {_cite(tests)} | {result} |")
+    lines += ["", f"In all: **{sum(counts.get(t, 0) for _, row in BOUNDARY for t in row)}** cases."]
     return "\n".join(lines)
 
 

@@ -186,3 +186,37 @@ EXIT_CODES = [
 # Outcomes with no test of their own (the code path exists; nothing in tests/ exercises it). Empty: every
 # row above cites a test; add an entry here when a new outcome has none yet.
 UNTESTED: list[str] = []
+
+# Boundary and specs (issue 15): what a command line or a spec cannot trick, and what the servers refuse. Each
+# row: the claim, then the tests (files or node ids) whose cases are counted in the table.
+BOUNDARY = [
+    ("a value starting with '--' is refused naming its option, for every value-taking option of every command "
+     "(the Click tree walked), before anything is parsed or sent; --lerobot-arg only as --lerobot-arg=--x=y",
+     [S + "test_flag_values.py"]),
+    ("a credential-bearing URL (SAS query, user:password@, a path with ?token=) in any text value of a spec: "
+     "exit 2 naming the flag, value never shown, on both backends",
+     [S + "test_spec_secrets.py", S + "models/test_submission.py::test_a_url_carrying_a_credential_never_reaches_a_spec"]),
+    ("runs:/<Azure ML job name>/... renders on both backends and resumes through real MLflow; status and the "
+     "last log line name the runs:/ URI that resumes a job",
+     [S + "test_run_ids.py", T + "rl/test_azure_run_ids.py",
+      S + "backends/azureml/test_client.py::test_status_and_cancel_print_the_job_as_json"]),
+    ("what OSMO's server refuses (names over 64, sizes without a unit, more than 100 tasks, files without "
+     "contents, OSMO_CTRL, Jinja rendered twice) is refused at render (exit 2) and by submit validate; "
+     "workflow.pool is a warning",
+     [S + "backends/osmo/test_server_rules.py"]),
+    ("no Azure ML spec depends on ${{inputs.*}}/${{outputs.*}} in environment_variables, nor on an input "
+     "binding in the command",
+     [S + "backends/azureml/test_bindings.py"]),
+    ("reference no-op flags accepted with one note; --policy-repo-id alone names --pretrained-path and --push-to-hub",
+     [S + "test_reference.py::test_a_reference_no_op_flag_is_accepted_with_one_note_and_changes_nothing",
+      S + "test_reference.py::test_a_policy_repo_id_without_push_names_pretrained_path_and_push_to_hub"]),
+    ("OSMO takes the reference's Azure workspace flags; the job looks up the workspace's MLflow URI (ARM "
+     "stood in for at the trainer's seam); dry run and submission render the same spec",
+     [S + "backends/osmo/test_workspace_mlflow.py", T + "test_workspace.py"]),
+    ("submit validate: oversized, binary and empty files exit 2 at once; deletes outside the job's folders and "
+     "Azure ML code: outside the spec folder are warnings",
+     [S + "commands/test_validate_files.py"]),
+    ("OSMO help names no Azure workspace or Key Vault; .azureml/config.json wrong types and blank names "
+     "refused; a local refusal names the flag, not ROBO_*",
+     [S + "test_help_texts.py", S + "test_small_things.py"]),
+]  # fmt: skip
