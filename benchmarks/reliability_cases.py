@@ -218,5 +218,6 @@ BOUNDARY = [
      [S + "commands/test_validate_files.py"]),
     ("OSMO help names no Azure workspace or Key Vault; .azureml/config.json wrong types and blank names "
      "refused; a local refusal names the flag, not ROBO_*",
-     [S + "test_help_texts.py", S + "test_small_things.py"]),
+     [S + "test_help_texts.py", S + "test_small_things.py",
+      S + "commands/test_local.py::test_cuda_on_a_machine_without_it_is_refused_naming_the_flag_before_training"]),
 ]  # fmt: skip

@@ -1,5 +1,6 @@
 """Small things users see (issue 15, item 19, the CLI's part): a wrong type in `.azureml/config.json` is refused as
-a profile's is; blank names are refused; a local run's refusal names the flag, not the trainer's ROBO_* variable."""
+a profile's is; blank names are refused. (A local run's refusal naming the flag, not ROBO_*: tests/submit/commands/
+test_local.py::test_cuda_on_a_machine_without_it_is_refused_naming_the_flag_before_training.)"""
 
 from __future__ import annotations
 
@@ -43,13 +44,3 @@ def test_blank_free_text_is_refused(run_cli, backend, args):
     result = run_cli(backend, "training", *args, "--dry-run")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"submit: error: {args[-2]}: must not be blank\n"
-
-
-def test_a_local_refusal_names_the_flag_and_starts_nothing(run_cli):
-    torch = pytest.importorskip("torch")
-    if torch.cuda.device_count():
-        pytest.skip("this machine has a CUDA device: --device cuda is accepted")
-    result = run_cli("local", "training", "-t", "CartPole-v1", "--device", "cuda", "--no-mlflow", "--timesteps", "16")
-    assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == "submit: error: --device: cuda asked for, but torch finds 0 CUDA device(s) here; use cpu or auto\n"
-    assert not (run_cli.cwd / "outputs").exists()

@@ -79,7 +79,7 @@ def test_anything_else_is_refused_with_the_forms_to_use(uri: str) -> None:
 
 
 def test_the_trainer_refuses_a_bad_uri_naming_its_variable() -> None:
-    environ = {"ROBO_CHECKPOINT_MODE": "resume", "ROBO_CHECKPOINT_URI": "runs:/abc/agent.pt"}
+    environ = {"ROBO_CHECKPOINT_MODE": "resume", "ROBO_CHECKPOINT_URI": "runs:/a.b/agent.pt"}
     with pytest.raises(ConfigError) as raised:
         from_env("rl", environ)
     assert str(raised.value) == f"ROBO_CHECKPOINT_URI: {NOT_A_URI}"

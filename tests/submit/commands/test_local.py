@@ -158,12 +158,12 @@ def _cuda_devices() -> int:
 
 
 @pytest.mark.skipif(_cuda_devices() > 0, reason="this machine has a CUDA device")
-def test_cuda_on_a_machine_without_it_is_refused_by_the_trainer_before_training(tmp_path):
+def test_cuda_on_a_machine_without_it_is_refused_naming_the_flag_before_training(tmp_path):
+    # The trainer's own check, run by the CLI first: the refusal names --device, not ROBO_DEVICE (issue 15, item 19).
     result = _submit(tmp_path, "--task", "CartPole-v1", "--device", "cuda", "--timesteps", "10")
     assert (result.returncode, result.stdout) == (2, "")
-    assert "error: ROBO_DEVICE: cuda asked for, but torch finds 0 CUDA device(s) here; use cpu or auto" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (tmp_path / "mlruns.db").exists()  # refused before any MLflow run started
+    assert result.stderr == "submit: error: --device: cuda asked for, but torch finds 0 CUDA device(s) here; use cpu or auto\n"
+    assert not (tmp_path / "mlruns.db").exists() and not (tmp_path / "outputs").exists()  # nothing started
 
 
 def test_missing_isaaclab_environment_names_the_setup_script(tmp_path):
