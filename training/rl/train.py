@@ -60,7 +60,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     if config.mode == "smoke-test":
         return smoke_test(config)
     # Fetched before the environment: a URI that cannot be fetched costs no simulator start.
-    payload = fetch_checkpoint(config)
+    payload, source_file = fetch_checkpoint(config)
     seed(config)
     output_existed = Path(config.output_dir, EXPERIMENT_NAME).exists()  # an earlier run's is never removed
     environment = make_env(config)
@@ -80,7 +80,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         runner = build_runner(environment.env, agent_cfg)
         state = TrainerState(timesteps=total, task=config.task)
         runner.agent.checkpoint_modules[TRAINER_STATE] = state
-        apply_plan(config, runner.agent, state, plan, payload)
+        apply_plan(runner.agent, state, plan, payload, source_file)
         session = Session.open(
             config,
             agent_cfg,
@@ -154,19 +154,18 @@ def checkpoint_plan(mode: str, uri: str | None, payload: dict[str, Any], *, tota
     return CheckpointPlan(mode, uri, start, str(trainer.get("run_id", "")))
 
 
-def fetch_checkpoint(config: RLConfig) -> dict[str, Any]:
-    """The modules of the checkpoint the mode loads ({} for none). A download goes to a temporary folder
-    that is removed once read: the run keeps (and uploads) no copy of its source checkpoint."""
+def fetch_checkpoint(config: RLConfig) -> tuple[dict[str, Any], str]:
+    """The modules of the checkpoint the mode loads ({} for none), and its file name. A download goes to a
+    temporary folder that is removed once read: the run keeps (and uploads) no copy of its source checkpoint."""
     mode, uri = config.checkpoint_mode, config.checkpoint_uri
     if not uri or mode in ("from-scratch", "fresh"):
-        return {}
+        return {}, ""
     check_uri(uri)  # a URI that can never be fetched is refused before anything else
     with tempfile.TemporaryDirectory(prefix="robo-checkpoint-") as download_dir:
         path = resolve_checkpoint(uri, Path(download_dir))
         payload = read_checkpoint(path, shown(uri))  # messages never carry a URL's query (a SAS token)
     check_source(payload, mode, config.task, shown(uri))
-    log.info("%s from %s", mode, path.name)
-    return payload
+    return payload, path.name
 
 
 def resumed_budget(config: RLConfig, payload: dict[str, Any]) -> int | None:
@@ -176,21 +175,20 @@ def resumed_budget(config: RLConfig, payload: dict[str, Any]) -> int | None:
     return int((payload.get(TRAINER_STATE) or {}).get("timesteps", 0)) or None
 
 
-def apply_plan(config: RLConfig, agent: Any, state: TrainerState, plan: CheckpointPlan, payload: dict) -> None:
+def apply_plan(agent: Any, state: TrainerState, plan: CheckpointPlan, payload: dict, file_name: str) -> None:
     """Load what the plan says into the agent, before training."""
     if plan.uri is None:
         return
-    name = shown(plan.uri)
-    loaded = apply_checkpoint(agent, payload, plan.mode, name)
+    loaded = apply_checkpoint(agent, payload, plan.mode, shown(plan.uri))
     state.timestep = plan.start
-    log.info("%s from %s (%s); starting at timestep %d", plan.mode, name, ", ".join(loaded), plan.start)
+    log.info("%s from %s (%s); starting at timestep %d", plan.mode, file_name, ", ".join(loaded), plan.start)
 
 
 def load_checkpoint(config: RLConfig, agent: Any, state: TrainerState, *, total: int) -> CheckpointPlan:
     """Fetch, plan (pure) and apply the checkpoint the mode asks for, before training."""
-    payload = fetch_checkpoint(config)
+    payload, file_name = fetch_checkpoint(config)
     plan = checkpoint_plan(config.checkpoint_mode, config.checkpoint_uri, payload, total=total)
-    apply_plan(config, agent, state, plan, payload)
+    apply_plan(agent, state, plan, payload, file_name)
     return plan
 
 
