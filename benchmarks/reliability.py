@@ -169,29 +169,24 @@ def _secrets(stats: list[dict], outcomes: dict[str, str]) -> str:
 
 
 def _faults(outcomes: dict[str, str]) -> str:
-    lines = [
-        "## Faults survived",
-        "",
-        "| fault | what the user sees | what is kept | proven by | result |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [f"| {f} | {sees} | {kept} | {_cite(t)} | {_mark(t, outcomes)} |" for f, sees, kept, t in FAULTS]
-    return "\n".join(lines)
+    return _case_table("## Faults survived", [], "fault", FAULTS, outcomes)
 
 
 def _survive(outcomes: dict[str, str]) -> str:
     tests = sorted({t for row in SURVIVE for t in row[3]})
     passed = sum(outcomes.get(t) == "passed" for t in tests)
-    lines = [
-        "## Runs that survive",
-        "",
+    intro = [
         f"{len(SURVIVE)} cases, proven by {len(tests)} tests ({passed} passed in this run): what a cluster or a "
         "user's machine throws at a run (issue 15, items 9-15, 17-19).",
         "",
-        "| case | what the user sees | what is kept | proven by | result |",
-        "|---|---|---|---|---|",
     ]
-    lines += [f"| {f} | {sees} | {kept} | {_cite(t)} | {_mark(t, outcomes)} |" for f, sees, kept, t in SURVIVE]
+    return _case_table("## Runs that survive", intro, "case", SURVIVE, outcomes)
+
+
+def _case_table(title: str, intro: list[str], first: str, rows: list, outcomes: dict[str, str]) -> str:
+    lines = [title, "", *intro, f"| {first} | what the user sees | what is kept | proven by | result |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {f} | {sees} | {kept} | {_cite(t)} | {_mark(t, outcomes)} |" for f, sees, kept, t in rows]
     return "\n".join(lines)
 
 

@@ -56,13 +56,13 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     """Run one training job; returns the exit code (raises for the caller to map)."""
     stop = stop or StopFlag().install()
     check_device(config.device)
+    existed = {p: p.exists() for p in (Path(config.output_dir), Path(config.output_dir, EXPERIMENT_NAME))}
     check_output_dir(config)
     if config.mode == "smoke-test":
         return smoke_test(config)
     # Fetched before the environment: a URI that cannot be fetched costs no simulator start.
     payload, source_file = fetch_checkpoint(config)
     seed(config)
-    output_existed = Path(config.output_dir, EXPERIMENT_NAME).exists()  # an earlier run's is never removed
     environment = make_env(config)
     runner, exit_code = None, 1
     try:
@@ -97,8 +97,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         exit_code = 128 + stopped.signum  # W&B shows the run stopped, as MLflow does, not failed
         raise
     except ConfigError:
-        if not output_existed:  # a refused run leaves no empty skrl folder behind
-            _remove_refused(Path(config.output_dir, EXPERIMENT_NAME), Path(config.output_dir))
+        _remove_refused([folder for folder, was in existed.items() if not was])  # an earlier run's stays
         raise
     finally:
         try:
@@ -320,12 +319,13 @@ def _check_wrapper_saw_updates(session: Session) -> None:
         )
 
 
-def _remove_refused(skrl_dir: Path, output_dir: Path) -> None:
-    """What a refused run made: skrl's folder (its TensorBoard file, no checkpoint), then an empty output folder."""
-    if skrl_dir.is_dir() and not any(skrl_dir.rglob("*.pt")):
-        shutil.rmtree(skrl_dir, ignore_errors=True)
-    if output_dir.is_dir() and not any(output_dir.iterdir()):
-        output_dir.rmdir()
+def _remove_refused(made: list[Path]) -> None:
+    """What a refused run made (skrl's folder, with its TensorBoard file and no checkpoint; then the output
+    folder, when empty), innermost first; a refusal is never hidden by a folder that will not go."""
+    for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):
+        kept = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("events.out.tfevents")]
+        if folder.is_dir() and not kept:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _ensure(folder: str) -> str:
