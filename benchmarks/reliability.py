@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.common import REPO, machine_line, write_section
-from benchmarks.reliability_cases import BOUNDARY, EXIT_CODES, FAULTS, SECRET_TESTS, UNTESTED
+from benchmarks.reliability_cases import BOUNDARY, EXIT_CODES, FAULTS, SECRET_TESTS, SURVIVE, UNTESTED
 
 DOC = REPO / "docs" / "reliability.md"
 PROPERTY_TEST = "test_free_text_flag_is_refused_or_round_trips_to_its_one_place"
@@ -33,7 +33,8 @@ PROPERTY_FILES = ["tests/submit/backends/azureml/test_render_property.py", "test
 def run(quick: bool = False) -> dict[str, object]:
     header = machine_line()
     cited = sorted({t for _, t in SECRET_TESTS} | {t for row in FAULTS for t in row[3]}
-                   | {t for row in EXIT_CODES for t in row[3]} | _boundary_targets())  # fmt: skip
+                   | {t for row in SURVIVE for t in row[3]} | {t for row in EXIT_CODES for t in row[3]}
+                   | _boundary_targets())  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         # A node id inside a file that runs whole would run (and count its examples) twice.
         targets = [*PROPERTY_FILES, *(t for t in cited if t.split("::")[0] not in PROPERTY_FILES)]
@@ -42,6 +43,7 @@ def run(quick: bool = False) -> dict[str, object]:
     write_section("inputs", _inputs(stats, outcomes, header, seconds, quick), DOC)
     write_section("secrets", _secrets(stats, outcomes), DOC)
     write_section("faults", _faults(outcomes), DOC)
+    write_section("survive", _survive(outcomes), DOC)
     write_section("exit-codes", _exit_codes(outcomes), DOC)
     write_section("boundary", _boundary(outcomes, counts), DOC)
     failed = sorted(t for t, o in outcomes.items() if o == "failed")
@@ -170,13 +172,24 @@ def _secrets(stats: list[dict], outcomes: dict[str, str]) -> str:
 
 
 def _faults(outcomes: dict[str, str]) -> str:
-    lines = [
-        "## Faults survived",
+    return _case_table("## Faults survived", [], "fault", FAULTS, outcomes)
+
+
+def _survive(outcomes: dict[str, str]) -> str:
+    tests = sorted({t for row in SURVIVE for t in row[3]})
+    passed = sum(outcomes.get(t) == "passed" for t in tests)
+    intro = [
+        f"{len(SURVIVE)} cases, proven by {len(tests)} tests ({passed} passed in this run): what a cluster or a "
+        "user's machine throws at a run (issue 15, items 9-15, 17-19).",
         "",
-        "| fault | what the user sees | what is kept | proven by | result |",
-        "|---|---|---|---|---|",
     ]
-    lines += [f"| {f} | {sees} | {kept} | {_cite(t)} | {_mark(t, outcomes)} |" for f, sees, kept, t in FAULTS]
+    return _case_table("## Runs that survive", intro, "case", SURVIVE, outcomes)
+
+
+def _case_table(title: str, intro: list[str], first: str, rows: list, outcomes: dict[str, str]) -> str:
+    lines = [title, "", *intro, f"| {first} | what the user sees | what is kept | proven by | result |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {f} | {sees} | {kept} | {_cite(t)} | {_mark(t, outcomes)} |" for f, sees, kept, t in rows]
     return "\n".join(lines)
 
 

@@ -93,6 +93,68 @@ FAULTS = [
      [T + "test_registration.py::test_versions_come_from_a_plain_folder_with_tags_and_the_files_sha256"]),
 ]  # fmt: skip
 
+# Runs that survive what a cluster throws at them (issue 15, items 9-15, 17-19): (what happens, what the user
+# sees, what is kept, tests).
+L = "tests/submit/backends/local/test_runner.py::"
+SURVIVE = [
+    ("Resume after a stop, without --timesteps", "the run ends at the budget of the run it continues (kept in the "
+     "checkpoint's trainer state); a resume that would stop short of it is refused (exit 2, naming --timesteps)",
+     "checkpoint names and steps continue to the original end; the resumed run registers",
+     [T + "rl/test_train.py::test_a_resume_without_timesteps_ends_where_the_run_it_continues_would_have",
+      T + "rl/test_train.py::test_a_resume_that_would_stop_short_of_the_budget_of_the_run_it_continues_is_refused"]),
+    ("Tracking server not answering when training starts (nothing listening; a real server started late)",
+     "one warning `MLflow at URI is unreachable (...); training goes on, every metric is kept in <ledger> and "
+     "sent once it answers`; no traceback. Never answers: `N of N metric points could not be sent`, exit 1",
+     "training runs to its end; every point in the ledger; a late server gets the run (params, tags), every "
+     "point from before it answered and the checkpoints",
+     [T + "tracking/test_unreachable_start.py::test_a_server_that_never_answers_costs_no_training_and_every_point_is_kept",
+      T + "tracking/test_unreachable_start.py::test_a_server_started_after_training_began_gets_the_run_and_every_point"]),
+    ("SIGTERM to the trainer process itself during `submit local training` (a cluster's preemption)",
+     "the CLI reports it as its own SIGTERM: exit 143 and `interrupted at timestep N ... (resume with ...)`",
+     "the last checkpoint, uploaded; the run KILLED; nothing registered",
+     [L + "test_sigterm_to_the_trainer_itself_is_a_preemption_reported_as_the_clis_own"]),
+    ("Disk full mid-run (a 4 MiB tmpfs filled for real), or an output / tracking-store folder that cannot be "
+     "written (a read-only tmpfs; chmod where mounting is not allowed)",
+     "one line `error: <folder>: no space left on the device; training failed, nothing was registered; last "
+     "checkpoint P (resume with ...)`, exit 1; an unwritable folder is named before anything is built",
+     "the checkpoints written so far; the MLflow run ends FAILED, not RUNNING",
+     [T + "test_full_disk.py::test_a_disk_that_fills_mid_run_fails_on_one_line_ends_the_run_failed_and_says_how_to_resume",
+      T + "test_full_disk.py::test_an_unwritable_output_folder_is_one_line_and_exit_1_before_anything_is_built",
+      T + "test_full_disk.py::test_an_unwritable_tracking_store_folder_is_one_line_and_exit_1_before_anything_is_built"]),
+    ("A `training/` folder or a `random.py` in the folder `submit local training` runs in",
+     "nothing: the trainer runs with a safe import path (PYTHONSAFEPATH, on every backend too)",
+     "the run trains and exits 0",
+     ["tests/submit/commands/test_local.py::test_a_training_folder_or_random_py_where_it_runs_neither_replaces_nor_breaks_the_trainer"]),
+    ("A trainer setting it cannot use (ROBO_TIMESTEP, ROBO_NUM_ENVS=10^8, a seed outside numpy's range, an "
+     "infinite flush timeout, ROBO_PHYSICS or a window for a gymnasium task, an empty output folder, a newline "
+     "in a name, a bad flag of its own)",
+     "exit 2, one line naming the variable or flag (with `did you mean`), before the environment is built; "
+     "`python -m training --help` exits 0",
+     "nothing written, nothing tracked",
+     [T + "test_config.py::test_a_setting_the_trainer_cannot_use_is_refused_on_one_line",
+      T + "test_config.py::test_the_trainers_own_flags_fail_on_one_line",
+      T + "test_main.py::test_help_exits_0_and_the_trainers_own_cli_errors_are_one_line",
+      "tests/submit/commands/test_local.py::test_a_window_for_a_gymnasium_task_is_refused_not_ignored"]),
+    ("Smoke-test mode given a checkpoint that is missing or of another task",
+     "exit 2, one line naming ROBO_CHECKPOINT_URI, before anything is tracked",
+     "nothing tracked",
+     [T + "rl/test_modes.py::test_smoke_test_mode_refuses_a_missing_checkpoint",
+      T + "rl/test_modes.py::test_smoke_test_mode_refuses_a_checkpoint_of_another_task"]),
+    ("A checkpoint holding code, or no checkpoint at all",
+     "`not a readable skrl checkpoint (it holds a pathlib.PosixPath object; the trainer loads only tensors and "
+     "plain data, never code, ...)`: never torch's advice to load it unsafely",
+     "nothing loaded",
+     [T + "test_checkpoints.py::test_a_code_carrying_checkpoint_is_named_as_such_never_with_torchs_advice_to_load_it_unsafely",
+      T + "test_checkpoints.py::test_a_file_that_is_no_checkpoint_says_so_without_torchs_advice"]),
+    ("A run refused after it started (a checkpoint of another task or agent); a resumed run",
+     "the refusal's one line",
+     "nothing left behind (no empty outputs/<job>/skrl/, no download folder); a resumed run keeps and uploads "
+     "no copy of its source checkpoint",
+     [T + "rl/test_train.py::test_a_checkpoint_of_another_task_is_refused_before_anything_is_built",
+      T + "rl/test_train.py::test_a_checkpoint_refused_once_the_agent_exists_leaves_no_skrl_folder_behind",
+      T + "rl/test_train.py::test_a_resumed_run_keeps_and_uploads_no_copy_of_its_source_checkpoint"]),
+]  # fmt: skip
+
 # (command, outcome, exit code, tests); the codes come from submit/cli.py's one boundary
 # (BadInput 2, every other SubmitError 1, Ctrl-C 130) and training/__main__.py.
 EXIT_CODES = [

@@ -23,8 +23,12 @@ USAGE = (
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
     if not args or args[0] not in KINDS:
-        print(USAGE, file=sys.stderr)
+        given = f"unknown kind {args[0]!r}; " if args else ""
+        print(f"error: {given}{USAGE}", file=sys.stderr)
         return 2
     kind, rest = args[0], args[1:]
     if rest and rest[0] in ("-h", "--help"):

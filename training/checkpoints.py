@@ -105,17 +105,33 @@ def part_of(key: str) -> str:
 
 @dataclass
 class TrainerState:
-    """The counters skrl does not save: a checkpoint module of our own."""
+    """The counters skrl does not save: a checkpoint module of our own. `timesteps` is the run's budget
+    (its end), so a resume ends where the interrupted run would have (0: written before budgets were kept)."""
 
     timestep: int = 0
     run_id: str = ""
+    timesteps: int = 0
+    task: str = ""
 
     def state_dict(self) -> dict[str, Any]:
-        return {"timestep": self.timestep, "run_id": self.run_id}
+        return {"timestep": self.timestep, "run_id": self.run_id, "timesteps": self.timesteps, "task": self.task}
 
     def load_state_dict(self, data: dict[str, Any]) -> None:
         self.timestep = int(data["timestep"])
         self.run_id = str(data.get("run_id", ""))
+        self.timesteps = int(data.get("timesteps", 0))
+        self.task = str(data.get("task", ""))
+
+
+def check_source(payload: dict[str, Any], mode: str, task: str, uri: str) -> None:
+    """Before any agent exists: a checkpoint whose trainer state names another task is refused (one written
+    before the task was kept, or by another trainer, is checked by its module shapes when applied), and
+    resume needs the trainer state."""
+    trained_on = str((payload.get(TRAINER_STATE) or {}).get("task", ""))
+    if trained_on and trained_on != task:
+        raise CheckpointError(f"{_SOURCE}: {uri}: was trained on {trained_on}, not {task}; pass --task {trained_on}")
+    if TRAINER_STATE in parts_to_load(mode) and TRAINER_STATE not in payload:
+        raise CheckpointError(_missing_message(uri, mode, [TRAINER_STATE], set(payload)))
 
 
 def unfetchable(uri: str) -> str | None:
@@ -181,10 +197,31 @@ def read_checkpoint(path: Path, uri: str) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
-        raise CheckpointError(f"{_SOURCE}: {uri}: not a readable skrl checkpoint ({first_line(exc)})") from None
+        raise CheckpointError(f"{_SOURCE}: {uri}: not a readable skrl checkpoint ({load_problem(exc)})") from None
     if not isinstance(payload, dict) or not payload or not all(isinstance(k, str) for k in payload):
         raise CheckpointError(f"{_SOURCE}: {uri}: not a skrl agent checkpoint (expected a dict of modules)")
     return payload
+
+
+_UNSAFE_GLOBAL = re.compile(r"Unsupported global: GLOBAL (\S+)")
+_UNPICKLER_ERROR = re.compile(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n|$)", re.DOTALL)
+
+
+def load_problem(exc: BaseException) -> str:
+    """What torch's weights-only load found, in our words. Its own text opens with how to load the file
+    unsafely ("This file can still be loaded ..."); cut short, that would read as advice to do so."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    if not text.startswith("Weights only load failed"):
+        return first_line(exc)
+    unsafe = _UNSAFE_GLOBAL.search(text)
+    if unsafe:
+        return (
+            f"it holds a {unsafe.group(1).rstrip('.')} object; the trainer loads only tensors and plain data, "
+            "never code, from a checkpoint"
+        )
+    detail = _UNPICKLER_ERROR.search(text)
+    reason = " ".join(detail.group(1).split()) if detail else "unknown contents"
+    return f"not a torch checkpoint file: {reason[:200]}"
 
 
 def apply_checkpoint(agent: Any, payload: dict[str, Any], mode: str, uri: str) -> list[str]:

@@ -11,7 +11,9 @@ This module imports no torch, mlflow or skrl: the CLI and the contract tests rea
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -41,6 +43,17 @@ _CHECKPOINT_URI = re.compile(
 )
 
 RESULT_PREFIX = "ROBO_RESULT "  # the one machine-readable stdout line of a trainer run
+
+# Bounds checked before any work. Isaac Lab's own tasks ship 4096-16384 environments; a value far above
+# that is a typo that would allocate until the machine's out-of-memory killer ends everything on it.
+MAX_NUM_ENVS = 65_536
+MAX_SEED = 2**32 - 1  # numpy's seed range (skrl seeds numpy, python and torch with it)
+# ROBO_* variables that are not trainer settings: secret names (training/secrets.py), the CLI's
+# interpreter choices (submit local) and the setup scripts' own.
+OTHER_VARIABLES = frozenset({
+    "ROBO_WANDB_KEY_SECRET_NAME", "ROBO_HF_TOKEN_SECRET_NAME", "ROBO_LEROBOT_PYTHON", "ROBO_ISAACLAB_PYTHON",
+    "ROBO_PYTHON", "ROBO_VENV", "ROBO_PROPERTY_STATS",
+})  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -72,8 +85,22 @@ def _non_negative_int(text: str) -> int:
 
 def _positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise ValueError("must be a number above 0")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError("must be a finite number above 0")
+    return value
+
+
+def _num_envs(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_NUM_ENVS:
+        raise ValueError(f"must be at most {MAX_NUM_ENVS} (got {value})")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= MAX_SEED:
+        raise ValueError(f"must be a whole number from 0 to {MAX_SEED} (numpy's seed range)")
     return value
 
 
@@ -137,11 +164,21 @@ def _string_list(text: str) -> tuple[str, ...]:
 
 
 def _text(text: str) -> str:
-    return text
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return _one_line(text)
 
 
 def _optional_text(text: str) -> str | None:
-    return text if text.strip() else None
+    return _one_line(text) if text.strip() else None
+
+
+def _one_line(text: str) -> str:
+    """Names, paths and URIs are one line: a newline or another control character would forge log lines,
+    tags and file names (and no value needs one)."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise ValueError("must not contain a newline or another control character")
+    return text
 
 
 def setting(default: Any, parse, help_text: str, env: str | None = None):
@@ -181,7 +218,7 @@ class CommonConfig:
     wandb_entity: str | None = setting(None, _optional_text, "Weights & Biases entity")
     experiment_name: str | None = setting(None, _optional_text, "MLflow experiment name")
     job_name: str | None = setting(None, _optional_text, "job name, used for the run name and output folder")
-    seed: int = setting(42, int, "random seed")
+    seed: int = setting(42, _seed, f"random seed, 0 to {MAX_SEED}")
     device: str = setting("auto", parse_device, "torch device: auto, cpu, cuda, cuda:N, mps")
     output_dir: str = setting("outputs", _text, "folder for checkpoints and logs (the job's checkpoint output)")
     mode: str = setting("train", _choice(*RUN_MODES), "train, or smoke-test (check tracking and storage, then exit)")
@@ -194,13 +231,13 @@ class RLConfig(CommonConfig):
     """Isaac Lab / gymnasium reinforcement learning with skrl."""
 
     task: str = setting("CartPole-v1", _text, "Isaac Lab task or gymnasium environment id")
-    num_envs: int = setting(8, _positive_int, "number of parallel environments")
+    num_envs: int = setting(8, _num_envs, f"number of parallel environments, 1 to {MAX_NUM_ENVS}")
     max_iterations: int | None = setting(None, _positive_int, "rollout/update iterations (timesteps = iterations x rollouts)")
     timesteps: int | None = setting(None, _positive_int, "total trainer timesteps (overrides max_iterations)")
     algorithm: str = setting("ppo", _choice("ppo", "sac"), "skrl algorithm")
     agent_config: str | None = setting(None, _optional_text, "Isaac Lab-format skrl agent YAML (default: shipped or task's own)")
-    headless: bool = setting(True, _bool, "run the simulator without a window")
-    physics: str | None = setting(None, _optional_text, "Isaac Lab physics preset, e.g. newton_mjwarp")
+    headless: bool = setting(True, _bool, "run the simulator without a window (false: with one; Isaac Lab tasks only)")
+    physics: str | None = setting(None, _optional_text, "Isaac Lab physics preset, e.g. newton_mjwarp (Isaac Lab tasks only)")
     # Isaac Sim's own variable name, so a job that sets it for Isaac Lab directly means the same thing.
     asset_root: str | None = setting(
         None, _optional_text, "local Isaac Sim asset root (folder or URL), for offline clusters",
@@ -261,6 +298,7 @@ def to_env(config: CommonConfig) -> dict[str, str]:
 def from_env(kind: str, environ: Mapping[str, str], argv: list[str] | None = None) -> CommonConfig:
     """Parse the environment, then flags on top; raise ConfigError naming the bad input."""
     cls = KINDS[kind]
+    _check_names(cls, environ)
     values: dict[str, Any] = {}
     for f in fields(cls):
         name = env_name(f)
@@ -281,15 +319,37 @@ def _parse(f: dataclasses.Field, raw: str, source: str) -> Any:
         raise ConfigError(f"{source}: {exc}") from None
 
 
+def _check_names(cls: type[CommonConfig], environ: Mapping[str, str]) -> None:
+    """A ROBO_* variable no kind reads is a typo (ROBO_TIMESTEP): refused, not silently ignored."""
+    known = {env_name(f) for kind in KINDS.values() for f in fields(kind)} | OTHER_VARIABLES
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and name not in known:
+            own = [env_name(f) for f in fields(cls)]
+            close = difflib.get_close_matches(name, own, n=1, cutoff=0.8)
+            hint = f"; did you mean {close[0]}?" if close else f"; see python -m training {_kind_of(cls)} --help"
+            raise ConfigError(f"{name}: not a trainer setting{hint}")
+
+
+def _kind_of(cls: type[CommonConfig]) -> str:
+    return next(name for name, kind in KINDS.items() if kind is cls)
+
+
 def _parse_flags(cls: type[CommonConfig], argv: list[str]) -> dict[str, str]:
     import argparse  # lazy: the CLI imports this module, and start-up time counts
 
-    parser = argparse.ArgumentParser(prog=f"python -m training {cls.__name__}", add_help=False)
+    class OneLineParser(argparse.ArgumentParser):
+        def error(self, message: str):  # argparse would print the whole usage, then exit
+            raise ConfigError(f"{message}; see python -m training {_kind_of(cls)} --help")
+
+    parser = OneLineParser(prog=f"python -m training {_kind_of(cls)}", add_help=False, allow_abbrev=False)
     for f in fields(cls):
         parser.add_argument(flag_name(f), dest=f.name, default=None)
     namespace, unknown = parser.parse_known_args(argv)
     if unknown:
-        raise ConfigError(f"unknown argument {unknown[0]!r}")
+        flags = [flag_name(f) for f in fields(cls)]
+        close = difflib.get_close_matches(unknown[0].partition("=")[0], flags, n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; see python -m training {_kind_of(cls)} --help"
+        raise ConfigError(f"unknown argument {unknown[0]!r}{hint}")
     return {k: v for k, v in vars(namespace).items() if v is not None}
 
 
@@ -305,6 +365,24 @@ def validate(config: CommonConfig) -> None:
     problem = checkpoint_uri_problem(config.checkpoint_uri) if config.checkpoint_uri else None
     if problem:
         raise ConfigError(f"{ENV_PREFIX}CHECKPOINT_URI: {problem}")
+    if isinstance(config, RLConfig):
+        _validate_rl(config)
+
+
+def _validate_rl(config: RLConfig) -> None:
+    """Settings that only an Isaac Lab task uses are refused for a gymnasium one, never silently ignored."""
+    if is_isaaclab_task(config.task):
+        return
+    if config.physics:
+        raise ConfigError(
+            f"{ENV_PREFIX}PHYSICS: presets are for Isaac Lab tasks ({', '.join(ISAACLAB_TASK_PREFIXES)}...); "
+            f"{config.task} has none; drop it"
+        )
+    if not config.headless:
+        raise ConfigError(
+            f"{ENV_PREFIX}HEADLESS: a window (--gui) is for Isaac Lab tasks; {config.task} trains without one; "
+            "drop it"
+        )
 
 
 def checkpoint_uri_problem(uri: str) -> str | None:

@@ -5,6 +5,7 @@
 | the body returns                                     | its value  | -                                   |
 | `ConfigError` (bad settings, an unusable checkpoint) | 2          | `error: <message>`                  |
 | `RunError` (tracking, secrets, a download)           | 1          | `RunError.line()`                   |
+| a write the disk refused (full, read-only, denied)   | 1          | `error: <path>: <why>; ...`         |
 | `StoppedBySignal`, KeyboardInterrupt                 | 128 + sig  | the kind's "stopped" line           |
 | any other exception                                  | 1          | traceback, then the kind's line     |
 
@@ -13,11 +14,15 @@ The kinds differ only in their lines (`KINDS`). Imports nothing heavy, so bad se
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import signal
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from training.config import ConfigError
 
@@ -27,6 +32,77 @@ class RunError(RuntimeError):
 
     def line(self) -> str:
         return f"error: {self}"
+
+
+# A folder the run writes to that cannot take the write: one line, exit 1, never a traceback.
+_STORAGE_ERRORS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """'<path>: no space left on the device' for a write the disk refused (the cause chain is searched,
+    so an error a library wrapped is found too), else None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _STORAGE_ERRORS:
+            where = f"{seen.filename}: " if seen.filename else ""
+            return f"{where}{_STORAGE_ERRORS[seen.errno]}"
+        if "database or disk is full" in str(seen):  # sqlite's own wording (an MLflow sqlite store)
+            return "the tracking store's disk is full (database or disk is full)"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+_PROBE = ".robo-write-check-{}"
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Make `folder` and write (and sync) a small file in it, so a full or read-only disk is one line
+    (RunError, exit 1) before any work rather than a traceback at the first checkpoint."""
+    try:
+        _write_probe(folder)
+    except OSError as exc:
+        where = exc.filename if exc.filename and Path(exc.filename) != folder / _PROBE.format(os.getpid()) else folder
+        problem = f"{where}: {_STORAGE_ERRORS.get(exc.errno) or exc.strerror or exc}"
+        raise RunError(f"{what} cannot be written: {problem}; nothing was trained") from None
+
+
+def disk_problem(exc: BaseException, folder: Path) -> str | None:
+    """`storage_problem(exc)`, or, for a failure a library worded its own way (torch.save on a full disk
+    raises RuntimeError: 'file write failed'), what a probe write in `folder` finds now."""
+    problem = storage_problem(exc)
+    if problem or not isinstance(exc, Exception):
+        return problem
+    try:
+        _write_probe(folder)
+    except OSError as probe:
+        reason = _STORAGE_ERRORS.get(probe.errno)
+        return f"{folder}: {reason}" if reason else None
+    return None
+
+
+def _write_probe(folder: Path) -> None:
+    """Write a small file in `folder`; the file and any folder made for it are removed again (a run
+    refused later leaves nothing behind)."""
+    probe = folder / _PROBE.format(os.getpid())
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+        for made in missing:  # innermost first
+            with contextlib.suppress(OSError):
+                made.rmdir()
 
 
 class StoppedBySignal:
@@ -77,6 +153,10 @@ def exit_code(kind: str, exc: BaseException) -> int:
         return 2
     if isinstance(exc, RunError):
         _say(exc.line())
+        return 1
+    problem = storage_problem(exc)
+    if problem:
+        _say(f"error: {problem}; {KINDS[kind].failed.removeprefix('error: ')}")
         return 1
     signum = _signal_number(exc)
     if signum is not None:

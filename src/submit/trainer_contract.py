@@ -30,6 +30,12 @@ TRAINER_ONLY = (
 )  # fmt: skip
 
 
+# The trainer never imports from its working folder (Python >= 3.11; every job image is): a `training/`
+# folder or a `random.py` where a job or `submit local` runs must not replace or break it. An environment
+# variable rather than `python -P`, so torchrun's workers and the Isaac Lab image's `python` wrapper keep it.
+SAFE_PATH_ENV = {"PYTHONSAFEPATH": "1"}
+
+
 def trainer_command(kind: str, output_dir: str) -> list[str]:
     """The one container command, as argv. `output_dir` is a backend binding or a local path, never user text."""
     return ["python", "-m", "training", kind, OUTPUT_DIR_FLAG, output_dir]
@@ -65,12 +71,12 @@ def trainer_config(job: Job, target: Any = None) -> CommonConfig:
 
 
 def trainer_env(job: Job, target: Any = None) -> dict[str, str]:
-    """ROBO_* variables, then other libraries' own variables (MLflow's client knobs)."""
+    """ROBO_* variables, then other libraries' own variables (MLflow's client knobs), then the safe path."""
     env = to_env(trainer_config(job, target))
     for declared, value in _declared_values(job):
         if declared.get("job_env"):
             env[declared["job_env"]] = str(value)
-    return env
+    return {**env, **SAFE_PATH_ENV}
 
 
 def local_trainer_env(values: dict[str, Any]) -> dict[str, str]:

@@ -264,3 +264,25 @@ def test_an_https_url_that_is_not_an_mlflow_artifact_servers_is_refused_without_
         "models:/<name>/<version>, models:/<name>@<alias>, or download the checkpoint and pass its path"
     )
     assert list(tmp_path.iterdir()) == []  # refused before any download
+
+
+def test_a_code_carrying_checkpoint_is_named_as_such_never_with_torchs_advice_to_load_it_unsafely(
+    tmp_path: Path,
+) -> None:
+    path = _save(tmp_path / "evil.pt", {"policy": Path("/etc/passwd")})
+    with pytest.raises(CheckpointError) as raised:
+        read_checkpoint(path, "evil.pt")
+    assert str(raised.value) == (
+        "ROBO_CHECKPOINT_URI: evil.pt: not a readable skrl checkpoint (it holds a pathlib.PosixPath object; "
+        "the trainer loads only tensors and plain data, never code, from a checkpoint)"
+    )
+
+
+def test_a_file_that_is_no_checkpoint_says_so_without_torchs_advice(tmp_path: Path) -> None:
+    broken = tmp_path / "agent_10.pt"
+    broken.write_bytes(b"not a torch file at all")
+    with pytest.raises(CheckpointError) as raised:
+        read_checkpoint(broken, "agent_10.pt")
+    message = str(raised.value)
+    assert message.startswith("ROBO_CHECKPOINT_URI: agent_10.pt: not a readable skrl checkpoint (not a torch checkpoint file: ")
+    assert "can still be loaded" not in message and "weights_only" not in message and "\x1b" not in message

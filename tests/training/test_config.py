@@ -97,3 +97,59 @@ def test_the_trainer_refuses_a_bad_uri_naming_its_variable() -> None:
 )
 def test_isaaclab_tasks_are_known_by_their_prefix(task: str, isaaclab: bool) -> None:
     assert is_isaaclab_task(task) is isaaclab
+
+
+# Every trainer setting is checked before any work (issue 15, item 14): one line naming the variable.
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"ROBO_TIMESTEP": "5"}, "ROBO_TIMESTEP: not a trainer setting; did you mean ROBO_TIMESTEPS?"),
+        ({"ROBO_XYZZY": "1"}, "ROBO_XYZZY: not a trainer setting; see python -m training rl --help"),
+        ({"ROBO_NUM_ENVS": "100000000"}, "ROBO_NUM_ENVS: must be at most 65536 (got 100000000)"),
+        ({"ROBO_SEED": "-1"}, "ROBO_SEED: must be a whole number from 0 to 4294967295 (numpy's seed range)"),
+        ({"ROBO_SEED": str(2**32)}, "ROBO_SEED: must be a whole number from 0 to 4294967295 (numpy's seed range)"),
+        ({"ROBO_METRICS_FLUSH_TIMEOUT": "inf"}, "ROBO_METRICS_FLUSH_TIMEOUT: must be a finite number above 0"),
+        ({"ROBO_METRICS_FLUSH_TIMEOUT": "nan"}, "ROBO_METRICS_FLUSH_TIMEOUT: must be a finite number above 0"),
+        (
+            {"ROBO_PHYSICS": "newton_mjwarp"},
+            "ROBO_PHYSICS: presets are for Isaac Lab tasks (Isaac-, IsaacContrib-...); CartPole-v1 has none; drop it",
+        ),
+        (
+            {"ROBO_HEADLESS": "false"},
+            "ROBO_HEADLESS: a window (--gui) is for Isaac Lab tasks; CartPole-v1 trains without one; drop it",
+        ),
+        ({"ROBO_OUTPUT_DIR": ""}, "ROBO_OUTPUT_DIR: must not be empty"),
+        ({"ROBO_OUTPUT_DIR": "  "}, "ROBO_OUTPUT_DIR: must not be empty"),
+        ({"ROBO_JOB_NAME": "a\nb"}, "ROBO_JOB_NAME: must not contain a newline or another control character"),
+        ({"ROBO_EXPERIMENT_NAME": "x\r"}, "ROBO_EXPERIMENT_NAME: must not contain a newline or another control character"),
+        ({"ROBO_REGISTER_MODEL": "m\x1b[31m"}, "ROBO_REGISTER_MODEL: must not contain a newline or another control character"),
+    ],
+)
+def test_a_setting_the_trainer_cannot_use_is_refused_on_one_line(environ: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        from_env("rl", {"ROBO_TASK": "CartPole-v1", **environ})
+    assert str(raised.value) == message
+
+
+def test_the_variables_that_are_not_settings_and_isaaclab_only_settings_on_isaaclab_tasks_pass() -> None:
+    environ = {
+        "ROBO_TASK": "Isaac-Cartpole-Direct-v0", "ROBO_PHYSICS": "newton_mjwarp", "ROBO_HEADLESS": "false",
+        "ROBO_WANDB_KEY_SECRET_NAME": "k", "ROBO_LEROBOT_PYTHON": "/p", "ROBO_NUM_ENVS": "65536",
+        "ROBO_SEED": "4294967295", "ROBO_STEPS": "5",  # a LeRobot setting in the same environment is no typo
+    }  # fmt: skip
+    config = from_env("rl", environ)
+    assert (config.num_envs, config.seed, config.headless) == (65536, 2**32 - 1, False)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seed"], "argument --seed: expected one argument; see python -m training rl --help"),
+        (["--timestep", "4"], "unknown argument '--timestep'; did you mean --timesteps?"),
+        (["--num-envs", "0"], "--num-envs: must be a whole number of at least 1"),
+    ],
+)
+def test_the_trainers_own_flags_fail_on_one_line(argv: list[str], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        from_env("rl", {}, argv)
+    assert str(raised.value) == message

@@ -114,3 +114,27 @@ def test_sigterm_writes_a_last_checkpoint_flushes_and_exits_143_without_register
     logged = {m.step for m in client.get_metric_history(result["run_id"], "timesteps")}
     ledger_steps = {json.loads(line)["step"] for line in ledger.read_text().splitlines()}
     assert logged == ledger_steps  # flushed: every logged step reached MLflow
+
+
+def test_help_exits_0_and_the_trainers_own_cli_errors_are_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def trainer(*args: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ROBO_")}
+        return subprocess.run([sys.executable, "-m", "training", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+
+    shown = trainer("--help")
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert shown.stdout.startswith("usage: python -m training {rl,lerobot}")
+    for args, line in [
+        (("rl", "--seed"), "error: argument --seed: expected one argument; see python -m training rl --help"),
+        (("rl", "--timestep", "5"), "error: unknown argument '--timestep'; did you mean --timesteps?"),
+        (("train",), "error: unknown kind 'train'; usage: python -m training {rl,lerobot} [--flag value ...]; "
+                     "settings: ROBO_* variables; --help per kind"),
+    ]:  # fmt: skip
+        done = trainer(*args)
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", line + "\n")
+    assert list(tmp_path.iterdir()) == []  # nothing written

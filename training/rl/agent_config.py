@@ -44,7 +44,9 @@ def shipped_agent_path(task: str, algorithm: str) -> Path:
     )
 
 
-def apply_overrides(cfg: dict, config: RLConfig, *, gymnasium: bool, rank_zero: bool = True) -> dict:
+def apply_overrides(
+    cfg: dict, config: RLConfig, *, gymnasium: bool, rank_zero: bool = True, budget: int | None = None
+) -> dict:
     """A new config with the job's settings applied; `cfg` is left untouched.
 
     Sets the seed, the trainer length, where skrl writes (``<output-dir>/skrl``), the
@@ -55,7 +57,7 @@ def apply_overrides(cfg: dict, config: RLConfig, *, gymnasium: bool, rank_zero: 
     start one wandb run per process.
     """
     out = copy.deepcopy(cfg)
-    timesteps = total_timesteps(out, config)
+    timesteps = total_timesteps(out, config, budget)
     out["seed"] = config.seed
     trainer = out["trainer"]
     trainer.update(timesteps=timesteps, disable_progressbar=True, close_environment_at_exit=False)
@@ -72,12 +74,15 @@ def apply_overrides(cfg: dict, config: RLConfig, *, gymnasium: bool, rank_zero: 
     return out
 
 
-def total_timesteps(cfg: dict, config: RLConfig) -> int:
-    """--timesteps, else --max-iterations x agent.rollouts (1 for off-policy), else the YAML's."""
+def total_timesteps(cfg: dict, config: RLConfig, budget: int | None = None) -> int:
+    """--timesteps, else --max-iterations x agent.rollouts (1 for off-policy), else `budget` (a resumed
+    run's, from its checkpoint), else the YAML's."""
     if config.timesteps:
         return config.timesteps
     if config.max_iterations:
         return config.max_iterations * int(cfg["agent"].get("rollouts", 1))
+    if budget:
+        return budget
     value = cfg["trainer"].get("timesteps")
     if not isinstance(value, int) or value < 1:
         raise ConfigError(

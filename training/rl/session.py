@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,14 +87,19 @@ class Session:
         self,
         config: RLConfig,
         agent_cfg: dict,
-        run: TrackingRun | None,
+        run: TrackingRun | DeferredRun | None,
         pipeline: MetricPipeline | None,
         logger: UpdateLogger | None,
     ) -> None:
         self.config, self.agent_cfg = config, agent_cfg
-        self.run, self.pipeline, self.logger = run, pipeline, logger
+        self._run, self.pipeline, self.logger = run, pipeline, logger
         self.output_dir = Path(config.output_dir)
         self.latest: dict[str, float] = pipeline.latest if pipeline else {}
+
+    @property
+    def run(self) -> TrackingRun | None:
+        """The MLflow run; for a server unreachable at start, None until it answered."""
+        return self._run.run if isinstance(self._run, DeferredRun) else self._run
 
     @classmethod
     def open(
@@ -101,16 +108,18 @@ class Session:
         """Start tracking on rank 0; other ranks get a session that does nothing."""
         if not is_rank_zero(os.environ):
             return cls(config, agent_cfg, None, None, None)
-        run = _start_run(config, agent_cfg, tags) if config.mlflow else None
+        ledger = Path(config.output_dir) / "metrics.jsonl"
+        run = _open_run(config, agent_cfg, tags, ledger) if config.mlflow else None
         if run is None:
             log.warning("ROBO_MLFLOW=false: metrics go to metrics.jsonl only; nothing is registered")
         pipeline = MetricPipeline(
-            send=mlflow_sender(run.client, run.run_id) if run else None,
+            send=run.send if isinstance(run, DeferredRun) else mlflow_sender(run.client, run.run_id) if run else None,
+            warned=isinstance(run, DeferredRun),
             num_envs=num_envs,
             start_step=start,
             max_depth=config.max_depth,
             metric_filter=config.metric_filter,
-            ledger=Path(config.output_dir) / "metrics.jsonl",
+            ledger=ledger,
             system=system_sampler(str(Path(config.output_dir).resolve())) if config.system_metrics else None,
         ).start()
         interval = resolve_interval(config.log_interval, rollouts(agent_cfg))
@@ -133,6 +142,8 @@ class Session:
         result = Result(outcome, step, run_id=self.run.run_id if self.run else None)
         result.checkpoint = str(checkpoint) if checkpoint else None
         self._flush_metrics(step, result)
+        if isinstance(self._run, DeferredRun) and self._run.run is None:
+            self._reach_late(outcome, result, checkpoint)
         if not self.run:
             return result
         if outcome != "succeeded":
@@ -161,6 +172,25 @@ class Session:
             ) from exc
         return result
 
+    def _reach_late(self, outcome: str, result: Result, checkpoint: Path | None) -> None:
+        """The server never answered during training: one more try now, so the checkpoints, the outcome
+        and (after success) the model still reach it; a success it cannot take is a TrackingError."""
+        deferred = self._run
+        assert isinstance(deferred, DeferredRun)
+        try:
+            deferred.get()
+        except Exception as exc:
+            if outcome != "succeeded":
+                return
+            result.status = "failed"
+            raise TrackingError(
+                f"training finished, but MLflow at {redact(deferred.uri)} never answered ({first_line(exc, 300)}); "
+                f"every logged point is kept in {self.output_dir / 'metrics.jsonl'}; the checkpoint is at "
+                f"{checkpoint}; nothing was registered",
+                result,
+            ) from None
+        result.run_id = deferred.run.run_id
+
     def _flush_metrics(self, step: int, result: Result) -> None:
         if self.logger is not None:
             self.logger.flush(step)
@@ -169,9 +199,9 @@ class Session:
         report = self.pipeline.close(self.config.metrics_flush_timeout)
         result.final_reward_mean = self.latest.get("episode_reward_mean")
         result.unsent_metric_points = report.unsent
-        destination = redact(self.run.tracking_uri) if self.run else "-"
+        destination = redact(self.run.tracking_uri) if self.run else redact(getattr(self._run, "uri", "-"))
         warning = unsent_warning(report, destination=destination, ledger=self.output_dir / "metrics.jsonl")
-        if warning and self.run:
+        if warning and self._run is not None:
             log.warning(warning)
 
     def _upload_checkpoints(self) -> None:
@@ -211,6 +241,75 @@ class Session:
             action()
         except Exception as exc:  # the run already failed; report and keep its own error
             log.warning("could not %s: %s", what, first_line(exc, 300))
+
+
+class DeferredRun:
+    """The MLflow run of a tracking server that did not answer at start: training goes on, the metric
+    pipeline keeps every point (and the ledger), and the first send that reaches the server creates
+    the run, then delivers what waited."""
+
+    def __init__(self, uri: str, open_run: Callable[[], TrackingRun]) -> None:
+        self.uri = uri
+        self.run: TrackingRun | None = None
+        self._open = open_run
+        self._lock = threading.Lock()
+        self._send: Callable[[list], None] | None = None
+
+    def get(self) -> TrackingRun:
+        with self._lock:
+            if self.run is None:
+                run = self._open()
+                self._send = mlflow_sender(run.client, run.run_id)
+                self.run = run
+            return self.run
+
+    def send(self, points: list) -> None:
+        self.get()
+        assert self._send is not None
+        self._send(points)
+
+
+def _open_run(config: RLConfig, agent_cfg: dict, tags: dict[str, str], ledger: Path) -> TrackingRun | DeferredRun:
+    """The run, or a DeferredRun (one warning line naming the URI) when the server does not answer."""
+    from mlflow.tracking import get_tracking_uri  # lazy: start-up time
+
+    uri = get_tracking_uri()
+    problem = unreachable(uri)
+    if problem is None:
+        try:
+            return _start_run(config, agent_cfg, tags)
+        except Exception as exc:
+            if not _is_connection_error(exc):
+                raise
+            problem = first_line(exc, 200)
+    log.warning(
+        "MLflow at %s is unreachable (%s); training goes on, every metric is kept in %s and sent once it answers",
+        redact(uri), problem, ledger,
+    )  # fmt: skip
+    return DeferredRun(uri, lambda: _start_run(config, agent_cfg, tags))
+
+
+def unreachable(uri: str, timeout: float = 5.0) -> str | None:
+    """Why an http(s) tracking server cannot be reached (a TCP connect, not MLflow's minutes of retries);
+    None when it can, or when the URI is no server (sqlite, file, azureml...)."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            return None
+    except (OSError, ValueError) as exc:
+        return f"{type(exc).__name__}: {first_line(exc, 200)}"
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionError | TimeoutError) or type(seen).__name__ == "ConnectionError":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def checkpoints_dir(agent_cfg: dict) -> Path:

@@ -13,6 +13,9 @@ skrl/envs/wrappers/torch/base.py, skrl/agents/torch/base.py, skrl/utils/tensorbo
   trainer calls both, and ``write_tracking_data`` empties ``Agent.tracking_data`` (a dict of lists).
 - the module global ``skrl.utils.tensorboard.EventFileWriter``: replaced by `route_tensorboard`, because
   skrl's SummaryWriter bound tensorboard's class at import, before wandb could patch it.
+- the handler skrl adds to its ``skrl`` logger at import (ANSI colour codes in every line): `plain_logging`
+  gives it a plain format when stderr is no terminal, and says ``Seed: N`` once (``set_seed`` logs it, and
+  the Runner calls it again with the same seed).
 
 A newer skrl may move any of these; the tests in tests/training exercise each one. Elsewhere the trainer
 uses only skrl's public API: ``wrap_env``, ``set_seed``, ``Runner.agent``/``.trainer``,
@@ -41,6 +44,38 @@ def step_runner(env: Any, cfg: dict) -> Any:
             return StepTrainer(env=env, agents=agent, cfg=trainer_cfg)
 
     return StepRunner(env, cfg)
+
+
+def plain_logging(stream: Any = None) -> None:
+    """skrl's lines without colour codes when stderr is a file or a pipe (a job log), and its seed line once."""
+    import sys
+
+    import skrl  # lazy: start-up time; importing skrl adds its handler
+
+    stream = stream or sys.stderr
+    for handler in logging.getLogger("skrl").handlers:
+        if not (hasattr(stream, "isatty") and stream.isatty()):
+            handler.setFormatter(logging.Formatter("[%(name)s:%(levelname)s] %(message)s"))
+        if not any(isinstance(f, _OnceFilter) for f in handler.filters):
+            handler.addFilter(_OnceFilter())
+    del skrl
+
+
+class _OnceFilter(logging.Filter):
+    """Drops a `Seed: N` line already shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith("Seed: "):
+            return True
+        if message in self._seen:
+            return False
+        self._seen.add(message)
+        return True
 
 
 def set_device(wrapped: Any, device: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +25,16 @@ from training.checkpoints import (
     CheckpointError,
     TrainerState,
     apply_checkpoint,
+    check_source,
     check_uri,
     read_checkpoint,
     resolve_checkpoint,
     shown,
 )
-from training.config import ENV_PREFIX, RESULT_PREFIX, RLConfig, check_device, is_rank_zero
+from training.config import ENV_PREFIX, RESULT_PREFIX, ConfigError, RLConfig, check_device, is_rank_zero
+from training.exits import RunError, check_writable, disk_problem
 from training.rl import skrl_compat, wandb_run
-from training.rl.agent_config import apply_overrides, load_agent_cfg
+from training.rl.agent_config import EXPERIMENT_NAME, apply_overrides, load_agent_cfg
 from training.rl.envs import Environment, make_env
 from training.rl.loop import Interrupted, Progress, StopFlag, build_runner, run_steps
 from training.rl.session import Result, Session, TrackingError, checkpoints_dir
@@ -53,10 +56,12 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     """Run one training job; returns the exit code (raises for the caller to map)."""
     stop = stop or StopFlag().install()
     check_device(config.device)
+    existed = {p: p.exists() for p in (Path(config.output_dir), Path(config.output_dir, EXPERIMENT_NAME))}
+    check_output_dir(config)
     if config.mode == "smoke-test":
         return smoke_test(config)
-    if config.checkpoint_uri:  # a URI that can never be fetched is refused before the environment is built
-        check_uri(config.checkpoint_uri)
+    # Fetched before the environment: a URI that cannot be fetched costs no simulator start.
+    payload, source_file = fetch_checkpoint(config)
     seed(config)
     environment = make_env(config)
     runner, exit_code = None, 1
@@ -66,13 +71,16 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
             config,
             gymnasium=environment.gymnasium,
             rank_zero=is_rank_zero(os.environ),
+            budget=resumed_budget(config, payload),
         )
+        total = agent_cfg["trainer"]["timesteps"]
+        plan = checkpoint_plan(config.checkpoint_mode, config.checkpoint_uri, payload, total=total)
         if agent_cfg["agent"]["experiment"]["wandb"]:
             skrl_compat.route_tensorboard()  # skrl starts the wandb run while building the agent
         runner = build_runner(environment.env, agent_cfg)
-        state = TrainerState()
+        state = TrainerState(timesteps=total, task=config.task)
         runner.agent.checkpoint_modules[TRAINER_STATE] = state
-        plan = load_checkpoint(config, runner.agent, state, total=agent_cfg["trainer"]["timesteps"])
+        apply_plan(runner.agent, state, plan, payload, source_file)
         session = Session.open(
             config,
             agent_cfg,
@@ -88,6 +96,9 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     except Interrupted as stopped:
         exit_code = 128 + stopped.signum  # W&B shows the run stopped, as MLflow does, not failed
         raise
+    except ConfigError:
+        _remove_refused([folder for folder, was in existed.items() if not was])  # an earlier run's stays
+        raise
     finally:
         try:
             wandb_run.finish(runner.agent if runner else None, exit_code)
@@ -100,6 +111,7 @@ def seed(config: RLConfig) -> None:
     """Seed python, numpy and torch, and the key skrl resets vector environments with."""
     from skrl.utils import set_seed  # lazy: start-up time
 
+    skrl_compat.plain_logging()
     set_seed(config.seed)
     _cpu_threads(config)
 
@@ -126,6 +138,13 @@ def checkpoint_plan(mode: str, uri: str | None, payload: dict[str, Any], *, tota
         return CheckpointPlan(mode, None, 0, "")
     trainer = payload.get(TRAINER_STATE) or {}
     start = int(trainer.get("timestep", 0)) if mode == "resume" else 0
+    budget = int(trainer.get("timesteps", 0)) if mode == "resume" else 0
+    if budget > total:  # it would stop short of the run it continues, and register that as its result
+        raise CheckpointError(
+            f"{ENV_PREFIX}CHECKPOINT_URI: the checkpoint's run is {budget} timesteps long and this resume "
+            f"would end at {total}; resume keeps the budget: drop --timesteps/--max-iterations or pass "
+            f"--timesteps {budget} or more (--checkpoint-mode warm-start starts a new, shorter run)"
+        )
     if start >= total:
         raise CheckpointError(
             f"{ENV_PREFIX}CHECKPOINT_URI: the checkpoint is at timestep {start} and this run is {total} "
@@ -134,19 +153,41 @@ def checkpoint_plan(mode: str, uri: str | None, payload: dict[str, Any], *, tota
     return CheckpointPlan(mode, uri, start, str(trainer.get("run_id", "")))
 
 
-def load_checkpoint(config: RLConfig, agent: Any, state: TrainerState, *, total: int) -> CheckpointPlan:
-    """Download and read the checkpoint the mode asks for, plan from it (pure), then apply it, before training."""
+def fetch_checkpoint(config: RLConfig) -> tuple[dict[str, Any], str]:
+    """The modules of the checkpoint the mode loads ({} for none), and its file name. A download goes to a
+    temporary folder that is removed once read: the run keeps (and uploads) no copy of its source checkpoint."""
     mode, uri = config.checkpoint_mode, config.checkpoint_uri
     if not uri or mode in ("from-scratch", "fresh"):
-        return checkpoint_plan(mode, None, {}, total=total)
-    download_dir = Path(tempfile.mkdtemp(prefix="checkpoint-", dir=_ensure(config.output_dir)))
-    path = resolve_checkpoint(uri, download_dir)
-    name = shown(uri)  # messages never carry a URL's query (a SAS token)
-    payload = read_checkpoint(path, name)
-    plan = checkpoint_plan(mode, uri, payload, total=total)
-    loaded = apply_checkpoint(agent, payload, mode, name)
+        return {}, ""
+    check_uri(uri)  # a URI that can never be fetched is refused before anything else
+    with tempfile.TemporaryDirectory(prefix="robo-checkpoint-") as download_dir:
+        path = resolve_checkpoint(uri, Path(download_dir))
+        payload = read_checkpoint(path, shown(uri))  # messages never carry a URL's query (a SAS token)
+    check_source(payload, mode, config.task, shown(uri))
+    return payload, path.name
+
+
+def resumed_budget(config: RLConfig, payload: dict[str, Any]) -> int | None:
+    """A resume without --timesteps/--max-iterations ends where the interrupted run would have."""
+    if config.checkpoint_mode != "resume":
+        return None
+    return int((payload.get(TRAINER_STATE) or {}).get("timesteps", 0)) or None
+
+
+def apply_plan(agent: Any, state: TrainerState, plan: CheckpointPlan, payload: dict, file_name: str) -> None:
+    """Load what the plan says into the agent, before training."""
+    if plan.uri is None:
+        return
+    loaded = apply_checkpoint(agent, payload, plan.mode, shown(plan.uri))
     state.timestep = plan.start
-    log.info("%s from %s (%s); starting at timestep %d", mode, path.name, ", ".join(loaded), plan.start)
+    log.info("%s from %s (%s); starting at timestep %d", plan.mode, file_name, ", ".join(loaded), plan.start)
+
+
+def load_checkpoint(config: RLConfig, agent: Any, state: TrainerState, *, total: int) -> CheckpointPlan:
+    """Fetch, plan (pure) and apply the checkpoint the mode asks for, before training."""
+    payload, file_name = fetch_checkpoint(config)
+    plan = checkpoint_plan(config.checkpoint_mode, config.checkpoint_uri, payload, total=total)
+    apply_plan(agent, state, plan, payload, file_name)
     return plan
 
 
@@ -183,8 +224,12 @@ def train(
         checkpoint = write_checkpoint(agent, state, interrupted.steps_done, total, agent_cfg)
         print_result(session.finish("interrupted", step=interrupted.steps_done, checkpoint=checkpoint))
         raise
-    except BaseException:
+    except BaseException as exc:
         print_result(session.finish("failed", step=state.timestep, checkpoint=None))
+        problem = disk_problem(exc, checkpoints_dir(agent_cfg))
+        if problem:  # a full or read-only disk: one line, and how to go on from the last checkpoint
+            hint = resume_hint(checkpoints_dir(agent_cfg), session.run_id)
+            raise RunError(f"{problem}; training failed, nothing was registered{hint}") from None
         raise
     try:
         result = session.finish(
@@ -200,6 +245,17 @@ def train(
     return result
 
 
+def resume_hint(folder: Path, run_id: str) -> str:
+    """'; last checkpoint P (resume with ...)' for the newest agent_<timestep>.pt, or '' when there is none.
+    A resume keeps the budget (TrainerState.timesteps), so the hint needs no --timesteps."""
+    found = [p for p in folder.glob("agent_*.pt") if p.stem.removeprefix("agent_").isdigit()] if folder.is_dir() else []
+    if not found:
+        return ""
+    last = max(found, key=lambda p: int(p.stem.removeprefix("agent_")))
+    uri = f"runs:/{run_id}/checkpoints/{last.name}" if run_id else str(last)
+    return f"; last checkpoint {last} (resume with --checkpoint-mode resume --checkpoint-uri {uri})"
+
+
 def write_checkpoint(agent: Any, state: TrainerState, step: int, total: int, agent_cfg: dict) -> Path | None:
     """agent_<step>.pt with the trainer state, unless skrl already wrote it (rank 0 only)."""
     if not is_rank_zero(os.environ):
@@ -212,9 +268,29 @@ def write_checkpoint(agent: Any, state: TrainerState, step: int, total: int, age
     return path
 
 
+def check_output_dir(config: RLConfig) -> None:
+    """The output folder and a local tracking store's folder take a write, before any work (exit 1)."""
+    check_writable(Path(config.output_dir), f"{ENV_PREFIX}OUTPUT_DIR")
+    store = local_store_folder(os.environ.get("MLFLOW_TRACKING_URI", ""))
+    if store is not None:
+        check_writable(store, "the MLflow tracking store (MLFLOW_TRACKING_URI)")
+
+
+def local_store_folder(uri: str) -> Path | None:
+    """The folder of a sqlite:/// or file: tracking store; None for a server."""
+    if uri.startswith("sqlite:///"):
+        return Path(uri.removeprefix("sqlite:///")).parent
+    if uri.startswith("file:"):
+        return Path(uri.removeprefix("file://").removeprefix("file:"))
+    return None
+
+
 def smoke_test(config: RLConfig) -> int:
-    """Check tracking and artifact storage end to end (a run, a metric, a file), then exit."""
+    """Check the checkpoint it is given (found, readable, for this task), then tracking and artifact storage
+    end to end (a run, a metric, a file), then exit."""
     from training.mlflow_run import finish_run, start_run, upload
+
+    fetch_checkpoint(config)
 
     run = start_run(
         experiment=config.experiment_name,
@@ -241,6 +317,15 @@ def _check_wrapper_saw_updates(session: Session) -> None:
         log.warning(
             "the MLflow wrapper saw no agent update; check the skrl version (expected update() or _update())"
         )
+
+
+def _remove_refused(made: list[Path]) -> None:
+    """What a refused run made (skrl's folder, with its TensorBoard file and no checkpoint; then the output
+    folder, when empty), innermost first; a refusal is never hidden by a folder that will not go."""
+    for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):
+        kept = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("events.out.tfevents")]
+        if folder.is_dir() and not kept:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _ensure(folder: str) -> str:

@@ -18,6 +18,7 @@ So neither a slow nor an absent server slows training or delays the progress lin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -68,6 +69,7 @@ class MetricPipeline:
         capacity: int = 200_000,
         max_backoff: float = 5.0,
         linger: float = LINGER_S,
+        warned: bool = False,
     ) -> None:
         self.latest: dict[str, float] = {}
         self._send = send
@@ -91,6 +93,7 @@ class MetricPipeline:
         self._deadline = float("inf")
         self._stopping = False
         self._warned_skips: set[str] = set()
+        self._outage_warned = warned  # the caller already said the server is unreachable
         self._processor = threading.Thread(target=self._process_events, name="metrics-processor", daemon=True)
         self._sender = threading.Thread(target=self._send_points, name="metrics-sender", daemon=True)
 
@@ -122,7 +125,8 @@ class MetricPipeline:
             unsent = len(self._buffer) + self._counts["dropped"] + self._counts["rejected"]
             report = FlushReport(self._counts["logged"], self._counts["sent"], unsent, self._last_error)
         if self._ledger is not None and not self._processor.is_alive():
-            self._ledger.close()
+            with contextlib.suppress(OSError):  # a full disk may refuse the last flush
+                self._ledger.close()
         return report
 
     # -- processor thread ----------------------------------------------------------------
@@ -183,8 +187,12 @@ class MetricPipeline:
     def _record(self, step: int, timestamp: int, metrics: dict[str, float]) -> None:
         if self._ledger is None or not metrics:
             return
-        self._ledger.write(json.dumps({"step": step, "timestamp": timestamp, "metrics": metrics}) + "\n")
-        self._ledger.flush()
+        try:
+            self._ledger.write(json.dumps({"step": step, "timestamp": timestamp, "metrics": metrics}) + "\n")
+            self._ledger.flush()
+        except OSError as exc:  # a full disk: said once; the points still go to MLflow
+            log.warning("the metrics ledger %s cannot be written (%s); it stops here", self._ledger_path, exc)
+            self._ledger = None
 
     def _warn_skipped(self, skipped: set[str]) -> None:
         new = skipped - self._warned_skips
@@ -246,8 +254,9 @@ class MetricPipeline:
                 del self._buffer[: len(batch)]
                 self._counts["rejected"] += len(batch)
             return 0.0
-        if not backoff:
+        if not backoff and not self._outage_warned:
             log.warning("MLflow is unreachable; keeping metrics and retrying (%s)", self._last_error)
+        self._outage_warned = False  # a later outage, after the server answered, is said again
         return min(max(backoff * 2, 0.5), self._max_backoff)
 
 

@@ -179,7 +179,8 @@ def nest(params: dict[str, Any]) -> dict[str, Any]:
 
 def param_for(path: str, command: click.Command) -> click.Parameter | None:
     """The option that fills a settings path, e.g. job.checkpoint.uri -> the --checkpoint-uri option."""
-    names = {p.name: p for p in command.params}
+    # A hidden alias (--no-headless) shares its name with the option users see (--headless/--gui): name that one.
+    names = {p.name: p for p in sorted(command.params, key=lambda p: not getattr(p, "hidden", False))}
     return next((names[name] for name, dotted in paths().items() if dotted == path and name in names), None)
 
 

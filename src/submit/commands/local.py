@@ -138,7 +138,7 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     python = runner.trainer_python(job, _repo(), dict(os.environ))
     say(f"training {name} locally -> {output_dir}")
     outcome = runner.run(job, python=python, workdir=workdir, output_dir=output_dir, extra_env=extra | {"ROBO_JOB_NAME": name})
-    if outcome.interrupted and outcome.exit_code != 0:  # a trainer that finished first is reported as usual
+    if _stopped(outcome):
         # A trainer killed before its own handler ran reports -N: a shell would say 128 + N.
         code = outcome.exit_code if outcome.exit_code > 0 else 128 - outcome.exit_code
         raise runner.Interrupted(_interrupted(outcome), code if code > 128 else 130)
@@ -165,6 +165,16 @@ def _trainer_accepts(job: Any, extra: dict[str, str]) -> None:
             check_device(config.device)
     except ConfigError as exc:
         raise BadInput(in_flags(str(exc))) from None
+
+
+def _stopped(outcome: Any) -> bool:
+    """Stopped by a signal: one the CLI passed on, or SIGTERM/SIGINT sent to the trainer itself (a cluster's
+    preemption, a `kill PID`), which it reports as interrupted with 128 + signal. A trainer that finished
+    first is reported as usual."""
+    if outcome.exit_code == 0:
+        return False
+    itself = outcome.result.get("status") == "interrupted" or outcome.exit_code in (130, 143)
+    return outcome.interrupted or itself
 
 
 def _check_writable(output_dir: Path, output_root: str) -> None:
@@ -198,9 +208,9 @@ def _report(outcome: Any, output_format: str) -> None:
     if result.get("run_id"):  # none with --no-mlflow
         say(f"run id:           {result['run_id']}")
     if result.get("final_reward_mean") is not None:
-        say(f"final mean reward: {result['final_reward_mean']}")
+        say(f"final mean reward: {result['final_reward_mean']:.2f}")
     if result.get("final_loss") is not None:
-        say(f"final loss:       {result['final_loss']}")
+        say(f"final loss:       {result['final_loss']:.4g}")
     if result.get("model_version"):
         say(f"registered model: {result.get('model_name')} version {result.get('model_version')}")
     else:

@@ -11,6 +11,7 @@ from submit.models.base import DEFAULTS, FreeText, ImageRef, Strict, TaskId, dec
 from submit.models.parts import Checkpoint, Naming, Registration, Resources, RLTracking, Tracking
 from training.config import (
     ISAACLAB_TASK_PREFIXES,
+    MAX_NUM_ENVS,
     POLICY_TYPES,
     derive_model_name,
     is_isaaclab_task,
@@ -31,7 +32,7 @@ class IsaacLabSkrlJob(Strict):
 
     kind: Literal["isaaclab-skrl"] = "isaaclab-skrl"
     task: TaskId = declared(f.TASK, "Isaac-Velocity-Rough-Anymal-C-v0")
-    num_envs: int = declared(f.NUM_ENVS, 2048, ge=1, le=1_000_000)
+    num_envs: int = declared(f.NUM_ENVS, 2048, ge=1, le=MAX_NUM_ENVS)
     max_iterations: int | None = declared(f.MAX_ITERATIONS, None, ge=1, le=100_000_000)
     seed: int = declared(f.SEED, 42, ge=0, le=2**31 - 1)
     algorithm: Literal["ppo", "sac"] = declared(f.ALGORITHM, "ppo")
@@ -50,6 +51,8 @@ class IsaacLabSkrlJob(Strict):
         _registration_rules(self)
         if self.physics and not is_isaaclab_task(self.task):
             raise ValueError(f"physics: presets are for Isaac Lab tasks ({', '.join(ISAACLAB_TASK_PREFIXES)}...); {self.task} has none")
+        if not self.headless and not is_isaaclab_task(self.task):  # the trainer refuses it too (training.config)
+            raise ValueError(f"headless: a window (--gui) is for Isaac Lab tasks; {self.task} trains without one; drop --gui")
         return self
 
     @property

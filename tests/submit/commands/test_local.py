@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -262,3 +263,34 @@ def test_lerobot_missing_from_the_trainer_interpreter_is_one_line_naming_the_set
         "./scripts/setup-lerobot-env.sh or set ROBO_LEROBOT_PYTHON to an interpreter that has it\n"
     )
     assert list(tmp_path.iterdir()) == []  # no outputs folder left behind
+
+
+@pytest.mark.parametrize("backend", ["local", "azureml", "osmo"])
+def test_a_window_for_a_gymnasium_task_is_refused_not_ignored(run_cli, backend):
+    extra = {"azureml": ["--dry-run"], "osmo": ["--dry-run", "--pool", "p"], "local": []}[backend]
+    result = run_cli(backend, "training", "-t", "CartPole-v1", "--gui", *extra)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "submit: error: --headless: a window (--gui) is for Isaac Lab tasks; CartPole-v1 trains without one; drop --gui\n"
+    )
+
+
+@pytest.mark.slow
+def test_a_training_folder_or_random_py_where_it_runs_neither_replaces_nor_breaks_the_trainer(tmp_path):
+    """The trainer runs with a safe import path (PYTHONSAFEPATH): the working folder is not on it."""
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "__init__.py").write_text("raise SystemExit('the working folder replaced the trainer')\n")
+    (tmp_path / "training" / "__main__.py").write_text("raise SystemExit('the working folder replaced the trainer')\n")
+    (tmp_path / "random.py").write_text("raise ImportError('the working folder shadowed random')\n")
+    # The console script, as a user runs it (`python -m submit...` would itself import from the folder).
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "submit"), "local", "training", "--task", "CartPole-v1", "-n", "2",
+         "--agent-config", str(TINY), "--timesteps", "16", "--job-name", "safe", "--no-mlflow"],
+        cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OMP_NUM_THREADS": "1"},
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "replaced the trainer" not in result.stderr and "shadowed" not in result.stderr
+    # The final mean reward a person reads is rounded.
+    reward = [line for line in result.stderr.splitlines() if line.startswith("final mean reward:")]
+    assert reward and re.fullmatch(r"final mean reward: -?\d+\.\d\d", reward[0]), reward

@@ -87,3 +87,35 @@ def test_the_shipped_cartpole_config_learns(
     result = run(config, capsys)
     assert result["timesteps"] == 5000
     assert result["final_reward_mean"] >= 400
+
+
+def _smoke_refusal(tmp_path: Path, uri: str) -> str:
+    from training.checkpoints import CheckpointError
+
+    config = rl_config(tmp_path / "out", mode="smoke-test", checkpoint_mode="resume", checkpoint_uri=uri)
+    with pytest.raises(CheckpointError) as raised:
+        main(config, stop=StopFlag())
+    assert not (tmp_path / "mlruns.db").exists()  # refused before any tracking
+    return str(raised.value)
+
+
+def test_smoke_test_mode_refuses_a_missing_checkpoint(tmp_path: Path, sqlite_tracking: str) -> None:
+    missing = tmp_path / "gone" / "agent_80.pt"
+    assert _smoke_refusal(tmp_path, str(missing)) == f"ROBO_CHECKPOINT_URI: {missing}: no such file or folder"
+
+
+def test_smoke_test_mode_refuses_a_checkpoint_of_another_task(tmp_path: Path, sqlite_tracking: str) -> None:
+    source = tmp_path / "agent_80.pt"
+    torch.save({"policy": {}, "trainer_state": {"timestep": 80, "timesteps": 160, "task": "Pendulum-v1"}}, source)
+    assert _smoke_refusal(tmp_path, str(source)) == (
+        f"ROBO_CHECKPOINT_URI: {source}: was trained on Pendulum-v1, not CartPole-v1; pass --task Pendulum-v1"
+    )
+
+
+def test_smoke_test_mode_with_a_fitting_checkpoint_passes(
+    tmp_path: Path, sqlite_tracking: str, capsys: pytest.CaptureFixture
+) -> None:
+    source = tmp_path / "agent_80.pt"
+    torch.save({"policy": {}, "trainer_state": {"timestep": 80, "timesteps": 160, "task": "CartPole-v1"}}, source)
+    config = rl_config(tmp_path / "out", mode="smoke-test", checkpoint_mode="resume", checkpoint_uri=str(source))
+    assert run(config, capsys)["status"] == "succeeded"

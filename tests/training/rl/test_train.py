@@ -216,3 +216,69 @@ def test_a_resume_with_no_budget_left_is_refused_naming_the_timesteps():
         "ROBO_CHECKPOINT_URI: the checkpoint is at timestep 160 and this run is 160 timesteps long; "
         "pass --timesteps above 160"
     )
+
+
+def test_a_resume_that_would_stop_short_of_the_budget_of_the_run_it_continues_is_refused():
+    payload = {"trainer_state": {"timestep": 96, "timesteps": 320}}
+    with pytest.raises(CheckpointError) as raised:
+        checkpoint_plan("resume", "models:/m/1", payload, total=160)
+    assert str(raised.value) == (
+        "ROBO_CHECKPOINT_URI: the checkpoint's run is 320 timesteps long and this resume would end at 160; "
+        "resume keeps the budget: drop --timesteps/--max-iterations or pass --timesteps 320 or more "
+        "(--checkpoint-mode warm-start starts a new, shorter run)"
+    )
+    assert checkpoint_plan("resume", "models:/m/1", payload, total=480).start == 96  # a longer one is fine
+    assert checkpoint_plan("warm-start", "models:/m/1", payload, total=160).start == 0  # a new run
+
+
+def test_a_resume_without_timesteps_ends_where_the_run_it_continues_would_have(
+    tmp_path: Path, sqlite_tracking: str, capsys: pytest.CaptureFixture
+) -> None:
+    # 240 timesteps, not the agent YAML's 160: the budget travels in the checkpoint's trainer state.
+    first = train(tmp_path, "long", capsys, timesteps=240, register=False)
+    middle = Path(first["checkpoint"]).parent / "agent_120.pt"
+    state = torch.load(middle, weights_only=True)["trainer_state"]
+    assert (state["timestep"], state["timesteps"], state["task"]) == (120, 240, "CartPole-v1")
+    resumed = train(tmp_path, "resumed", capsys, timesteps=None, checkpoint_mode="resume",
+                    checkpoint_uri=str(middle), register_model="resumed")  # fmt: skip
+    assert (resumed["status"], resumed["timesteps"], resumed["model_version"]) == ("succeeded", 240, "1")
+    assert checkpoint_names(resumed) == ["agent_160.pt", "agent_200.pt", "agent_240.pt"]
+
+
+def test_a_checkpoint_of_another_task_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    source = tmp_path / "agent_96.pt"
+    torch.save({"policy": {}, "trainer_state": {"timestep": 96, "timesteps": 160, "task": "Pendulum-v1"}}, source)
+    config = rl_config(tmp_path / "out", checkpoint_mode="warm-start", checkpoint_uri=str(source))
+    with pytest.raises(CheckpointError) as raised:
+        main(config, stop=StopFlag())
+    assert str(raised.value) == (
+        f"ROBO_CHECKPOINT_URI: {source}: was trained on Pendulum-v1, not CartPole-v1; pass --task Pendulum-v1"
+    )
+    assert not (tmp_path / "out").exists()  # refused: nothing left behind
+
+
+def test_a_checkpoint_refused_once_the_agent_exists_leaves_no_skrl_folder_behind(tmp_path: Path) -> None:
+    source = tmp_path / "foreign.pt"  # no trainer state: only its shapes tell it is for another agent
+    torch.save({"policy": {"net.0.weight": torch.ones(3, 3)}, "value": {}, "observation_preprocessor": {},
+                "value_preprocessor": {}}, source)  # fmt: skip
+    config = rl_config(tmp_path / "out", checkpoint_mode="warm-start", checkpoint_uri=str(source))
+    with pytest.raises(CheckpointError, match="does not fit this agent"):
+        main(config, stop=StopFlag())
+    assert not (tmp_path / "out").exists()  # skrl had made out/skrl (a TensorBoard file): removed
+
+
+@pytest.mark.mlflow_server
+@pytest.mark.slow
+def test_a_resumed_run_keeps_and_uploads_no_copy_of_its_source_checkpoint(
+    tmp_path: Path, server_tracking: str, capsys: pytest.CaptureFixture
+) -> None:
+    first = train(tmp_path, "src", capsys, register=False)
+    uri = f"runs:/{first['run_id']}/checkpoints/agent_80.pt"
+    resumed = train(tmp_path, "dst", capsys, checkpoint_mode="resume", checkpoint_uri=uri, register=False)
+    out = tmp_path / "dst"
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*.pt"))
+    assert files == ["skrl/checkpoints/agent_120.pt", "skrl/checkpoints/agent_160.pt"]
+    client = MlflowClient(server_tracking)
+    uploaded = sorted(f.path for f in client.list_artifacts(resumed["run_id"], "checkpoints"))
+    assert uploaded == ["checkpoints/agent_120.pt", "checkpoints/agent_160.pt"]
+    assert sorted(f.path for f in client.list_artifacts(resumed["run_id"])) == ["checkpoints"]

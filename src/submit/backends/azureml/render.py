@@ -16,7 +16,10 @@ DEFAULT_DISPLAY_NAME = {"rl": "Isaac Lab SKRL training", "lerobot": "LeRobot tra
 # Registered environments built from workflows/images/ (see README: "Job images").
 DEFAULT_INSTANCE_TYPE = "gpuspot"
 DEFAULT_ENVIRONMENT = {"rl": "azureml:robo-isaaclab-skrl:0.1.0", "lerobot": "azureml:robo-lerobot:0.1.0"}
-STATIC_ENV = {"ACCEPT_EULA": "Y", "PRIVACY_CONSENT": "Y", "PYTHONUNBUFFERED": "1"}
+# An Azure ML job runs in its code snapshot (training/ only: snapshot.AMLIGNORE), which the trainer must
+# import rather than the image's copy; with the safe path (trainer_contract.SAFE_PATH_ENV) the working
+# folder is on the path only because PYTHONPATH names it.
+STATIC_ENV = {"ACCEPT_EULA": "Y", "PRIVACY_CONSENT": "Y", "PYTHONUNBUFFERED": "1", "PYTHONPATH": "."}
 
 
 def render_azureml(settings: AzureMLSubmission, *, code_path: str) -> dict[str, Any]:

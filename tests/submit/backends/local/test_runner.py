@@ -152,3 +152,15 @@ def test_sigterm_stops_the_trainer_too_keeps_its_checkpoint_and_exits_143(tmp_pa
     code, stdout, stderr, trainers, ledger = _stop_mid_training(tmp_path, "sigterm", stop)
     assert (code, stdout) == (143, "")
     _assert_stopped_cleanly(tmp_path, stderr, trainers, ledger, "SIGTERM")
+
+
+def _sigterm_the_trainer(cli: subprocess.Popen) -> None:
+    [trainer] = psutil.Process(cli.pid).children(recursive=True)
+    os.kill(trainer.pid, signal.SIGTERM)  # what a cluster sends: to the trainer, not to the CLI
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_trainer_itself_is_a_preemption_reported_as_the_clis_own(tmp_path):
+    code, stdout, stderr, trainers, ledger = _stop_mid_training(tmp_path, "preempted", _sigterm_the_trainer)
+    assert (code, stdout) == (143, "")
+    _assert_stopped_cleanly(tmp_path, stderr, trainers, ledger, "SIGTERM")
