@@ -92,8 +92,22 @@ class Session:
         """Start tracking on rank 0; other ranks get a session that does nothing."""
         if not is_rank_zero(os.environ):
             return cls(config, agent_cfg, None, None, None)
-        run = _start_run(config, agent_cfg, tags) if config.mlflow else None
-        if run is None:
+        run, pipeline = cls.start_tracking(config, agent_cfg, start=start, num_envs=num_envs, tags=tags)
+        interval = resolve_interval(config.log_interval, rollouts(agent_cfg))
+        logger = UpdateLogger(agent, interval, pipeline.submit, deferred=True)
+        logger.attach()
+        return cls(config, agent_cfg, run, pipeline, logger)
+
+    @classmethod
+    def start_tracking(
+        cls, config: RLConfig, agent_cfg: dict, *, start: int, num_envs: int, tags: dict[str, str]
+    ) -> tuple[TrackingRun | None, MetricPipeline]:
+        """The MLflow run (None with ROBO_MLFLOW=false) and the started metric pipeline (rank 0)."""
+        run = None
+        if config.mlflow:
+            params = cls.run_params(config, agent_cfg)
+            run = start_run(experiment=config.experiment_name, run_name=config.job_name, tags=tags, params=params)
+        else:
             log.warning("ROBO_MLFLOW=false: metrics go to metrics.jsonl only; nothing is registered")
         pipeline = MetricPipeline(
             send=mlflow_sender(run.client, run.run_id) if run else None,
@@ -104,10 +118,15 @@ class Session:
             ledger=Path(config.output_dir) / "metrics.jsonl",
             system=system_sampler(str(Path(config.output_dir).resolve())) if config.system_metrics else None,
         ).start()
-        interval = resolve_interval(config.log_interval, rollouts(agent_cfg))
-        logger = UpdateLogger(agent, interval, pipeline.submit, deferred=True)
-        logger.attach()
-        return cls(config, agent_cfg, run, pipeline, logger)
+        return run, pipeline
+
+    @staticmethod
+    def run_params(config: RLConfig, agent_cfg: dict) -> dict[str, Any]:
+        """The run's parameters: the settings (no secret references) and skrl's agent and trainer config."""
+        params = {key: value for key, value in vars(config).items() if key not in ("key_vault_uri",)}
+        params.update(flatten("agent", {k: v for k, v in agent_cfg["agent"].items() if k != "experiment"}))
+        params.update(flatten("trainer", agent_cfg["trainer"]))
+        return params
 
     @property
     def run_id(self) -> str:
@@ -165,8 +184,24 @@ class Session:
         if warning and self.run:
             log.warning(warning)
 
+    def checkpoints_folder(self) -> Path:
+        """Where the library writes its checkpoints (uploaded as the run's `checkpoints` artifact)."""
+        return checkpoints_dir(self.agent_cfg)
+
+    def registration_tags(self, checkpoint: Path) -> dict[str, str]:
+        tags = {
+            "task": self.config.task,
+            "rl_library": self.config.rl_library,
+            "algorithm": self.config.algorithm,
+            "checkpoint_mode": self.config.checkpoint_mode,
+            "timestep": checkpoint_timestep(checkpoint),
+        }
+        if self.config.checkpoint_uri:
+            tags["checkpoint_source_uri"] = shown(self.config.checkpoint_uri)
+        return tags
+
     def _upload_checkpoints(self) -> None:
-        folder = checkpoints_dir(self.agent_cfg)
+        folder = self.checkpoints_folder()
         if folder.is_dir() and any(folder.iterdir()):
             upload(self.run, folder, CHECKPOINTS_ARTIFACT)
 
@@ -179,14 +214,7 @@ class Session:
         shutil.copy2(checkpoint, model_file)
         _write_yaml(model_dir / "agent.yaml", self.agent_cfg)
         upload(self.run, model_dir, MODEL_ARTIFACT)
-        tags = {
-            "task": self.config.task,
-            "algorithm": self.config.algorithm,
-            "checkpoint_mode": self.config.checkpoint_mode,
-            "timestep": checkpoint_timestep(checkpoint),
-        }
-        if self.config.checkpoint_uri:
-            tags["checkpoint_source_uri"] = shown(self.config.checkpoint_uri)
+        tags = self.registration_tags(checkpoint)
         name = self.config.register_model or derive_model_name(self.config.task)
         return register_checkpoint(
             self.run.client,
@@ -222,13 +250,6 @@ def redact(uri: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _start_run(config: RLConfig, agent_cfg: dict, tags: dict[str, str]) -> TrackingRun:
-    params = {key: value for key, value in vars(config).items() if key not in ("key_vault_uri",)}
-    params.update(flatten("agent", {k: v for k, v in agent_cfg["agent"].items() if k != "experiment"}))
-    params.update(flatten("trainer", agent_cfg["trainer"]))
-    return start_run(experiment=config.experiment_name, run_name=config.job_name, tags=tags, params=params)
 
 
 def _write_yaml(path: Path, data: dict) -> None:

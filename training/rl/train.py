@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,10 @@ from typing import Any
 from training.checkpoints import (
     TRAINER_STATE,
     CheckpointError,
+    Fetched,
     TrainerState,
     apply_checkpoint,
-    check_uri,
-    read_checkpoint,
-    resolve_checkpoint,
+    fetch_checkpoint,
     shown,
 )
 from training.config import ENV_PREFIX, RESULT_PREFIX, RLConfig, check_device, is_rank_zero
@@ -55,8 +53,8 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     check_device(config.device)
     if config.mode == "smoke-test":
         return smoke_test(config)
-    if config.checkpoint_uri:  # a URI that can never be fetched is refused before the environment is built
-        check_uri(config.checkpoint_uri)
+    # Fetched and checked (URI, readable, written by skrl) before the environment is built.
+    fetched = fetch_checkpoint(config.checkpoint_uri, config.checkpoint_mode, config.output_dir, config.rl_library)
     seed(config)
     environment = make_env(config)
     runner, exit_code = None, 1
@@ -72,7 +70,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         runner = build_runner(environment.env, agent_cfg)
         state = TrainerState()
         runner.agent.checkpoint_modules[TRAINER_STATE] = state
-        plan = load_checkpoint(config, runner.agent, state, total=agent_cfg["trainer"]["timesteps"])
+        plan = load_checkpoint(config, fetched, runner.agent, state, total=agent_cfg["trainer"]["timesteps"])
         session = Session.open(
             config,
             agent_cfg,
@@ -134,24 +132,27 @@ def checkpoint_plan(mode: str, uri: str | None, payload: dict[str, Any], *, tota
     return CheckpointPlan(mode, uri, start, str(trainer.get("run_id", "")))
 
 
-def load_checkpoint(config: RLConfig, agent: Any, state: TrainerState, *, total: int) -> CheckpointPlan:
-    """Download and read the checkpoint the mode asks for, plan from it (pure), then apply it, before training."""
+def load_checkpoint(
+    config: RLConfig, fetched: Fetched | None, agent: Any, state: TrainerState, *, total: int
+) -> CheckpointPlan:
+    """Plan from the fetched checkpoint (pure), then apply it to the agent, before training."""
     mode, uri = config.checkpoint_mode, config.checkpoint_uri
-    if not uri or mode in ("from-scratch", "fresh"):
+    if fetched is None:
         return checkpoint_plan(mode, None, {}, total=total)
-    download_dir = Path(tempfile.mkdtemp(prefix="checkpoint-", dir=_ensure(config.output_dir)))
-    path = resolve_checkpoint(uri, download_dir)
-    name = shown(uri)  # messages never carry a URL's query (a SAS token)
-    payload = read_checkpoint(path, name)
-    plan = checkpoint_plan(mode, uri, payload, total=total)
-    loaded = apply_checkpoint(agent, payload, mode, name)
+    plan = checkpoint_plan(mode, uri, fetched.payload, total=total)
+    loaded = apply_checkpoint(agent, fetched.payload, mode, shown(uri))  # messages never carry a URL's query
     state.timestep = plan.start
-    log.info("%s from %s (%s); starting at timestep %d", mode, path.name, ", ".join(loaded), plan.start)
+    log.info("%s from %s (%s); starting at timestep %d", mode, fetched.path.name, ", ".join(loaded), plan.start)
     return plan
 
 
 def run_tags(config: RLConfig, plan: CheckpointPlan) -> dict[str, str]:
-    tags = {"task": config.task, "algorithm": config.algorithm, "checkpoint_mode": config.checkpoint_mode}
+    tags = {
+        "task": config.task,
+        "rl_library": config.rl_library,
+        "algorithm": config.algorithm,
+        "checkpoint_mode": config.checkpoint_mode,
+    }
     if plan.uri:
         tags["checkpoint_source_uri"] = shown(plan.uri)
         tags["checkpoint_start_timestep"] = str(plan.start)

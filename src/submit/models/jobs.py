@@ -12,9 +12,11 @@ from submit.models.parts import Checkpoint, Naming, Registration, Resources, RLT
 from training.config import (
     ISAACLAB_TASK_PREFIXES,
     POLICY_TYPES,
+    RL_LIBRARIES,
     derive_model_name,
     is_isaaclab_task,
     lerobot_model_name,
+    rl_library_problem,
 )
 
 RepoId = Annotated[str, pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*", "must be <owner>/<name>")]
@@ -29,6 +31,7 @@ class IsaacLabSkrlJob(Strict):
     max_iterations: int | None = declared(f.MAX_ITERATIONS, None, ge=1, le=100_000_000)
     seed: int = declared(f.SEED, 42, ge=0, le=2**31 - 1)
     algorithm: Literal["ppo", "sac"] = declared(f.ALGORITHM, "ppo")
+    rl_library: Literal[RL_LIBRARIES] = declared(f.RL_LIBRARY, "skrl")  # type: ignore[valid-type]
     headless: bool = declared(f.HEADLESS, True)
     mode: Literal["train", "smoke-test"] = declared(f.MODE, "train")
     physics: Annotated[str, pattern(r"[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*", "must be Isaac Lab preset names, comma-separated, such as newton_mjwarp")] | None = declared(f.PHYSICS)
@@ -44,6 +47,10 @@ class IsaacLabSkrlJob(Strict):
         _registration_rules(self)
         if self.physics and not is_isaaclab_task(self.task):
             raise ValueError(f"physics: presets are for Isaac Lab tasks ({', '.join(ISAACLAB_TASK_PREFIXES)}...); {self.task} has none")
+        problem = rl_library_problem(self.rl_library, self.algorithm, self.tracking.wandb)
+        if problem:
+            field, reason = problem
+            raise ValueError(f"{'tracking.' if field == 'wandb' else ''}{field}: {reason}")
         return self
 
     @property
