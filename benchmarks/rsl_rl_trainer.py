@@ -34,8 +34,8 @@ def steps_per_second(tmp: Path, uri: str | None) -> dict[str, float]:
     from training.config import from_env
     from training.rl.rsl_rl import compat
     from training.rl.rsl_rl.runner_config import apply_overrides, load_runner_cfg, log_dir
-    from training.rl.rsl_rl.train import seed
     from training.rl.rsl_rl.tracking import IterationLogger
+    from training.rl.rsl_rl.train import seed
     from training.rl.rsl_rl.vecenv import make_vec_env
     from training.tracking.wrapper import resolve_interval
 
@@ -44,7 +44,7 @@ def steps_per_second(tmp: Path, uri: str | None) -> dict[str, float]:
     seed(config.seed)
     env = make_vec_env(config.task, num_envs=NUM_ENVS, seed=config.seed, device="cpu")
     cfg = apply_overrides(load_runner_cfg(config), config, device="cpu")
-    with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115 (closed with the process)
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # RSL-RL prints its models
         runner = compat.build_runner(env, cfg, log_dir=str(log_dir(config)), device="cpu")
     pipeline = None
     if uri is not None:
@@ -54,7 +54,7 @@ def steps_per_second(tmp: Path, uri: str | None) -> dict[str, float]:
         compat.hook_logger(runner, on_scalar=tracker.on_scalar, after_iteration=tracker.after_iteration)
         compat.hook_save(runner, infos=lambda: {"run_id": "bench"})
     start = time.perf_counter()
-    with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115 (RSL-RL prints every iteration)
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # and every iteration
         runner.learn(ITERATIONS, init_at_random_ep_len=False)
     wall = time.perf_counter() - start
     report = pipeline.close(60) if pipeline is not None else None

@@ -39,7 +39,8 @@ log = logging.getLogger("training.rl")
 
 @dataclass(frozen=True)
 class CheckpointPlan:
-    """What the checkpoint phase did: the timestep to start from and where it came from."""
+    """What the checkpoint phase did: where training starts (skrl: the timestep; RSL-RL: the iteration)
+    and where that came from."""
 
     mode: str
     uri: str | None

@@ -13,16 +13,16 @@ import pytest
 import torch
 from mlflow import MlflowClient
 
-from tests.training.conftest import rl_config
+from tests.training.conftest import assert_same_tensors, rl_config
 from training.checkpoints import CheckpointError, fetch_checkpoint
-from training.config import ConfigError, from_env
+from training.config import ConfigError, from_env, to_env
 from training.registration import sha256_file
 from training.rl import train as skrl_train
 from training.rl.loop import StopFlag
 from training.rl.rsl_rl import compat, train
 from training.rl.rsl_rl.runner_config import apply_overrides, load_runner_cfg
-from training.rl.rsl_rl.train import IterationPlan, iteration_plan, load_checkpoint
-from training.rl.train import RESULT_PREFIX
+from training.rl.rsl_rl.train import iteration_plan, load_checkpoint
+from training.rl.train import RESULT_PREFIX, CheckpointPlan
 
 STEPS = 32  # num_steps_per_env of the shipped CartPole config (training/agents/rsl_rl/cartpole-v1_ppo.yaml)
 
@@ -127,10 +127,10 @@ def test_resume_from_models_uri_continues_iteration_optimizer_names_and_steps(
     runner, env = built_runner(config)
     plan = load_checkpoint(config, fetch(config), runner, total=8)
     env.close()
-    assert plan == IterationPlan("resume", "models:/rsl-resume/1", 4, first["run_id"])
+    assert plan == CheckpointPlan("resume", "models:/rsl-resume/1", 4, first["run_id"])
     assert runner.current_learning_iteration == 4
-    assert_same(runner.alg.optimizer.state_dict(), saved["optimizer_state_dict"])
-    assert_same(runner.alg.get_policy().state_dict(), saved["actor_state_dict"])
+    assert_same_tensors(runner.alg.optimizer.state_dict(), saved["optimizer_state_dict"])
+    assert_same_tensors(runner.alg.get_policy().state_dict(), saved["actor_state_dict"])
 
     second = run(
         tmp_path,
@@ -172,7 +172,7 @@ def test_warm_start_loads_the_weights_with_a_fresh_optimizer_from_iteration_zero
     plan = load_checkpoint(config, fetch(config), runner, total=4)
     env.close()
     assert (plan.start, runner.current_learning_iteration) == (0, 0)
-    assert_same(runner.alg.get_policy().state_dict(), saved["actor_state_dict"])  # obs normaliser included
+    assert_same_tensors(runner.alg.get_policy().state_dict(), saved["actor_state_dict"])  # obs normaliser included
     assert runner.alg.optimizer.state_dict()["state"] == {}
     assert runner.alg.optimizer.param_groups[0]["lr"] == 1e-3  # the config's, not the adapted one
 
@@ -225,16 +225,16 @@ def test_an_rsl_rl_checkpoint_is_refused_by_a_skrl_run_before_the_environment(
 @pytest.mark.parametrize(
     ("mode", "uri", "payload", "expected"),
     [
-        ("from-scratch", None, {}, IterationPlan("from-scratch", None, 0, "")),
-        ("fresh", None, {}, IterationPlan("fresh", None, 0, "")),
+        ("from-scratch", None, {}, CheckpointPlan("from-scratch", None, 0, "")),
+        ("fresh", None, {}, CheckpointPlan("fresh", None, 0, "")),
         (
             "warm-start",
             "m.pt",
             {"iter": 7, "infos": {"run_id": "r1"}},
-            IterationPlan("warm-start", "m.pt", 0, "r1"),
+            CheckpointPlan("warm-start", "m.pt", 0, "r1"),
         ),
-        ("resume", "m.pt", {"iter": 7, "infos": None}, IterationPlan("resume", "m.pt", 8, "")),
-        ("resume", "m.pt", {"iter": 0, "infos": {"run_id": "r1"}}, IterationPlan("resume", "m.pt", 1, "r1")),
+        ("resume", "m.pt", {"iter": 7, "infos": None}, CheckpointPlan("resume", "m.pt", 8, "")),
+        ("resume", "m.pt", {"iter": 0, "infos": {"run_id": "r1"}}, CheckpointPlan("resume", "m.pt", 1, "r1")),
     ],
 )
 def test_iteration_plan_is_a_pure_table_of_mode_and_contents(mode, uri, payload, expected) -> None:
@@ -268,6 +268,14 @@ def test_an_unknown_library_or_an_algorithm_rsl_rl_lacks_is_refused(variables, m
     assert str(raised.value) == message
 
 
+def test_rl_library_is_written_only_when_it_is_not_skrl_and_reads_back() -> None:
+    skrl = from_env("rl", {})
+    assert skrl.rl_library == "skrl" and "ROBO_RL_LIBRARY" not in to_env(skrl)  # skrl specs stay as they were
+    rsl_rl = from_env("rl", {"ROBO_RL_LIBRARY": "rsl_rl"})
+    assert to_env(rsl_rl)["ROBO_RL_LIBRARY"] == "rsl_rl"
+    assert from_env("rl", to_env(rsl_rl)) == rsl_rl
+
+
 def test_the_reference_spellings_of_rsl_rl_are_accepted() -> None:
     for spelling in ("rsl_rl", "rsl-rl", "RslRl", " RSL_RL "):
         assert from_env("rl", {"ROBO_RL_LIBRARY": spelling}).rl_library == "rsl_rl"
@@ -275,18 +283,3 @@ def test_the_reference_spellings_of_rsl_rl_are_accepted() -> None:
 
 def _no_environment(*_args, **_kwargs):
     raise AssertionError("the environment was built before the checkpoint was checked")
-
-
-def assert_same(actual: object, expected: object) -> None:
-    if isinstance(expected, torch.Tensor):
-        assert torch.equal(actual, expected)
-    elif isinstance(expected, dict):
-        assert set(actual) == set(expected)
-        for key in expected:
-            assert_same(actual[key], expected[key])
-    elif isinstance(expected, list | tuple):
-        assert len(actual) == len(expected)
-        for a, e in zip(actual, expected, strict=True):
-            assert_same(a, e)
-    else:
-        assert actual == expected

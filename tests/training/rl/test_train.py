@@ -12,7 +12,7 @@ import pytest
 import torch
 from mlflow import MlflowClient
 
-from tests.training.conftest import build_agent, rl_config
+from tests.training.conftest import assert_same_tensors, build_agent, rl_config
 from training.checkpoints import CheckpointError, Fetched, TrainerState, fetch_checkpoint, modules_to_load
 from training.registration import sha256_file
 from training.rl.loop import StopFlag
@@ -181,21 +181,6 @@ def test_resume_refuses_a_checkpoint_without_trainer_state(
         f"ROBO_CHECKPOINT_URI: {foreign}: has no trainer state, so resume cannot continue its timestep "
         "(it was not written by this trainer); use --checkpoint-mode warm-start"
     )
-
-
-def assert_same_tensors(actual: object, expected: object) -> None:
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict) and actual.keys() == expected.keys()
-        for key in expected:
-            assert_same_tensors(actual[key], expected[key])
-    elif isinstance(expected, list | tuple):
-        assert len(actual) == len(expected)
-        for a, e in zip(actual, expected, strict=True):
-            assert_same_tensors(a, e)
-    elif isinstance(expected, torch.Tensor):
-        assert torch.equal(actual.cpu(), expected.cpu())
-    else:
-        assert actual == expected
 
 
 RUN = "0123456789abcdef0123456789abcdef"

@@ -11,19 +11,17 @@ as skrl's runs count them, so the two libraries' charts line up and a resumed ru
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from training.tracking.wrapper import Interval, LogEvent
+from training.tracking.wrapper import GuardedLogging, Interval, LogEvent
 
-log = logging.getLogger("training.tracking")
 # RSL-RL repeats two scalars against wall-clock seconds instead of the iteration; the iteration's own are kept.
 _WALL_CLOCK_COPIES = ("Train/mean_reward/time", "Train/mean_episode_length/time")
 
 
-class IterationLogger:
+class IterationLogger(GuardedLogging):
     """Collects RSL-RL's scalars; `emit` receives a `LogEvent` and must not block."""
 
     def __init__(
@@ -34,7 +32,6 @@ class IterationLogger:
         self.steps_per_iteration = steps_per_iteration
         self.updates = 0
         self._pending: dict[str, list[float]] = {}
-        self._failed = False
 
     def on_scalar(self, tag: str, value: Any, _step: int) -> None:
         if tag in _WALL_CLOCK_COPIES:
@@ -59,11 +56,3 @@ class IterationLogger:
         window, self._pending = self._pending, {}
         self.emit(LogEvent(step=step, wall_time=time.time(), window=window, updates=self.updates))
 
-    def _guarded(self, action: Callable[..., None], *args: Any) -> None:
-        # A logging problem must never end a training run; report it once and keep training.
-        try:
-            action(*args)
-        except Exception as exc:
-            if not self._failed:
-                self._failed = True
-                log.warning("metric logging failed and continues without this window: %r", exc)

@@ -21,11 +21,11 @@ SIGTERM/SIGINT stop at the end of the current iteration, write ``model_<iteratio
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import random
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,16 +50,6 @@ from training.rl.train import CheckpointPlan, print_result, run_tags, smoke_test
 log = logging.getLogger("training.rl")
 
 
-@dataclass(frozen=True)
-class IterationPlan:
-    """Where an RSL-RL run starts: the first iteration to train, and where that came from."""
-
-    mode: str
-    uri: str | None
-    start: int
-    source_run_id: str
-
-
 def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     """Run one RSL-RL training job; returns the exit code (raises for the caller to map)."""
     stop = stop or StopFlag().install()
@@ -82,7 +72,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
             )
         plan = load_checkpoint(config, fetched, runner, total=total)
         steps = steps_per_iteration(runner_cfg)
-        tags = run_tags(config, CheckpointPlan(plan.mode, plan.uri, plan.start * steps, plan.source_run_id))
+        tags = run_tags(config, dataclasses.replace(plan, start=plan.start * steps))  # tags count timesteps
         session = RslRlSession.open(
             config, runner_cfg, start=plan.start * steps, num_envs=env.num_envs, tags=tags
         )
@@ -114,17 +104,17 @@ def make_env(config: RLConfig, device: str) -> tuple[Any, dict | None]:
     return environment.env, environment.task_agent_cfg
 
 
-def iteration_plan(mode: str, uri: str | None, payload: dict[str, Any], *, total: int) -> IterationPlan:
+def iteration_plan(mode: str, uri: str | None, payload: dict[str, Any], *, total: int) -> CheckpointPlan:
     """Pure: the first iteration of this run, given the mode and what the checkpoint holds ({} for none).
 
     Resume continues after the checkpoint's iteration (so model_<iteration>.pt names and MLflow steps
     continue) and needs budget left; warm start starts at 0; from-scratch and fresh load nothing."""
     if not uri or mode in ("from-scratch", "fresh"):
-        return IterationPlan(mode, None, 0, "")
+        return CheckpointPlan(mode, None, 0, "")
     infos = payload.get("infos") if isinstance(payload.get("infos"), dict) else {}
     source_run_id = str(infos.get("run_id", ""))
     if mode != "resume":
-        return IterationPlan(mode, uri, 0, source_run_id)
+        return CheckpointPlan(mode, uri, 0, source_run_id)
     saved = compat.saved_iteration(payload)
     if saved is None:
         raise CheckpointError(
@@ -137,10 +127,10 @@ def iteration_plan(mode: str, uri: str | None, payload: dict[str, Any], *, total
             f"{ENV_PREFIX}CHECKPOINT_URI: the checkpoint completed iteration {saved} and this run is {total} "
             f"iterations long; pass --max-iterations above {start}"
         )
-    return IterationPlan(mode, uri, start, source_run_id)
+    return CheckpointPlan(mode, uri, start, source_run_id)
 
 
-def load_checkpoint(config: RLConfig, fetched: Fetched | None, runner: Any, *, total: int) -> IterationPlan:
+def load_checkpoint(config: RLConfig, fetched: Fetched | None, runner: Any, *, total: int) -> CheckpointPlan:
     """Plan from the fetched checkpoint (pure), load the parts the mode restores, and set the start iteration."""
     mode, uri = config.checkpoint_mode, config.checkpoint_uri
     if fetched is None:
@@ -161,7 +151,7 @@ def load_checkpoint(config: RLConfig, fetched: Fetched | None, runner: Any, *, t
     return plan
 
 
-def train(runner: Any, plan: IterationPlan, session: RslRlSession, stop: StopFlag, *, total: int) -> Result:
+def train(runner: Any, plan: CheckpointPlan, session: RslRlSession, stop: StopFlag, *, total: int) -> Result:
     """Run iterations plan.start .. total-1, then end the session with the outcome; re-raises failures."""
     tracker = session.logger
     steps = tracker.steps_per_iteration if tracker else 1
