@@ -7,6 +7,7 @@ Runs are tiny (2 envs x 32 steps per iteration, 4-8 iterations): seconds each.
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,33 @@ def test_the_reference_spellings_of_rsl_rl_are_accepted() -> None:
 
 def _no_environment(*_args, **_kwargs):
     raise AssertionError("the environment was built before the checkpoint was checked")
+
+
+def test_sigterm_stops_after_the_iteration_writes_its_checkpoint_registers_nothing_and_exits_143(
+    tmp_path: Path, sqlite_tracking: str, capsys: pytest.CaptureFixture
+) -> None:
+    from training import exits
+
+    stop = StopFlag()
+    stop.signum = signal.SIGTERM  # as the handler records it; the run stops at the end of iteration 0
+    config = rsl_config(tmp_path / "out", job_name="stopped", register_model="never-registered")
+    assert exits.run("rl", lambda: train.main(config, stop=stop)) == 128 + signal.SIGTERM
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(RESULT_PREFIX))
+    result = json.loads(line.removeprefix(RESULT_PREFIX))
+    assert (result["status"], result["timesteps"], result["model_version"]) == ("interrupted", STEPS, None)
+    assert Path(result["checkpoint"]).name == "model_0.pt"
+    assert torch.load(result["checkpoint"], weights_only=True)["iter"] == 0  # resumable from iteration 1
+    client = MlflowClient(sqlite_tracking)
+    assert client.get_run(result["run_id"]).data.tags["training_outcome"] == "interrupted"
+    assert client.search_model_versions("name='never-registered'") == []
+
+
+def test_a_rank_other_than_zero_trains_without_tracking_or_checkpoints(
+    tmp_path: Path, sqlite_tracking: str, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RANK", "1")
+    result = run(tmp_path, "rank1", capsys, max_iterations=2)
+    assert (result["status"], result["timesteps"], result["run_id"], result["checkpoint"]) == (
+        "succeeded", 2 * STEPS, None, None,
+    )
+    assert not (tmp_path / "rank1" / "rsl_rl").exists()

@@ -76,7 +76,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         session = RslRlSession.open(
             config, runner_cfg, start=plan.start * steps, num_envs=env.num_envs, tags=tags
         )
-        print_result(train(runner, plan, session, stop, total=total))
+        print_result(train(runner, plan, session, stop, total=total, steps=steps))
     finally:
         _close(env)
     return 0
@@ -151,10 +151,12 @@ def load_checkpoint(config: RLConfig, fetched: Fetched | None, runner: Any, *, t
     return plan
 
 
-def train(runner: Any, plan: CheckpointPlan, session: RslRlSession, stop: StopFlag, *, total: int) -> Result:
-    """Run iterations plan.start .. total-1, then end the session with the outcome; re-raises failures."""
-    tracker = session.logger
-    steps = tracker.steps_per_iteration if tracker else 1
+def train(
+    runner: Any, plan: CheckpointPlan, session: RslRlSession, stop: StopFlag, *, total: int, steps: int
+) -> Result:
+    """Run iterations plan.start .. total-1 (`steps` timesteps each), then end the session with the outcome;
+    re-raises failures."""
+    tracker = session.logger  # None on ranks other than 0
     progress = Progress(start=plan.start * steps, total=total * steps, latest=session.latest)
     state = {"done": plan.start * steps}
 
