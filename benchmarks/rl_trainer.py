@@ -49,7 +49,7 @@ def wrapper_overhead(tmp: Path, pairs: int = PAIRS, shared_pairs: int = SHARED_P
     server = MlflowServer(tmp / "server").start()
     runs: dict[str, list] = {"off": [], "server": [], "shared_off": [], "shared_on": []}
     try:
-        with _server_on_its_own_cpu(server) as split:
+        with server_on_its_own_cpu(server) as split:
             _interleave(runs, "off", "server", pairs, server.uri, tmp / "own")
             runs["unreachable"] = [train_once(tmp / "dead", f"http://127.0.0.1:{free_port()}")]
         _interleave(runs, "shared_off", "shared_on", shared_pairs, server.uri, tmp / "shared")
@@ -68,7 +68,7 @@ def _interleave(runs: dict, off: str, on: str, pairs: int, uri: str, tmp: Path) 
 
 
 @contextlib.contextmanager
-def _server_on_its_own_cpu(server: object):
+def server_on_its_own_cpu(server: object):
     """Pin the server's processes to the last CPU and this process to the others; undo after."""
     import psutil
     import torch
@@ -117,7 +117,7 @@ def train_once(tmp: Path, uri: str | bool | None = False) -> dict[str, object]:
     _time_method(agent, "write_tracking_data", clock.inner)
     pipeline = logger = None
     if uri is not None:
-        pipeline = _pipeline(uri, config.num_envs, tmp)
+        pipeline = pipeline_to(uri, config.num_envs, tmp)
         logger = UpdateLogger(agent, resolve_interval("step", rollouts(cfg)), pipeline.submit, deferred=True)
         logger.attach()
         _time_method(agent, "update", clock.outer_update)
@@ -162,7 +162,7 @@ class _Clock:
         self.extra = 0.0
 
 
-def _pipeline(uri: str, num_envs: int, tmp: Path) -> object:
+def pipeline_to(uri: str, num_envs: int, tmp: Path) -> object:
     from mlflow import MlflowClient  # lazy: start-up time
 
     from training.tracking.sender import MetricPipeline, mlflow_sender

@@ -21,13 +21,14 @@ from benchmarks.common import REPO
 
 
 def benchmarks(quick: bool) -> dict[str, Callable[[], object]]:
-    from benchmarks import cli_startup, delivery, payload, reliability, rl_trainer
+    from benchmarks import cli_startup, delivery, payload, reliability, rl_trainer, rsl_rl_trainer
 
     return {
         "payload": lambda: payload.run(),
         "cli-startup": lambda: cli_startup.run(repeat=5 if quick else 31),
         "delivery": lambda: delivery.run(quick=quick),
         "rl-trainer": lambda: rl_trainer.main(quick=quick),
+        "rsl-rl-trainer": lambda: rsl_rl_trainer.main(quick=quick),
         "reliability": lambda: reliability.run(quick=quick),
     }
 

@@ -58,6 +58,10 @@ def _train_rl(argv: list[str]) -> int:
         )
     secrets.load(config)  # before wandb or any other library reads the environment
     workspace.resolve_tracking_uri(config.mlflow)  # an OSMO job that names an Azure ML workspace
+    if config.rl_library == "rsl_rl":
+        from training.rl.rsl_rl.train import main as rsl_rl_main  # lazy: imports torch and RSL-RL
+
+        return rsl_rl_main(config)
     from training.rl.train import main as train_main  # lazy: imports torch and skrl
 
     return train_main(config)

@@ -20,7 +20,9 @@ anything else MLflow can download (``mlflow-artifacts:/``, ``azureml://``, ...),
 paths. An ``https://`` URL is fetched through MLflow too, so it must be an MLflow artifact server's
 (``.../api/2.0/mlflow-artifacts/artifacts/...``); any other (a blob URL with a SAS token, say) is
 refused by `check_uri` before the environment is built. A folder resolves to ``agent.pt`` (a registered
-model) or its highest ``agent_<timestep>.pt``. A missing, unreadable or mismatched checkpoint is a
+model) or its highest ``agent_<timestep>.pt`` (skrl) or ``model_<iteration>.pt`` (RSL-RL). `fetch_checkpoint`
+downloads and reads the checkpoint before the environment is built, and refuses one written by the other RL
+library (`check_library`). A missing, unreadable or mismatched checkpoint is a
 `CheckpointError` raised before training starts; a download that fails for another reason (network,
 credentials, a storage plugin that is not installed) is a `CheckpointDownloadError`. Messages show a
 URI without its query or password (`shown`).
@@ -29,6 +31,7 @@ URI without its query or password (`shown`).
 from __future__ import annotations
 
 import re
+import tempfile
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,7 +51,10 @@ _MODE_PARTS = {
     "warm-start": frozenset({"weights", "preprocessors"}),
     "resume": frozenset(PARTS),
 }
-_TIMESTEPPED = re.compile(r"^agent_(\d+)\.pt$")
+_TIMESTEPPED = re.compile(r"^(?:agent|model)_(\d+)\.pt$")  # skrl's agent_<timestep>, RSL-RL's model_<iteration>
+# RSL-RL's runner saves <model>_state_dict entries (rsl_rl/algorithms/ppo.py, PPO.save); skrl saves module names.
+_RSL_RL_MARKER = "_state_dict"
+LIBRARY_NAMES = {"skrl": "skrl", "rsl_rl": "RSL-RL"}
 _MLFLOW_SCHEMES = (
     "runs:/",
     "models:/",
@@ -177,14 +183,16 @@ def resolve_checkpoint(uri: str, download_dir: Path) -> Path:
 
 
 def pick_checkpoint_file(path: Path, uri: str) -> Path:
-    """The file itself, or inside a folder `agent.pt`, else the highest agent_<timestep>.pt."""
+    """The file itself, or inside a folder `agent.pt`, else the highest agent_<timestep>.pt / model_<iteration>.pt."""
     if path.is_file():
         return path
     if (path / MODEL_FILE).is_file():
         return path / MODEL_FILE
-    candidates = [p for p in path.rglob("agent_*.pt") if _TIMESTEPPED.match(p.name)]
+    candidates = [p for p in path.rglob("*_*.pt") if _TIMESTEPPED.match(p.name)]
     if not candidates:
-        raise CheckpointError(f"{_SOURCE}: {uri}: no {MODEL_FILE} or agent_<timestep>.pt in that folder")
+        raise CheckpointError(
+            f"{_SOURCE}: {uri}: no {MODEL_FILE}, agent_<timestep>.pt or model_<iteration>.pt in that folder"
+        )
     return max(candidates, key=lambda p: int(_TIMESTEPPED.match(p.name).group(1)))
 
 
@@ -197,9 +205,9 @@ def read_checkpoint(path: Path, uri: str) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
-        raise CheckpointError(f"{_SOURCE}: {uri}: not a readable skrl checkpoint ({load_problem(exc)})") from None
+        raise CheckpointError(f"{_SOURCE}: {uri}: not a readable checkpoint ({load_problem(exc)})") from None
     if not isinstance(payload, dict) or not payload or not all(isinstance(k, str) for k in payload):
-        raise CheckpointError(f"{_SOURCE}: {uri}: not a skrl agent checkpoint (expected a dict of modules)")
+        raise CheckpointError(f"{_SOURCE}: {uri}: not an agent checkpoint (expected a dict of modules)")
     return payload
 
 
@@ -222,6 +230,48 @@ def load_problem(exc: BaseException) -> str:
     detail = _UNPICKLER_ERROR.search(text)
     reason = " ".join(detail.group(1).split()) if detail else "unknown contents"
     return f"not a torch checkpoint file: {reason[:200]}"
+
+
+def library_of(payload: dict[str, Any]) -> str:
+    """`rsl_rl` for a checkpoint RSL-RL's runner wrote, else `skrl`."""
+    return "rsl_rl" if any(key.endswith(_RSL_RL_MARKER) for key in payload) else "skrl"
+
+
+def check_library(payload: dict[str, Any], library: str, uri: str) -> None:
+    """Refuse a checkpoint of the other RL library, naming both (a CheckpointError: exit 2)."""
+    written_by = library_of(payload)
+    if written_by == library:
+        return
+    theirs, ours = LIBRARY_NAMES[written_by], LIBRARY_NAMES[library]
+    raise CheckpointError(
+        f"{_SOURCE}: {uri}: was written by {theirs}, but this run trains with {ours} "
+        f"({ENV_PREFIX}RL_LIBRARY={library}); pass --rl-library {written_by}, or a checkpoint {ours} wrote"
+    )
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a checkpoint holds, and its file name (the downloaded file itself is gone)."""
+
+    file_name: str
+    payload: dict[str, Any]
+
+
+def fetch_checkpoint(uri: str | None, mode: str, library: str, task: str) -> Fetched | None:
+    """The checkpoint the mode needs (None for from-scratch/fresh), read and checked (the URI, readable, the RL
+    library that wrote it, the task it trained) before any environment is built. A download goes to a temporary
+    folder removed once read: the run keeps (and uploads) no copy of its source checkpoint."""
+    if not uri or mode in ("from-scratch", "fresh"):
+        return None
+    check_uri(uri)  # a URI that can never be fetched is refused before anything else
+    name = shown(uri)  # messages never carry a URL's query (a SAS token)
+    with tempfile.TemporaryDirectory(prefix="robo-checkpoint-") as download_dir:
+        path = resolve_checkpoint(uri, Path(download_dir))
+        payload = read_checkpoint(path, name)
+    check_library(payload, library, name)
+    if library == "skrl":  # skrl's trainer state carries the task and the step; RSL-RL's own format does not
+        check_source(payload, mode, task, name)
+    return Fetched(path.name, payload)
 
 
 def apply_checkpoint(agent: Any, payload: dict[str, Any], mode: str, uri: str) -> list[str]:

@@ -27,6 +27,9 @@ CHECKPOINT_MODES = ("from-scratch", "warm-start", "resume", "fresh")
 LOG_INTERVAL_PRESETS = ("step", "balanced", "rollout")
 RUN_MODES = ("train", "smoke-test")
 POLICY_TYPES = ("act", "diffusion")
+RL_LIBRARIES = ("skrl", "rsl_rl")
+# The reference's train.sh took these spellings of RSL-RL (research/anchor-inventory.md, TRAINING_BACKEND).
+RL_LIBRARY_ALIASES = {"rsl-rl": "rsl_rl", "rslrl": "rsl_rl"}
 
 # Stand-in for the job's checkpoint output folder; each backend's renderer replaces it
 # with its own binding (${{outputs.checkpoints}} on Azure ML, {{output}} on OSMO).
@@ -140,6 +143,15 @@ def _choice(*allowed: str):
     return parse
 
 
+def parse_rl_library(text: str) -> str:
+    """`skrl` or `rsl_rl` (the reference's `rsl-rl` and `rslrl` mean rsl_rl)."""
+    value = text.strip().lower()
+    value = RL_LIBRARY_ALIASES.get(value, value)
+    if value not in RL_LIBRARIES:
+        raise ValueError(f"accepted values: {', '.join(RL_LIBRARIES)}")
+    return value
+
+
 def log_interval(text: str) -> str:
     """`step`, `balanced`, `rollout`, or a whole number of updates >= 1."""
     value = text.strip().lower()
@@ -181,9 +193,13 @@ def _one_line(text: str) -> str:
     return text
 
 
-def setting(default: Any, parse, help_text: str, env: str | None = None):
-    """A config field: its parser, its help, and its environment variable name."""
-    return field(default=default, metadata={"parse": parse, "help": help_text, "env": env})
+def setting(default: Any, parse, help_text: str, env: str | None = None, *, written_at_default: bool = True):
+    """A config field: its parser, its help, and its environment variable name.
+
+    `written_at_default=False`: `to_env` leaves the variable out while the value is the default, so a
+    setting added later does not change the specs of jobs that do not use it."""
+    metadata = {"parse": parse, "help": help_text, "env": env, "written_at_default": written_at_default}
+    return field(default=default, metadata=metadata)
 
 
 def env_name(f: dataclasses.Field) -> str:
@@ -234,8 +250,12 @@ class RLConfig(CommonConfig):
     num_envs: int = setting(8, _num_envs, f"number of parallel environments, 1 to {MAX_NUM_ENVS}")
     max_iterations: int | None = setting(None, _positive_int, "rollout/update iterations (timesteps = iterations x rollouts)")
     timesteps: int | None = setting(None, _positive_int, "total trainer timesteps (overrides max_iterations)")
-    algorithm: str = setting("ppo", _choice("ppo", "sac"), "skrl algorithm")
-    agent_config: str | None = setting(None, _optional_text, "Isaac Lab-format skrl agent YAML (default: shipped or task's own)")
+    algorithm: str = setting("ppo", _choice("ppo", "sac"), "algorithm (RSL-RL: ppo only)")
+    rl_library: str = setting("skrl", parse_rl_library, "RL library: skrl or rsl_rl", written_at_default=False)
+    agent_config: str | None = setting(
+        None, _optional_text,
+        "agent YAML: Isaac Lab's skrl format, or an RSL-RL runner config as a dict (default: shipped or task's own)",
+    )
     headless: bool = setting(True, _bool, "run the simulator without a window (false: with one; Isaac Lab tasks only)")
     physics: str | None = setting(None, _optional_text, "Isaac Lab physics preset, e.g. newton_mjwarp (Isaac Lab tasks only)")
     # Isaac Sim's own variable name, so a job that sets it for Isaac Lab directly means the same thing.
@@ -290,6 +310,8 @@ def to_env(config: CommonConfig) -> dict[str, str]:
             continue  # bound by each backend on the command line
         value = getattr(config, f.name)
         if value is None or value == ():
+            continue
+        if not f.metadata.get("written_at_default", True) and value == f.default:
             continue
         env[env_name(f)] = _format(value)
     return env
@@ -366,6 +388,9 @@ def validate(config: CommonConfig) -> None:
     if problem:
         raise ConfigError(f"{ENV_PREFIX}CHECKPOINT_URI: {problem}")
     if isinstance(config, RLConfig):
+        problem = rl_library_problem(config.rl_library, config.algorithm, config.wandb)
+        if problem:
+            raise ConfigError(f"{ENV_PREFIX}{problem[0].upper()}: {problem[1]}")
         _validate_rl(config)
 
 
@@ -383,6 +408,19 @@ def _validate_rl(config: RLConfig) -> None:
             f"{ENV_PREFIX}HEADLESS: a window (--gui) is for Isaac Lab tasks; {config.task} trains without one; "
             "drop it"
         )
+
+
+def rl_library_problem(library: str, algorithm: str, wandb: bool) -> tuple[str, str] | None:
+    """(setting, why) when the RL library cannot train these settings, else None; the CLI applies the same
+    rule. RSL-RL's on-policy runner trains PPO only, and its W&B writer is not wired to this trainer's run
+    naming and secrets."""
+    if library != "rsl_rl":
+        return None
+    if algorithm != "ppo":
+        return "algorithm", f"{algorithm} is skrl's; RSL-RL trains ppo (pass --algorithm ppo or --rl-library skrl)"
+    if wandb:
+        return "wandb", "Weights & Biases logging is offered with skrl only; drop --wandb or use --rl-library skrl"
+    return None
 
 
 def checkpoint_uri_problem(uri: str) -> str | None:

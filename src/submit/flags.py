@@ -25,6 +25,7 @@ def rl_job_flags(task: str, num_envs: int) -> Decorator:
         f.MAX_ITERATIONS.option(),
         f.SEED.option(),
         f.ALGORITHM.option(),
+        f.RL_LIBRARY.option(),
         f.HEADLESS.option(),
         click.option("--no-headless", "headless", flag_value=False, hidden=True),
         f.MODE.option(),

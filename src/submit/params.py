@@ -28,6 +28,20 @@ class Switch(click.types.BoolParamType):
         self.fail(f"{value!r} is not one of {', '.join(self.TRUE + self.FALSE)}", param, ctx)
 
 
+class AliasedChoice(click.Choice):
+    """A choice that also takes other spellings of its values (`aliases`: spelling -> value); the error
+    names the values only."""
+
+    def __init__(self, choices: tuple[str, ...], aliases: dict[str, str]) -> None:
+        super().__init__(choices, case_sensitive=False)
+        self.aliases = aliases
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = self.aliases.get(value.strip().lower(), value)
+        return super().convert(value, param, ctx)
+
+
 class ProfileOnly(click.Option):
     """A setting a command takes from a submit.toml profile only: never parsed from the command line (there it
     is "No such option", and never offered as a "did you mean"), so a profile's value still meets the rules."""

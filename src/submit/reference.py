@@ -145,24 +145,6 @@ def smoke_test_mode(params: dict[str, Any], ctx: click.Context) -> dict[str, Any
     return {**params, "mode": "smoke-test"}
 
 
-def _skrl_only(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value is None or value.lower() == "skrl":
-        return value
-    raise click.BadParameter(
-        f"{value!r}: only skrl trains here (RSL-RL is not offered); drop it or give skrl"
-    )
-
-
-# The reference's train.sh read TRAINING_BACKEND and silently trained skrl for anything but rsl_rl.
-backend = click.option(
-    "-b",
-    "--backend",
-    envvar="TRAINING_BACKEND",
-    hidden=True,
-    callback=_skrl_only,
-    help="Only skrl (reference scripts).",
-)
-
 # Reference variables not read, with the flag that would take them and why (a note when one is set).
 UNREAD_ENV = {
     "IMAGE": (

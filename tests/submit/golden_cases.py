@@ -24,6 +24,11 @@ AZUREML_TRAINING = {
         "-t", "Isaac-Cartpole-Direct", "-M", "resume", "-c", f"runs:/{RUN_ID}/checkpoints",
         "--mlflow-log-interval", "step", "--metric-filter", "Loss", "--metric-filter", "Reward", "--compute", "gpu-a100",
     ],
+    # RSL-RL (--rl-library, the reference's -b/--backend): the task's own RSL-RL runner config, resumed.
+    "rsl-rl": [
+        "-t", "Isaac-Cartpole-Direct", "--rl-library", "rsl_rl", "-n", "4096", "-m", "150", "-M", "resume",
+        "-c", f"runs:/{RUN_ID}/checkpoints", "--compute", "gpu-a100", "--job-name", "cartpole-rsl-rl",
+    ],
     "wandb": [
         "-t", "Isaac-Cartpole-Direct", "--wandb", "--wandb-project", "robots", "--wandb-entity", "lab",
         "--key-vault-uri", "https://robo-kv.vault.azure.net", "--skip-register-checkpoint",
@@ -64,6 +69,10 @@ OSMO_TRAINING = {
         "-t", "Isaac-Cartpole-Direct", "--code-source", "local", "--code-dir", str(OSMO_CODE),
     ],
     "url-code": ["-t", "Isaac-Cartpole-Direct", "--code-source", "url:azure://robostore/code/robo-0.1.0"],
+    "rsl-rl": [
+        "-t", "Isaac-Velocity-Flat-Anymal-D-v0", "-b", "rsl_rl", "-n", "4096", "--pool", "gpu-pool",
+        "-M", "warm-start", "-c", "models:/anymal-flat/3", "-j", "anymal-rsl-rl",
+    ],
 }
 
 OSMO_LEROBOT = {

@@ -192,17 +192,25 @@ def test_a_run_azure_smoke_test_that_is_not_yes_or_no_is_refused(run_cli):
 
 # ---- C: TRAINING_BACKEND is -b; reference variables read, or noted ---------------------------------
 
-RSL_RL = "only skrl trains here (RSL-RL is not offered); drop it or give skrl"
-
-
-def test_training_backend_is_b_rsl_rl_refused_skrl_trained(run_cli):
-    _refused(run_cli(*RL_OSMO, "-b", "rsl_rl", "--dry-run"), f"--backend: 'rsl_rl': {RSL_RL}")
-    from_env = run_cli(*RL_OSMO, "--dry-run", env={"TRAINING_BACKEND": "rsl_rl"})
-    _refused(from_env, f"--backend: 'rsl_rl': {RSL_RL} (from env TRAINING_BACKEND)")
-    plain = run_cli(*RL_OSMO, "--dry-run")
+@pytest.mark.parametrize("command", [RL_OSMO, (*RL_AZUREML, "--compute", "gpu-a100")])
+def test_training_backend_and_b_are_rl_library_on_every_backend(run_cli, command):
+    rsl_rl = run_cli(*command, "--rl-library", "rsl_rl", "--dry-run")
+    assert rsl_rl.exit_code == 0, rsl_rl.stderr
+    assert "ROBO_RL_LIBRARY: rsl_rl" in rsl_rl.stdout
+    for args, env in ((["-b", "rsl_rl"], None), (["--backend", "rsl-rl"], None), ([], {"TRAINING_BACKEND": "rslrl"})):
+        result = run_cli(*command, *args, "--dry-run", env=env)
+        assert (result.exit_code, result.stdout) == (0, rsl_rl.stdout), (args, env, result.stderr)
+    plain = run_cli(*command, "--dry-run")
+    assert "ROBO_RL_LIBRARY" not in plain.stdout  # skrl, the default, leaves skrl specs as they were
     for args, env in ((["-b", "SKRL"], None), ([], {"TRAINING_BACKEND": "SKRL"})):
-        result = run_cli(*RL_OSMO, *args, "--dry-run", env=env)
+        result = run_cli(*command, *args, "--dry-run", env=env)
         assert (result.exit_code, result.stdout) == (0, plain.stdout), result.stderr
+
+
+def test_an_unknown_rl_library_is_refused_naming_the_flag_and_the_values(run_cli):
+    _refused(run_cli(*RL_OSMO, "-b", "torchrl", "--dry-run"), "--rl-library: 'torchrl' is not one of 'skrl', 'rsl_rl'")
+    from_env = run_cli(*RL_OSMO, "--dry-run", env={"TRAINING_BACKEND": "torchrl"})
+    _refused(from_env, "--rl-library: 'torchrl' is not one of 'skrl', 'rsl_rl' (from env TRAINING_BACKEND)")
 
 
 def test_experiment_name_is_read_by_osmo_lerobot(run_cli):

@@ -47,6 +47,7 @@ RL_VALUES = {
     "max_iterations": (["-m", "9"], "9"),
     "seed": (["--seed", "5"], "5"),
     "algorithm": (["--algorithm", "sac"], "sac"),
+    "rl_library": (["--rl-library", "rsl_rl"], "rsl_rl"),
     "headless": (["--gui"], "false"),
     "mode": (["--mode", "smoke-test"], "smoke-test"),
     "physics": (["--physics", "newton_mjwarp"], "newton_mjwarp"),

@@ -175,3 +175,21 @@ def result_of(stdout: str) -> dict:
     lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     assert len(lines) == 1, stdout
     return json.loads(lines[0].removeprefix(RESULT_PREFIX))
+
+
+def assert_same_tensors(actual: object, expected: object) -> None:
+    """Equal state dicts, optimizer states included (nested dicts, lists, tensors, plain values)."""
+    import torch  # lazy: only the checkpoint tests compare tensors
+
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys()
+        for key in expected:
+            assert_same_tensors(actual[key], expected[key])
+    elif isinstance(expected, list | tuple):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected, strict=True):
+            assert_same_tensors(a, e)
+    elif isinstance(expected, torch.Tensor):
+        assert torch.equal(actual.cpu(), expected.cpu())
+    else:
+        assert actual == expected

@@ -167,7 +167,7 @@ def test_a_folder_without_checkpoints_is_a_clear_error(tmp_path: Path) -> None:
         resolve_checkpoint(str(tmp_path), tmp_path)
     assert (
         str(raised.value)
-        == f"ROBO_CHECKPOINT_URI: {tmp_path}: no agent.pt or agent_<timestep>.pt in that folder"
+        == f"ROBO_CHECKPOINT_URI: {tmp_path}: no agent.pt, agent_<timestep>.pt or model_<iteration>.pt in that folder"
     )
 
 
@@ -177,7 +177,7 @@ def test_a_corrupt_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError) as raised:
         read_checkpoint(broken, "runs:/abc/agent_10.pt")
     assert str(raised.value).startswith(
-        "ROBO_CHECKPOINT_URI: runs:/abc/agent_10.pt: not a readable skrl checkpoint ("
+        "ROBO_CHECKPOINT_URI: runs:/abc/agent_10.pt: not a readable checkpoint ("
     )
 
 
@@ -185,13 +185,13 @@ def test_a_truncated_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     whole = _save(tmp_path / "whole.pt", {"policy": {"w": torch.ones(100)}})
     cut = tmp_path / "cut.pt"
     cut.write_bytes(whole.read_bytes()[:200])
-    with pytest.raises(CheckpointError, match="not a readable skrl checkpoint"):
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         read_checkpoint(cut, "cut.pt")
 
 
 def test_a_checkpoint_that_would_run_code_when_unpickled_is_refused(tmp_path: Path) -> None:
     path = _save(tmp_path / "evil.pt", {"policy": Path("/etc/passwd")})  # any non-tensor class
-    with pytest.raises(CheckpointError, match="not a readable skrl checkpoint"):
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         read_checkpoint(path, "evil.pt")
 
 
@@ -201,7 +201,7 @@ def test_something_that_is_not_a_module_dict_is_refused(tmp_path: Path) -> None:
         read_checkpoint(path, "list.pt")
     assert (
         str(raised.value)
-        == "ROBO_CHECKPOINT_URI: list.pt: not a skrl agent checkpoint (expected a dict of modules)"
+        == "ROBO_CHECKPOINT_URI: list.pt: not an agent checkpoint (expected a dict of modules)"
     )
 
 

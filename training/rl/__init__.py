@@ -1,4 +1,5 @@
-"""Reinforcement learning with skrl: gymnasium tasks on any machine, Isaac Lab tasks where installed.
+"""Reinforcement learning with skrl or RSL-RL: gymnasium tasks on any machine, Isaac Lab tasks where installed.
 
-`python -m training rl` runs `training.rl.train.main`; see that module for the phases.
+`python -m training rl` runs `training.rl.train.main` (skrl), or `training.rl.rsl_rl.train.main` with
+ROBO_RL_LIBRARY=rsl_rl; see those modules for the phases.
 """

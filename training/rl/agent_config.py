@@ -23,11 +23,11 @@ _AGENT_CONFIG = f"{ENV_PREFIX}AGENT_CONFIG"
 def load_agent_cfg(config: RLConfig, task_agent_cfg: dict | None = None) -> dict:
     """The agent configuration before overrides, checked for the sections skrl needs."""
     if config.agent_config:
-        cfg = _read_yaml(Path(config.agent_config), _AGENT_CONFIG)
+        cfg = read_yaml(Path(config.agent_config), _AGENT_CONFIG)
     elif task_agent_cfg is not None:
         cfg = copy.deepcopy(task_agent_cfg)
     else:
-        cfg = _read_yaml(shipped_agent_path(config.task, config.algorithm), _AGENT_CONFIG)
+        cfg = read_yaml(shipped_agent_path(config.task, config.algorithm), _AGENT_CONFIG)
     _check(cfg, config.algorithm)
     return cfg
 
@@ -127,7 +127,8 @@ def _wandb_kwargs(config: RLConfig, current: dict) -> dict:
     return kwargs
 
 
-def _read_yaml(path: Path, source: str) -> dict:
+def read_yaml(path: Path, source: str, sections: tuple[str, ...] = _SECTIONS) -> dict:
+    """A YAML file holding a mapping (an agent or runner config); ConfigError naming `source` otherwise."""
     import yaml  # lazy: start-up time
 
     try:
@@ -140,7 +141,7 @@ def _read_yaml(path: Path, source: str) -> dict:
         where = f" (line {line + 1})" if line is not None else ""
         raise ConfigError(f"{source}: {path} is not valid YAML{where}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: {path} must hold a mapping with {', '.join(_SECTIONS)}")
+        raise ConfigError(f"{source}: {path} must hold a mapping with {', '.join(sections)}")
     return data
 
 

@@ -43,7 +43,7 @@ def make_env(config: RLConfig) -> Environment:
     ``config.agent_config`` names the user's own file). It raises
     ``ConfigError`` naming ``ROBO_TASK`` for an unknown task. The trainer closes the env.
     """
-    if _is_gymnasium_id(config.task):
+    if is_gymnasium_id(config.task):
         return Environment(_make_gymnasium(config))
     if importlib.util.find_spec("isaaclab") is not None:
         from training.rl.isaaclab import make_isaaclab_env  # lazy: imports Isaac Lab and starts the simulator
@@ -53,7 +53,7 @@ def make_env(config: RLConfig) -> Environment:
     raise ConfigError(f"{ENV_PREFIX}TASK: unknown environment {config.task!r}{_suggestion(config.task)}")
 
 
-def _is_gymnasium_id(task: str) -> bool:
+def is_gymnasium_id(task: str) -> bool:
     import gymnasium as gym  # lazy: start-up time
 
     spec = gym.registry.get(task)

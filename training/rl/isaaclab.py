@@ -31,7 +31,9 @@ ASSET_ROOT_ENV = "ISAACSIM_ASSET_ROOT"
 
 
 def make_isaaclab_env(config: RLConfig) -> tuple[Any, dict | None]:
-    """The task as a skrl-wrapped env, and the task's own skrl agent config (None with --agent-config).
+    """The task as a skrl-wrapped env, and the task's own skrl agent config (None with --agent-config);
+    with ``rl_library`` rsl_rl, the task in Isaac Lab's RSL-RL wrapper and its RSL-RL runner config
+    (training.rl.rsl_rl.isaaclab).
 
     The env's ``close()`` also shuts the simulation runtime down (Kit, when one was started).
     """
@@ -101,7 +103,7 @@ def _make_v3(config: RLConfig) -> tuple[Any, dict | None]:
     # Kit (if the config needs it) must outlive gym.make and training; the env's close() ends it.
     simulation.enter_context(launch_simulation(env_cfg, {"device": device, "headless": config.headless}))
     try:
-        return _wrap(_make_task_env(config, env_cfg, gym), simulation), agent_cfg
+        return _wrap(config, _make_task_env(config, env_cfg, gym), simulation, agent_cfg), agent_cfg
     except BaseException:
         simulation.close()
         raise
@@ -129,7 +131,7 @@ def _make_v2(config: RLConfig) -> tuple[Any, dict | None]:
         env_cfg = load_cfg_from_registry(config.task, "env_cfg_entry_point")
         _apply_settings(env_cfg, config, device)
         agent_cfg = _task_agent_cfg(config, load_cfg_from_registry)
-        return _wrap(_make_task_env(config, env_cfg, gym), simulation), agent_cfg
+        return _wrap(config, _make_task_env(config, env_cfg, gym), simulation, agent_cfg), agent_cfg
     except BaseException:
         simulation.close()
         raise
@@ -182,9 +184,14 @@ def _apply_settings(env_cfg: Any, config: RLConfig, device: str) -> None:
 
 
 def _task_agent_cfg(config: RLConfig, load_cfg_from_registry: Any) -> dict | None:
-    """The task's own skrl YAML (a dict) for the algorithm; None when --agent-config replaces it."""
+    """The task's own skrl YAML (a dict) for the algorithm (or RSL-RL runner config); None when
+    --agent-config replaces it."""
     if config.agent_config:
         return None
+    if config.rl_library == "rsl_rl":
+        from training.rl.rsl_rl.isaaclab import task_runner_cfg  # lazy: imports isaaclab_rl
+
+        return task_runner_cfg(config.task, load_cfg_from_registry)
     entry_point = agent_entry_point(config.algorithm)
     try:
         cfg = load_cfg_from_registry(config.task, entry_point)
@@ -211,7 +218,11 @@ def _make_task_env(config: RLConfig, env_cfg: Any, gym: Any) -> Any:
     return env
 
 
-def _wrap(env: Any, simulation: contextlib.ExitStack) -> Any:
+def _wrap(config: RLConfig, env: Any, simulation: contextlib.ExitStack, agent_cfg: dict | None) -> Any:
+    if config.rl_library == "rsl_rl":
+        from training.rl.rsl_rl.isaaclab import wrap  # lazy: imports isaaclab_rl
+
+        return wrap(_ClosesSimulation(env, simulation), agent_cfg)
     from skrl.envs.wrappers.torch import wrap_env  # lazy: start-up time
 
     return wrap_env(_ClosesSimulation(env, simulation), wrapper="isaaclab", verbose=False)

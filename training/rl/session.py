@@ -108,8 +108,20 @@ class Session:
         """Start tracking on rank 0; other ranks get a session that does nothing."""
         if not is_rank_zero(os.environ):
             return cls(config, agent_cfg, None, None, None)
+        run, pipeline = cls.start_tracking(config, agent_cfg, start=start, num_envs=num_envs, tags=tags)
+        interval = resolve_interval(config.log_interval, rollouts(agent_cfg))
+        logger = UpdateLogger(agent, interval, pipeline.submit, deferred=True)
+        logger.attach()
+        return cls(config, agent_cfg, run, pipeline, logger)
+
+    @classmethod
+    def start_tracking(
+        cls, config: RLConfig, agent_cfg: dict, *, start: int, num_envs: int, tags: dict[str, str]
+    ) -> tuple[TrackingRun | DeferredRun | None, MetricPipeline]:
+        """The MLflow run (None with ROBO_MLFLOW=false; a DeferredRun while the server does not answer) and the
+        started metric pipeline (rank 0)."""
         ledger = Path(config.output_dir) / "metrics.jsonl"
-        run = _open_run(config, agent_cfg, tags, ledger) if config.mlflow else None
+        run = _open_run(config, cls.run_params(config, agent_cfg), tags, ledger) if config.mlflow else None
         if run is None:
             log.warning("ROBO_MLFLOW=false: metrics go to metrics.jsonl only; nothing is registered")
         pipeline = MetricPipeline(
@@ -122,10 +134,15 @@ class Session:
             ledger=ledger,
             system=system_sampler(str(Path(config.output_dir).resolve())) if config.system_metrics else None,
         ).start()
-        interval = resolve_interval(config.log_interval, rollouts(agent_cfg))
-        logger = UpdateLogger(agent, interval, pipeline.submit, deferred=True)
-        logger.attach()
-        return cls(config, agent_cfg, run, pipeline, logger)
+        return run, pipeline
+
+    @staticmethod
+    def run_params(config: RLConfig, agent_cfg: dict) -> dict[str, Any]:
+        """The run's parameters: the settings (no secret references) and skrl's agent and trainer config."""
+        params = {key: value for key, value in vars(config).items() if key not in ("key_vault_uri",)}
+        params.update(flatten("agent", {k: v for k, v in agent_cfg["agent"].items() if k != "experiment"}))
+        params.update(flatten("trainer", agent_cfg["trainer"]))
+        return params
 
     @property
     def run_id(self) -> str:
@@ -204,8 +221,24 @@ class Session:
         if warning and self._run is not None:
             log.warning(warning)
 
+    def checkpoints_folder(self) -> Path:
+        """Where the library writes its checkpoints (uploaded as the run's `checkpoints` artifact)."""
+        return checkpoints_dir(self.agent_cfg)
+
+    def registration_tags(self, checkpoint: Path) -> dict[str, str]:
+        tags = {
+            "task": self.config.task,
+            "rl_library": self.config.rl_library,
+            "algorithm": self.config.algorithm,
+            "checkpoint_mode": self.config.checkpoint_mode,
+            "timestep": checkpoint_timestep(checkpoint),
+        }
+        if self.config.checkpoint_uri:
+            tags["checkpoint_source_uri"] = shown(self.config.checkpoint_uri)
+        return tags
+
     def _upload_checkpoints(self) -> None:
-        folder = checkpoints_dir(self.agent_cfg)
+        folder = self.checkpoints_folder()
         if folder.is_dir() and any(folder.iterdir()):
             upload(self.run, folder, CHECKPOINTS_ARTIFACT)
 
@@ -218,14 +251,7 @@ class Session:
         shutil.copy2(checkpoint, model_file)
         _write_yaml(model_dir / "agent.yaml", self.agent_cfg)
         upload(self.run, model_dir, MODEL_ARTIFACT)
-        tags = {
-            "task": self.config.task,
-            "algorithm": self.config.algorithm,
-            "checkpoint_mode": self.config.checkpoint_mode,
-            "timestep": checkpoint_timestep(checkpoint),
-        }
-        if self.config.checkpoint_uri:
-            tags["checkpoint_source_uri"] = shown(self.config.checkpoint_uri)
+        tags = self.registration_tags(checkpoint)
         name = self.config.register_model or derive_model_name(self.config.task)
         return register_checkpoint(
             self.run.client,
@@ -269,7 +295,7 @@ class DeferredRun:
         self._send(points)
 
 
-def _open_run(config: RLConfig, agent_cfg: dict, tags: dict[str, str], ledger: Path) -> TrackingRun | DeferredRun:
+def _open_run(config: RLConfig, params: dict[str, Any], tags: dict[str, str], ledger: Path) -> TrackingRun | DeferredRun:
     """The run, or a DeferredRun (one warning line naming the URI) when the server does not answer."""
     from mlflow.tracking import get_tracking_uri  # lazy: start-up time
 
@@ -277,7 +303,7 @@ def _open_run(config: RLConfig, agent_cfg: dict, tags: dict[str, str], ledger: P
     problem = unreachable(uri)
     if problem is None:
         try:
-            return _start_run(config, agent_cfg, tags)
+            return _start_run(config, params, tags)
         except Exception as exc:
             if not _is_connection_error(exc):
                 raise
@@ -286,7 +312,11 @@ def _open_run(config: RLConfig, agent_cfg: dict, tags: dict[str, str], ledger: P
         "MLflow at %s is unreachable (%s); training goes on, every metric is kept in %s and sent once it answers",
         redact(uri), problem, ledger,
     )  # fmt: skip
-    return DeferredRun(uri, lambda: _start_run(config, agent_cfg, tags))
+    return DeferredRun(uri, lambda: _start_run(config, params, tags))
+
+
+def _start_run(config: RLConfig, params: dict[str, Any], tags: dict[str, str]) -> TrackingRun:
+    return start_run(experiment=config.experiment_name, run_name=config.job_name, tags=tags, params=params)
 
 
 def unreachable(uri: str, timeout: float = 5.0) -> str | None:
@@ -330,13 +360,6 @@ def redact(uri: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _start_run(config: RLConfig, agent_cfg: dict, tags: dict[str, str]) -> TrackingRun:
-    params = {key: value for key, value in vars(config).items() if key not in ("key_vault_uri",)}
-    params.update(flatten("agent", {k: v for k, v in agent_cfg["agent"].items() if k != "experiment"}))
-    params.update(flatten("trainer", agent_cfg["trainer"]))
-    return start_run(experiment=config.experiment_name, run_name=config.job_name, tags=tags, params=params)
 
 
 def _write_yaml(path: Path, data: dict) -> None:

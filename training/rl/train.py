@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +22,10 @@ from typing import Any
 from training.checkpoints import (
     TRAINER_STATE,
     CheckpointError,
+    Fetched,
     TrainerState,
     apply_checkpoint,
-    check_source,
-    check_uri,
-    read_checkpoint,
-    resolve_checkpoint,
+    fetch_checkpoint,
     shown,
 )
 from training.config import ENV_PREFIX, RESULT_PREFIX, ConfigError, RLConfig, check_device, is_rank_zero
@@ -44,7 +41,8 @@ log = logging.getLogger("training.rl")
 
 @dataclass(frozen=True)
 class CheckpointPlan:
-    """What the checkpoint phase did: the timestep to start from and where it came from."""
+    """What the checkpoint phase did: where training starts (skrl: the timestep; RSL-RL: the iteration)
+    and where that came from."""
 
     mode: str
     uri: str | None
@@ -60,8 +58,9 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     check_output_dir(config)
     if config.mode == "smoke-test":
         return smoke_test(config)
-    # Fetched before the environment: a URI that cannot be fetched costs no simulator start.
-    payload, source_file = fetch_checkpoint(config)
+    # Fetched and checked (URI, readable, written by skrl, its task) before the environment is built.
+    fetched = fetch_checkpoint(config.checkpoint_uri, config.checkpoint_mode, config.rl_library, config.task)
+    payload, source_file = (fetched.payload, fetched.file_name) if fetched else ({}, "")
     seed(config)
     environment = make_env(config)
     runner, exit_code = None, 1
@@ -153,20 +152,6 @@ def checkpoint_plan(mode: str, uri: str | None, payload: dict[str, Any], *, tota
     return CheckpointPlan(mode, uri, start, str(trainer.get("run_id", "")))
 
 
-def fetch_checkpoint(config: RLConfig) -> tuple[dict[str, Any], str]:
-    """The modules of the checkpoint the mode loads ({} for none), and its file name. A download goes to a
-    temporary folder that is removed once read: the run keeps (and uploads) no copy of its source checkpoint."""
-    mode, uri = config.checkpoint_mode, config.checkpoint_uri
-    if not uri or mode in ("from-scratch", "fresh"):
-        return {}, ""
-    check_uri(uri)  # a URI that can never be fetched is refused before anything else
-    with tempfile.TemporaryDirectory(prefix="robo-checkpoint-") as download_dir:
-        path = resolve_checkpoint(uri, Path(download_dir))
-        payload = read_checkpoint(path, shown(uri))  # messages never carry a URL's query (a SAS token)
-    check_source(payload, mode, config.task, shown(uri))
-    return payload, path.name
-
-
 def resumed_budget(config: RLConfig, payload: dict[str, Any]) -> int | None:
     """A resume without --timesteps/--max-iterations ends where the interrupted run would have."""
     if config.checkpoint_mode != "resume":
@@ -178,21 +163,28 @@ def apply_plan(agent: Any, state: TrainerState, plan: CheckpointPlan, payload: d
     """Load what the plan says into the agent, before training."""
     if plan.uri is None:
         return
-    loaded = apply_checkpoint(agent, payload, plan.mode, shown(plan.uri))
+    loaded = apply_checkpoint(agent, payload, plan.mode, shown(plan.uri))  # messages never carry a URL's query
     state.timestep = plan.start
     log.info("%s from %s (%s); starting at timestep %d", plan.mode, file_name, ", ".join(loaded), plan.start)
 
 
-def load_checkpoint(config: RLConfig, agent: Any, state: TrainerState, *, total: int) -> CheckpointPlan:
-    """Fetch, plan (pure) and apply the checkpoint the mode asks for, before training."""
-    payload, file_name = fetch_checkpoint(config)
+def load_checkpoint(
+    config: RLConfig, fetched: Fetched | None, agent: Any, state: TrainerState, *, total: int
+) -> CheckpointPlan:
+    """Plan from the fetched checkpoint (pure), then apply it to the agent, before training."""
+    payload, file_name = (fetched.payload, fetched.file_name) if fetched else ({}, "")
     plan = checkpoint_plan(config.checkpoint_mode, config.checkpoint_uri, payload, total=total)
     apply_plan(agent, state, plan, payload, file_name)
     return plan
 
 
 def run_tags(config: RLConfig, plan: CheckpointPlan) -> dict[str, str]:
-    tags = {"task": config.task, "algorithm": config.algorithm, "checkpoint_mode": config.checkpoint_mode}
+    tags = {
+        "task": config.task,
+        "rl_library": config.rl_library,
+        "algorithm": config.algorithm,
+        "checkpoint_mode": config.checkpoint_mode,
+    }
     if plan.uri:
         tags["checkpoint_source_uri"] = shown(plan.uri)
         tags["checkpoint_start_timestep"] = str(plan.start)
@@ -290,7 +282,7 @@ def smoke_test(config: RLConfig) -> int:
     end to end (a run, a metric, a file), then exit."""
     from training.mlflow_run import finish_run, start_run, upload
 
-    fetch_checkpoint(config)
+    fetch_checkpoint(config.checkpoint_uri, config.checkpoint_mode, config.rl_library, config.task)
 
     run = start_run(
         experiment=config.experiment_name,

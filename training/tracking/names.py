@@ -33,6 +33,13 @@ ALIASES: dict[str, str] = {
     "learning/critic_learning_rate": "critic_learning_rate",
     "coefficient/entropy_coefficient": "entropy_coefficient",
     "policy/standard_deviation": "policy_std",
+    # RSL-RL's logger (rsl_rl/utils/logger.py, 5.5.1): mean of its last 100 episodes, and its losses.
+    "train/mean_reward": "episode_reward_mean",
+    "train/mean_episode_length": "episode_length_mean",
+    "loss/surrogate": "policy_loss",
+    "loss/value": "value_loss",
+    "loss/learning_rate": "learning_rate",
+    "policy/mean_std": "policy_std",
 }
 
 

@@ -60,7 +60,22 @@ def resolve_interval(preset: str, rollouts: int | None) -> Interval:
     return Interval(int(preset))
 
 
-class UpdateLogger:
+class GuardedLogging:
+    """`_guarded(action, *args)`: run a logging step; a failure is reported once and training goes on."""
+
+    _failed = False
+
+    def _guarded(self, action: Callable[..., None], *args: Any) -> None:
+        # A logging problem must never end a training run; report it once and keep training.
+        try:
+            action(*args)
+        except Exception as exc:
+            if not self._failed:
+                self._failed = True
+                log.warning("metric logging failed and continues without this window: %r", exc)
+
+
+class UpdateLogger(GuardedLogging):
     """Wraps one agent; `emit` receives a `LogEvent` and must not block.
 
     With `deferred`, an event due at an update is emitted at the next `tick()` (the
@@ -78,7 +93,6 @@ class UpdateLogger:
         self.deferred = deferred
         self.updates = 0
         self._due: int | None = None
-        self._failed = False
         self._cursor: dict[str, int] = {}
         self._pending: dict[str, list[Any]] = {}
 
@@ -118,15 +132,6 @@ class UpdateLogger:
             self._due = timestep + 1  # steps completed, as skrl names checkpoints
             if not self.deferred:
                 self._emit(self._due)
-
-    def _guarded(self, action: Callable[..., None], *args: Any) -> None:
-        # A logging problem must never end a training run; report it once and keep training.
-        try:
-            action(*args)
-        except Exception as exc:
-            if not self._failed:
-                self._failed = True
-                log.warning("metric logging failed and continues without this window: %r", exc)
 
     def _consume(self) -> None:
         cursor, pending = self._cursor, self._pending

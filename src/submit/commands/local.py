@@ -77,7 +77,7 @@ def local() -> None:
 @f.TIMESTEPS.option()
 @local_run
 def training(**params: Any) -> None:
-    """Train with skrl on this machine (gymnasium tasks here; Isaac Lab tasks in .venv-isaaclab)."""
+    """Train with skrl or RSL-RL on this machine (gymnasium tasks here; Isaac Lab tasks in .venv-isaaclab)."""
     # Only a value given nowhere takes the local default: '' or 0 is refused, as a job's would be.
     if params["task"] is None:
         params["task"] = LOCAL_TASK

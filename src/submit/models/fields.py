@@ -18,7 +18,8 @@ from typing import Any
 
 import click
 
-from submit.params import Decorator, FlagValues
+from submit.params import AliasedChoice, Decorator, FlagValues
+from training.config import RL_LIBRARIES, RL_LIBRARY_ALIASES
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,13 @@ MAX_ITERATIONS = Setting(
     envvar="MAX_ITERATIONS", type=int, trainer="max_iterations", note="training iterations (timesteps = iterations x rollouts)",
 )
 SEED = Setting("seed", "job.seed", ("--seed",), "Random seed. [default 42]", type=int, trainer="seed")
-ALGORITHM = Setting("algorithm", "job.algorithm", ("--algorithm",), "skrl algorithm. [default ppo]", type=click.Choice(["ppo", "sac"], case_sensitive=False), trainer="algorithm")
+ALGORITHM = Setting("algorithm", "job.algorithm", ("--algorithm",), "Algorithm: ppo, or sac (skrl only). [default ppo]", type=click.Choice(["ppo", "sac"], case_sensitive=False), trainer="algorithm")
+# -b/--backend and TRAINING_BACKEND are the reference scripts' names for the same choice.
+RL_LIBRARY = Setting(
+    "rl_library", "job.rl_library", ("--rl-library", "-b", "--backend"),
+    "RL library: skrl or rsl_rl (RSL-RL's OnPolicyRunner, PPO). [env TRAINING_BACKEND; default skrl]",
+    envvar="TRAINING_BACKEND", type=AliasedChoice(RL_LIBRARIES, RL_LIBRARY_ALIASES), trainer="rl_library",
+)
 HEADLESS = Setting("headless", "job.headless", ("--headless/--gui",), "Run the simulator without a window (default) or with one.", trainer="headless")
 MODE = Setting(
     "mode", "job.mode", ("--mode",), "train (default), or smoke-test: check tracking and storage, then exit.",

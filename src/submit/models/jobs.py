@@ -13,9 +13,11 @@ from training.config import (
     ISAACLAB_TASK_PREFIXES,
     MAX_NUM_ENVS,
     POLICY_TYPES,
+    RL_LIBRARIES,
     derive_model_name,
     is_isaaclab_task,
     lerobot_model_name,
+    rl_library_problem,
 )
 
 # The reference documented --policy-repo-id as the policy to fine-tune from; here it is only where to push.
@@ -36,6 +38,7 @@ class IsaacLabSkrlJob(Strict):
     max_iterations: int | None = declared(f.MAX_ITERATIONS, None, ge=1, le=100_000_000)
     seed: int = declared(f.SEED, 42, ge=0, le=2**31 - 1)
     algorithm: Literal["ppo", "sac"] = declared(f.ALGORITHM, "ppo")
+    rl_library: Literal[RL_LIBRARIES] = declared(f.RL_LIBRARY, "skrl")  # type: ignore[valid-type]
     headless: bool = declared(f.HEADLESS, True)
     mode: Literal["train", "smoke-test"] = declared(f.MODE, "train")
     physics: Annotated[str, pattern(r"[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*", "must be Isaac Lab preset names, comma-separated, such as newton_mjwarp")] | None = declared(f.PHYSICS)
@@ -53,6 +56,10 @@ class IsaacLabSkrlJob(Strict):
             raise ValueError(f"physics: presets are for Isaac Lab tasks ({', '.join(ISAACLAB_TASK_PREFIXES)}...); {self.task} has none")
         if not self.headless and not is_isaaclab_task(self.task):  # the trainer refuses it too (training.config)
             raise ValueError(f"headless: a window (--gui) is for Isaac Lab tasks; {self.task} trains without one; drop --gui")
+        problem = rl_library_problem(self.rl_library, self.algorithm, self.tracking.wandb)
+        if problem:
+            field, reason = problem
+            raise ValueError(f"{'tracking.' if field == 'wandb' else ''}{field}: {reason}")
         return self
 
     @property

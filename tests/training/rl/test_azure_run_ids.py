@@ -15,7 +15,7 @@ import pytest
 
 from tests.training.conftest import build_agent, rl_config
 from tests.training.rl.test_train import train
-from training.checkpoints import TrainerState, resolve_checkpoint
+from training.checkpoints import TrainerState, fetch_checkpoint, resolve_checkpoint
 from training.config import from_env, to_env
 from training.rl.train import load_checkpoint
 
@@ -41,7 +41,8 @@ def test_a_run_named_like_an_azure_ml_job_is_resumed_from_its_runs_uri(
     built = build_agent(config)
     state = TrainerState()
     built.agent.checkpoint_modules["trainer_state"] = state
-    plan = load_checkpoint(config, built.agent, state, total=320)
+    fetched = fetch_checkpoint(config.checkpoint_uri, config.checkpoint_mode, config.rl_library, config.task)
+    plan = load_checkpoint(config, fetched, built.agent, state, total=320)
     built.env.close()
     assert (plan.start, state.timestep) == (160, 160)
 

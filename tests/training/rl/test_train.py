@@ -12,8 +12,8 @@ import pytest
 import torch
 from mlflow import MlflowClient
 
-from tests.training.conftest import build_agent, rl_config
-from training.checkpoints import CheckpointError, TrainerState, modules_to_load
+from tests.training.conftest import assert_same_tensors, build_agent, rl_config
+from training.checkpoints import CheckpointError, Fetched, TrainerState, fetch_checkpoint, modules_to_load
 from training.registration import sha256_file
 from training.rl.loop import StopFlag
 from training.rl.train import RESULT_PREFIX, CheckpointPlan, checkpoint_plan, load_checkpoint, main
@@ -26,6 +26,11 @@ def train(tmp_path: Path, name: str, capsys: pytest.CaptureFixture, **settings) 
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith(RESULT_PREFIX)]
     assert len(lines) == 1
     return json.loads(lines[0].removeprefix(RESULT_PREFIX))
+
+
+def fetch(config) -> Fetched | None:
+    """The checkpoint as the trainer fetches it before building the environment."""
+    return fetch_checkpoint(config.checkpoint_uri, config.checkpoint_mode, config.rl_library, config.task)
 
 
 def steps_of(client: MlflowClient, run_id: str, key: str) -> list[int]:
@@ -52,6 +57,7 @@ def test_success_registers_one_version_with_tags_and_the_files_sha256(
     assert sorted(p.name for p in downloaded.iterdir()) == ["agent.pt", "agent.yaml"]
     assert version.tags == {
         "task": "CartPole-v1",
+        "rl_library": "skrl",
         "algorithm": "ppo",
         "checkpoint_mode": "from-scratch",
         "timestep": "160",
@@ -87,7 +93,7 @@ def test_resume_from_runs_and_models_uris_continues_timestep_optimizer_and_steps
         built = build_agent(config)
         state = TrainerState()
         built.agent.checkpoint_modules["trainer_state"] = state
-        plan = load_checkpoint(config, built.agent, state, total=320)
+        plan = load_checkpoint(config, fetch(config), built.agent, state, total=320)
         built.env.close()
         assert (plan.start, state.timestep, plan.source_run_id) == (160, 160, first["run_id"]), uri
         assert_same_tensors(built.agent.checkpoint_modules["optimizer"].state_dict(), saved["optimizer"])
@@ -133,7 +139,7 @@ def test_warm_start_loads_weights_and_preprocessors_with_a_fresh_optimizer(
     built = build_agent(config)
     state = TrainerState()
     built.agent.checkpoint_modules["trainer_state"] = state
-    plan = load_checkpoint(config, built.agent, state, total=160)
+    plan = load_checkpoint(config, fetch(config), built.agent, state, total=160)
     built.env.close()
     assert (plan.start, state.timestep) == (0, 0)
     loaded = modules_to_load("warm-start", built.agent.checkpoint_modules, saved, first["checkpoint"])
@@ -169,27 +175,12 @@ def test_resume_refuses_a_checkpoint_without_trainer_state(
     built = build_agent(config)
     built.agent.checkpoint_modules["trainer_state"] = TrainerState()
     with pytest.raises(Exception) as raised:
-        load_checkpoint(config, built.agent, built.agent.checkpoint_modules["trainer_state"], total=320)
+        load_checkpoint(config, fetch(config), built.agent, built.agent.checkpoint_modules["trainer_state"], total=320)
     built.env.close()
     assert str(raised.value) == (
         f"ROBO_CHECKPOINT_URI: {foreign}: has no trainer state, so resume cannot continue its timestep "
         "(it was not written by this trainer); use --checkpoint-mode warm-start"
     )
-
-
-def assert_same_tensors(actual: object, expected: object) -> None:
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict) and actual.keys() == expected.keys()
-        for key in expected:
-            assert_same_tensors(actual[key], expected[key])
-    elif isinstance(expected, list | tuple):
-        assert len(actual) == len(expected)
-        for a, e in zip(actual, expected, strict=True):
-            assert_same_tensors(a, e)
-    elif isinstance(expected, torch.Tensor):
-        assert torch.equal(actual.cpu(), expected.cpu())
-    else:
-        assert actual == expected
 
 
 RUN = "0123456789abcdef0123456789abcdef"

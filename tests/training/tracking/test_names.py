@@ -44,8 +44,27 @@ def test_skrl_tags_get_their_documented_mlflow_names(tag: str, name: str) -> Non
     assert MLFLOW_KEY.match(name)
 
 
-def test_every_alias_source_is_a_name_skrl_produces() -> None:
-    produced = set(SKRL_TAGS.values()) | {
+# Tags RSL-RL 5.5.1's logger writes (rsl_rl/utils/logger.py; the losses are PPO.update's loss_dict keys).
+RSL_RL_TAGS = {
+    "Loss/value": "loss/value",
+    "Loss/surrogate": "loss/surrogate",
+    "Loss/entropy": "loss/entropy",
+    "Loss/learning_rate": "loss/learning_rate",
+    "Policy/mean_std": "policy/mean_std",
+    "Perf/total_fps": "perf/total_fps",
+    "Train/mean_reward": "train/mean_reward",
+    "Train/mean_episode_length": "train/mean_episode_length",
+    "Episode/rew_alive": "episode/rew_alive",
+}
+
+
+@pytest.mark.parametrize(("tag", "name"), sorted(RSL_RL_TAGS.items()))
+def test_rsl_rl_tags_keep_their_names_lower_cased(tag: str, name: str) -> None:
+    assert metric_name(tag) == name
+
+
+def test_every_alias_source_is_a_name_skrl_or_rsl_rl_produces() -> None:
+    produced = set(SKRL_TAGS.values()) | set(RSL_RL_TAGS.values()) | {
         "reward/total_reward_max",
         "reward/total_reward_min",
         "episode/total_timesteps_mean",

@@ -28,7 +28,7 @@ def render_azureml(settings: AzureMLSubmission, *, code_path: str) -> dict[str, 
     kind = trainer_kind(job)
     spec = copy.deepcopy(load_template("azureml/command-job.yaml"))
     spec["name"] = job.naming.job_name
-    spec["display_name"] = job.naming.display_name or DEFAULT_DISPLAY_NAME[kind]
+    spec["display_name"] = job.naming.display_name or _display_name(job, kind)
     spec["experiment_name"] = job.naming.experiment_name or DEFAULT_EXPERIMENT[kind]
     spec["description"] = f"robo-submit {kind} job"
     spec["tags"] = _tags(settings)
@@ -48,9 +48,17 @@ def _tags(settings: AzureMLSubmission) -> dict[str, str]:
     # Free-text values live in environment_variables only (one place each); tags carry choices.
     if job.kind == "isaaclab-skrl":
         tags |= {"algorithm": job.algorithm}
+        if job.rl_library != "skrl":  # skrl is the default: its jobs' tags stay as they were
+            tags |= {"rl_library": job.rl_library}
     else:
         tags |= {"policy_type": job.policy_type}
     return tags
+
+
+def _display_name(job: Any, kind: str) -> str:
+    if kind == "rl" and job.rl_library == "rsl_rl":
+        return "Isaac Lab RSL-RL training"
+    return DEFAULT_DISPLAY_NAME[kind]
 
 
 def _environment(settings: AzureMLSubmission, kind: str) -> str | dict[str, str]:

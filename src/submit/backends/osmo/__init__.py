@@ -48,8 +48,8 @@ class Osmo(Backend):
         "training": ("IMAGE", "SLEEP_AFTER_UNPACK"),
         "lerobot-training": ("IMAGE", "JOB_NAME", "POLICY_REPO_ID", "OSMO_GPU"),
     }
-    # Kept for the reference's scripts (backend), or read files (code_dir).
-    command_only = frozenset({"backend", "code_dir"})
+    # Read files (code_dir).
+    command_only = frozenset({"code_dir"})
     recognition_order = 0
 
     def settings_model(self, command: str) -> type:

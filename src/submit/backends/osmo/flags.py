@@ -54,7 +54,6 @@ JOB_FLAGS = {
     "training": group(
         flags.rl_job,
         reference.run_smoke_test("Same as --mode smoke-test: the job checks tracking and storage instead of training. [env RUN_AZURE_SMOKE_TEST]"),
-        reference.backend,
         flags.checkpoint,
         flags.registration,
         flags.tracking,
