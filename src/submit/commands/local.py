@@ -150,6 +150,7 @@ def run_spec(spec: Path, gpus: Any, image: str | None, values: tuple[str, ...], 
         say(f"note: the spec asks for {job.gpus} GPU(s); none are passed through without --gpus")
     chosen = engine.find(environ)
     engine.check_answers(chosen)
+    engine.ensure_image(chosen, job.image)
     output_dir = (output_root / job_id).resolve()
     spec_run.make_folder(output_dir)
     outcome = spec_run.run(job, chosen, job_id=job_id, output_dir=output_dir, workdir=Path.cwd(), environ=environ, gpus=gpus)

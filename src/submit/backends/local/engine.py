@@ -14,12 +14,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from submit.backends.local.job import ContainerJob, Mount
 from submit.errors import BadInput, SubmitError
+from submit.output import say
 
 ENGINES = ("docker", "podman")
 ENGINE_VARIABLE = "SUBMIT_CONTAINER_ENGINE"
@@ -66,6 +68,19 @@ def check_answers(engine: Engine) -> None:
         raise SubmitError(f"{engine.name} does not answer ({last}); start it (scripts/setup-docker.sh starts dockerd)")
 
 
+def ensure_image(engine: Engine, image: str) -> None:
+    """The image is on this machine, pulled when it is not (progress on stderr); one line when it cannot be."""
+    inspect = [engine.binary, "image", "inspect", "--format", "{{.Id}}", image]
+    if subprocess.run(inspect, capture_output=True, check=False, timeout=120).returncode == 0:
+        return
+    say(f"{image} is not on this machine; pulling it")
+    if subprocess.run([engine.binary, "pull", image], stdout=sys.stderr, check=False).returncode != 0:
+        raise SubmitError(
+            f"image {image} is not on this machine and {engine.name} could not pull it (its error above); "
+            "build it (submit image build) and give it with --image, or log in to its registry"
+        )
+
+
 def host_has_gpus() -> bool:
     """An NVIDIA driver is loaded here (its control device exists)."""
     return Path("/dev/nvidiactl").exists()
@@ -96,7 +111,8 @@ def run_argv(
 ) -> list[str]:
     """`ENGINE run ...` for the job: its mounts (outputs, code, files, inputs, the local store), its environment
     (the spec's, then what this run adds), and the container's argv after the image."""
-    argv = [engine.binary, "run", "--rm", "--init", "--name", name, "--network", "host"]
+    # --pull never: ensure_image has made sure it is here, so a run never waits on a registry.
+    argv = [engine.binary, "run", "--rm", "--init", "--pull", "never", "--name", name, "--network", "host"]
     if job.shm_size:
         argv += ["--shm-size", job.shm_size]
     if job.workdir:
