@@ -126,10 +126,14 @@ def load(text: str, source: str = "<spec>") -> Any:
 
 
 def load_file(path: Path) -> Any:
+    return load(read_text(path), str(path))
+
+
+def read_text(path: Path) -> str:
+    """A spec file's text; SpecError naming the file when it cannot be read or is not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not UTF-8 text") from None
-    return load(text, str(path))
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None

@@ -18,16 +18,11 @@ Examples:
 """
 
 
-def _backends() -> list:
-    """Every backend, in the order `--backend auto` asks them (OSMO first: its templates are not YAML yet)."""
-    return sorted((registry.get(name) for name in registry.names()), key=lambda backend: backend.recognition_order)
-
-
 @click.command("validate", epilog=EXAMPLE)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--backend",
-    type=click.Choice(["auto", *(backend.name for backend in _backends())]),
+    type=click.Choice(["auto", *(backend.name for backend in registry.in_recognition_order())]),
     default="auto",
     show_default=True,
     help="Which kind of spec FILE is; auto looks at its top-level keys.",
@@ -41,10 +36,11 @@ def _backends() -> list:
 )
 def validate(file: Path, backend: str, values: tuple[str, ...]) -> None:
     """Check FILE offline; exit 1 listing every problem with its path."""
+    from submit import yamlio
     from submit.errors import SpecError, UnreadableSpec
 
-    text = _read(file)
-    chosen = _recognised(text, file) if backend == "auto" else registry.get(backend)
+    text = yamlio.read_text(file)
+    chosen = registry.recognise(text, file) if backend == "auto" else registry.get(backend)
     try:
         problems = chosen.check(text, file, values)
     except UnreadableSpec as exc:
@@ -57,23 +53,11 @@ def validate(file: Path, backend: str, values: tuple[str, ...]) -> None:
     say(f"{file}: valid {kind} spec")
 
 
-def _recognised(text: str, file: Path):
-    """The first backend that knows the file by its top-level keys."""
-    from submit.errors import BadInput
-
-    backends = _backends()
-    for backend in backends:
-        if backend.recognises(text, file):
-            return backend
-    shapes = " nor ".join(f"{b.texts.spec_name} ({b.texts.spec_marker})" for b in backends)
-    raise BadInput(f"{file}: neither {shapes}; use --backend")
-
-
 def _hint(chosen, text: str, file: Path) -> str:
     """For a file given as one backend's that another backend recognises: which --backend to try."""
     from submit.errors import SpecError
 
-    for other in _backends():
+    for other in registry.in_recognition_order():
         if other is chosen:
             continue
         try:
@@ -82,14 +66,3 @@ def _hint(chosen, text: str, file: Path) -> str:
         except SpecError:
             continue
     return ""
-
-
-def _read(file: Path) -> str:
-    from submit.errors import SpecError
-
-    try:
-        return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(f"{file}: not UTF-8 text") from None
-    except OSError as exc:
-        raise SpecError(f"{file}: cannot read ({exc.strerror})") from None
