@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,15 @@ def names() -> tuple[str, ...]:
 def job_image(name: str) -> JobImage:
     entry = load_template(IMAGES_FILE)[name]
     return JobImage(name, workflows_dir() / "images" / entry["dockerfile"], entry["image"])
+
+
+def default_base(dockerfile: str) -> str:
+    """The base a Dockerfile of workflows/images/ builds FROM by default (its `ARG BASE=...`)."""
+    text = (workflows_dir() / "images" / Path(dockerfile).name).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith("ARG BASE="):
+            return line.removeprefix("ARG BASE=").strip()
+    raise SubmitError(f"{dockerfile} declares no ARG BASE")
 
 
 def build_context() -> Path:
@@ -109,6 +117,8 @@ def _docker_clients(environ: Mapping[str, str], first: str) -> list[str]:
 
 
 def _has_buildkit(client: str, env: Mapping[str, str]) -> bool:
+    import subprocess  # lazy: a dry run imports this module (default_base) and no child-process plumbing
+
     probe = subprocess.run([client, "buildx", "version"], capture_output=True, text=True, env=dict(env), check=False)
     if probe.returncode == 0:
         return True
@@ -121,6 +131,8 @@ def _has_buildkit(client: str, env: Mapping[str, str]) -> bool:
 
 def _run(argv: list[str], env: Mapping[str, str], what: str) -> None:
     """The engine's output goes to stderr as it comes (stdout is kept for the reference)."""
+    import subprocess  # lazy: see _has_buildkit
+
     try:
         done = subprocess.run(argv, stdout=2, stderr=2, env=dict(env), check=False)
     except OSError as exc:
@@ -130,6 +142,8 @@ def _run(argv: list[str], env: Mapping[str, str], what: str) -> None:
 
 
 def _inspect(docker: str, reference: str, template: str) -> str:
+    import subprocess  # lazy: see _has_buildkit
+
     done = subprocess.run(
         [docker, "image", "inspect", "--format", template, reference], capture_output=True, text=True, check=False
     )

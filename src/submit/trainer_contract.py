@@ -46,6 +46,11 @@ def trainer_image(kind: str) -> str:
     return load_template("images/images.yaml")[kind]["image"]
 
 
+def trainer_dockerfile(kind: str) -> str:
+    """The Dockerfile of a trainer kind's image, relative to the build context (the repository root)."""
+    return f"workflows/images/{load_template('images/images.yaml')[kind]['dockerfile']}"
+
+
 def trainer_sources() -> Path:
     """The trainer's package folder (training/), as this CLI runs it."""
     import training

@@ -66,9 +66,17 @@ def build_job_image(name: str, bases: dict[str, str]) -> str:
 def build_standin(engine: str, name: str, built: str, context: Path) -> str:
     """The stand-in layer (standin-NAME.Dockerfile) on top of the built job image."""
     env = {**os.environ, "DOCKER_BUILDKIT": "0"}  # a few small layers: the legacy builder is as quick
+    before = _image_id(engine, STANDIN[name])
     run([engine, "build", "--network", "host", "-f", str(HERE / f"standin-{name}.Dockerfile"),
          "--build-arg", f"IMAGE={built}", "-t", STANDIN[name], str(context)], env=env)  # fmt: skip
+    if before and before != _image_id(engine, STANDIN[name]):  # the layer it replaces, left dangling
+        subprocess.run([engine, "image", "rm", before], capture_output=True, check=False)
     return STANDIN[name]
+
+
+def _image_id(engine: str, image: str) -> str:
+    done = subprocess.run([engine, "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def in_image(engine: str, image: str, out: Path, *command: str) -> None:

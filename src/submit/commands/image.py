@@ -19,7 +19,7 @@ Put the printed reference in submit.toml (`image = "..."`) or pass it as -i/--im
 """
 
 
-@click.group("image")
+@click.group("image", epilog="\b\nExamples:\n  submit image build lerobot\n  submit image build rl --push myregistry.azurecr.io")
 def image() -> None:
     """Job images: build the trainer images of workflows/images/ with Docker (or Podman)."""
 

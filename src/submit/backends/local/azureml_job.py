@@ -151,25 +151,32 @@ def _local_path(value: Any, spec_dir: Path, path: str, what: str) -> Path:
 
 
 def _image(environment: Any) -> str:
-    """The environment's image; Azure ML's own environments cannot be looked up from here."""
-    from submit.backends.azureml.render import DEFAULT_ENVIRONMENT  # the environments robo-submit registers
-    from submit.trainer_contract import trainer_image
-
+    """The environment's image; Azure ML's own environments cannot be looked up from here. An environment
+    built from one of our Dockerfiles runs in the image `submit image build` makes from it."""
     if isinstance(environment, dict):
-        for key in ("conda_file", "build"):
-            if environment.get(key):
-                raise Refused(f"environment.{key}", "an environment Azure ML builds is not built here; give --image IMAGE")
+        if environment.get("conda_file"):
+            raise Refused("environment.conda_file", "an environment Azure ML builds is not built here; give --image IMAGE")
+        if environment.get("build"):
+            return _built_here(environment["build"])
         if environment.get("image"):
             return str(environment["image"])
         raise Refused("environment", "names no image; give --image IMAGE")
-    ours = {name: kind for kind, name in DEFAULT_ENVIRONMENT.items()}
-    if environment in ours:  # registered from the trainer image of its kind (backends/azureml/environment.py)
-        return trainer_image(ours[environment])
     raise Refused(
         "environment",
         f"{environment} is registered in a workspace, which a local run does not read; give --image IMAGE "
         "or write `environment: {image: IMAGE}`",
     )
+
+
+def _built_here(build: Any) -> str:
+    from submit import images
+
+    dockerfile = str(build.get("dockerfile_path") or "Dockerfile") if isinstance(build, dict) else ""
+    for name in images.names():
+        image = images.job_image(name)
+        if dockerfile == f"workflows/images/{image.dockerfile.name}":
+            return image.image
+    raise Refused("environment.build", "an environment Azure ML builds from another Dockerfile is not built here; give --image IMAGE")
 
 
 def _identity(env: dict[str, str], environ: Mapping[str, str]) -> tuple[str, ...]:

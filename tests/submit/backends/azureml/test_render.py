@@ -64,16 +64,17 @@ def test_every_user_value_is_an_environment_variable_and_the_command_is_constant
     assert spec["command"] == "python -m training rl --output-dir ${{outputs.checkpoints}}"
 
 
-def test_code_snapshot_is_the_trainer_only_and_matches_what_azure_ai_ml_uploads(run_cli):
+def test_code_snapshot_is_the_trainer_and_the_image_build_context_and_matches_what_azure_ai_ml_uploads(run_cli):
     from azure.ai.ml._utils._asset_utils import get_ignore_file, get_upload_files_from_folder
 
     from submit import snapshot
 
     root = snapshot.snapshot_root()
-    ours = sorted(str(p.relative_to(root)) for p in snapshot.collect(root).files)
+    ours = sorted(str(p.relative_to(root)) for p in snapshot.build_files(root))
     theirs = sorted(remote for _, remote in get_upload_files_from_folder(root, ignore_file=get_ignore_file(root)))
     assert ours == theirs
-    assert ours and all(path.startswith("training/") for path in ours)
+    assert ours and all(path.startswith(("training/", "workflows/images/")) or path == ".dockerignore" for path in ours)
+    assert "workflows/images/Dockerfile.isaaclab" in ours and "workflows/images/requirements-lerobot.txt" in ours
     result = run_cli("azureml", "training", "--dry-run")
     size = sum((root / p).stat().st_size for p in ours)
     assert f"code snapshot: {len(ours)} files, {size:,} bytes" in result.stderr

@@ -14,7 +14,8 @@ import pytest
 from tests.submit import fake_osmo
 from tests.submit.fake_osmo import OVERVIEW, WORKFLOW_ID
 
-JOB = ("osmo", "training", "-t", "Isaac-Cartpole-Direct", "-n", "64", "--pool", "h100")
+IMAGE = "robots.azurecr.io/robo-submit/isaaclab@sha256:" + "ab" * 32  # what `submit image build rl --push` prints
+JOB = ("osmo", "training", "-t", "Isaac-Cartpole-Direct", "-n", "64", "--pool", "h100", "-i", IMAGE)
 TRACKED = ("--mlflow-tracking-uri", "https://mlflow.example.com", "--mlflow-credential", "mlflow-token")
 
 
