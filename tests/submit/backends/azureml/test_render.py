@@ -149,3 +149,37 @@ def test_the_default_instance_type_applies_only_to_a_named_compute(run_cli, flag
     result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert yaml.safe_load(result.stdout)["resources"].get("instance_type") == instance_type
+
+
+def test_with_no_image_azure_ml_builds_the_environment_from_our_build_context_versioned_by_content(run_cli, tmp_path):
+    from azure.ai.ml import load_job
+
+    target = tmp_path / "job.yaml"
+    result = run_cli("azureml", "lerobot-training", "-d", "lerobot/pusht", "--dry-run", "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    spec = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert spec["environment"] == {"build": {"path": spec["code"], "dockerfile_path": "workflows/images/Dockerfile.lerobot"}}
+    assert (
+        "environment: Azure ML builds workflows/images/Dockerfile.lerobot from the code snapshot's folder on first "
+        "submission (FROM python:3.11.7-slim-bookworm); -i/--image or --environment-name to use a published one"
+    ) in result.stderr.splitlines()
+    environment = load_job(target).environment  # what azure-ai-ml sends: an anonymous, content-versioned build
+    assert environment.build.dockerfile_path == "workflows/images/Dockerfile.lerobot"
+    assert environment.name == "CliV2AnonymousEnvironment" and len(environment.version) == 64
+    again = tmp_path / "again.yaml"
+    assert run_cli("azureml", "lerobot-training", "-d", "lerobot/pusht", "--dry-run", "-o", str(again)).exit_code == 0
+    assert load_job(again).environment.version == environment.version  # same content, same environment
+
+
+@pytest.mark.parametrize(
+    ("flags", "environment"),
+    [
+        (("-i", "robots.azurecr.io/robo/isaaclab@sha256:" + "0" * 64), {"image": "robots.azurecr.io/robo/isaaclab@sha256:" + "0" * 64}),
+        (("--environment-name", "team-env", "--environment-version", "3"), "azureml:team-env:3"),
+    ],
+    ids=["pinned-image", "registered-environment"],
+)
+def test_a_pinned_image_or_a_registered_environment_wins_over_the_build(run_cli, flags, environment):
+    result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["environment"] == environment
