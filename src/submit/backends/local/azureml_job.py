@@ -53,7 +53,7 @@ def container_job(
         image=image or _image(spec.get("environment")),
         argv=(*SHELL, command),
         env={**env, **{f"AZURE_ML_OUTPUT_{name}": path for name, path in outputs.items()}, **input_env},
-        from_host=_identity(env, environ),
+        from_host=(*_identity(env, environ), *_secrets(env, environ)),
         output=output_mount,
         code=code,
         workdir=CODE if code else None,
@@ -190,6 +190,14 @@ def _identity(env: dict[str, str], environ: Mapping[str, str]) -> tuple[str, ...
             f"{', '.join(SERVICE_PRINCIPAL)} (a service principal allowed to do the same) or remove it",
         )
     return SERVICE_PRINCIPAL
+
+
+def _secrets(env: dict[str, str], environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The trainer's secrets (W&B key, Hub token) this machine has: an Azure ML job reads them from Key Vault,
+    a local run takes this shell's, as `submit local training` does (a value in the environment wins)."""
+    from training.secrets import SECRET_NAMES  # the trainer's contract (no torch)
+
+    return tuple(name for name in SECRET_NAMES if environ.get(name) and name not in env)
 
 
 def _text(value: Any) -> str:

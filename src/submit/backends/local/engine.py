@@ -74,7 +74,11 @@ def ensure_image(engine: Engine, image: str) -> None:
     if subprocess.run(inspect, capture_output=True, check=False, timeout=120).returncode == 0:
         return
     say(f"{image} is not on this machine; pulling it")
-    if subprocess.run([engine.binary, "pull", image], stdout=sys.stderr, check=False).returncode != 0:
+    pull = subprocess.Popen([engine.binary, "pull", image], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert pull.stdout is not None
+    for line in pull.stdout:  # the progress, on stderr: stdout is for the result
+        sys.stderr.write(line)
+    if pull.wait() != 0:
         raise SubmitError(
             f"image {image} is not on this machine and {engine.name} could not pull it (its error above); "
             "build it (submit image build) and give it with --image, or log in to its registry"
