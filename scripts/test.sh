@@ -45,7 +45,7 @@ lint() {
 
 setup ./scripts/setup-venv.sh azure,train,dev \
   && lint \
-  && run_tier main .venv/bin/python tests --ignore=tests/lerobot --ignore=tests/isaaclab "$@"
+  && run_tier main .venv/bin/python tests --ignore=tests/lerobot --ignore=tests/isaaclab --ignore=tests/images "$@"
 setup ./scripts/setup-lerobot-env.sh \
   && run_tier lerobot .venv-lerobot/bin/python tests/lerobot -m lerobot "$@"
 setup ./scripts/setup-isaaclab-env.sh \
