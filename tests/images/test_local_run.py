@@ -186,3 +186,24 @@ def test_sigterm_or_ctrl_c_reaches_the_job_as_a_preemption_and_its_resume_hint_n
     assert (output / "agent_5.pt").read_text() == "checkpoint"
     containers = subprocess.run(["docker", "ps", "-aq", "--filter", "name=robo-submit-isaaclab-training-1"], capture_output=True, text=True, check=True)
     assert containers.stdout == ""  # none left behind
+
+
+def test_an_environment_the_spec_has_built_is_built_here_with_the_engine_and_run(tmp_path, base_image):
+    context = tmp_path / "env"
+    (context / "images").mkdir(parents=True)
+    (context / "probe.py").write_text(PROBE)
+    (context / "images" / "Dockerfile").write_text("ARG BASE=python:3.11-slim\nFROM ${BASE}\nCOPY probe.py /opt/probe/probe.py\n")
+    spec = _render("azureml", tmp_path, "job.yaml")
+    spec.pop("code")
+    spec["command"] = "python /opt/probe/probe.py ${{outputs.checkpoints}}"
+    spec["environment"] = {"build": {"path": "env", "dockerfile_path": "images/Dockerfile"}}
+    spec["environment_variables"]["ROBO_MLFLOW"] = "false"
+    job = _write(spec, tmp_path / "job.yaml")
+
+    done = _submit("local", "run", str(job), "--build-arg", f"BASE={base_image}", cwd=tmp_path, env=_env(tmp_path))
+
+    assert done.returncode == 0, done.stderr
+    assert _probe(tmp_path / "outputs" / "isaaclab-training-1")["argv"] == ["/job/outputs/checkpoints"]
+    assert "building the job's environment from " in done.stderr
+    tag = next(line.split(" as ")[-1] for line in done.stderr.splitlines() if line.startswith("building the job's environment"))
+    subprocess.run(["docker", "image", "rm", tag], capture_output=True, check=False)  # made by this test

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -125,15 +126,24 @@ def _gpus(_ctx: click.Context, _param: click.Parameter, value: str | None) -> An
         raise click.BadParameter(f"{exc}; accepted values: all, a count (2), device indices (0,1)") from None
 
 
+def _build_args(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        key, equals, _ = value.partition("=")
+        if not equals or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise click.BadParameter(f"{value.split('=')[0][:40]!r} is not KEY=VALUE")
+    return values
+
+
 @local.command("run", epilog=RUN_EXAMPLE)
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--gpus", callback=_gpus, metavar="all|N|I,J", help="Pass this machine's NVIDIA GPUs through: all, a count, or device indices. [default: none]")
 @click.option("-i", "--image", metavar="IMAGE", help="Run in IMAGE instead of the image the spec names (an image you built, e.g. with submit image build).")
 @click.option("--set", "values", multiple=True, metavar="KEY=VALUE", help="OSMO templates: a value for a template variable, as `osmo workflow submit --set` (repeatable).")
+@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE", callback=_build_args, help="A build argument for an environment the spec has built (Azure ML environment.build), e.g. BASE=IMAGE for a base this machine has (repeatable).")
 @click.option("--job-name", metavar="NAME", help="The outputs folder and job id. [default: the spec's job name, else NAME-N from its workflow or experiment name]")
 @click.option("--output-root", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"), show_default=True, help="Outputs go to OUTPUT_ROOT/<job>/.")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON result object on stdout.")
-def run_spec(spec: Path, gpus: Any, image: str | None, values: tuple[str, ...], job_name: str | None, output_root: Path, output_format: str) -> None:
+def run_spec(spec: Path, gpus: Any, image: str | None, values: tuple[str, ...], build_args: tuple[str, ...], job_name: str | None, output_root: Path, output_format: str) -> None:
     """Run an Azure ML or OSMO spec on this machine, in its image (Docker or Podman); exit with the container's status."""
     from submit.backends.local import engine, spec_run
     from submit.errors import BadInput
@@ -150,7 +160,12 @@ def run_spec(spec: Path, gpus: Any, image: str | None, values: tuple[str, ...], 
         say(f"note: the spec asks for {job.gpus} GPU(s); none are passed through without --gpus")
     chosen = engine.find(environ)
     engine.check_answers(chosen)
-    engine.ensure_image(chosen, job.image)
+    if job.build:
+        engine.build_image(chosen, job.build, job.image, build_args)
+    else:
+        if build_args:
+            raise BadInput("--build-arg: the spec names an image; nothing is built (only Azure ML environment.build is)")
+        engine.ensure_image(chosen, job.image)
     output_dir = (output_root / job_id).resolve()
     spec_run.make_folder(output_dir)
     outcome = spec_run.run(job, chosen, job_id=job_id, output_dir=output_dir, workdir=Path.cwd(), environ=environ, gpus=gpus)

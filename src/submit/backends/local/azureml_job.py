@@ -10,12 +10,22 @@ from the spec is written into the shell text. What needs the workspace is refuse
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from submit.backends.local.job import CODE, INPUTS, OUTPUTS, ContainerJob, Mount, Refused, check_env_names
+from submit.backends.local.job import (
+    CODE,
+    INPUTS,
+    OUTPUTS,
+    ContainerJob,
+    ImageBuild,
+    Mount,
+    Refused,
+    check_env_names,
+)
 
 SHELL = ("/bin/bash", "-c")  # what Azure ML runs `command` with
 _BINDING = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -47,10 +57,12 @@ def container_job(
         if isinstance(entry, dict) and entry.get("path")
     ]
     code = _code(spec.get("code"), spec_dir)
+    build = None if image else _build(spec.get("environment"), spec_dir)
     return ContainerJob(
         backend="azureml",
         name=spec.get("name"),
-        image=image or _image(spec.get("environment")),
+        image=image or (_build_tag(build) if build else _image(spec.get("environment"))),
+        build=build,
         argv=(*SHELL, command),
         env={**env, **{f"AZURE_ML_OUTPUT_{name}": path for name, path in outputs.items()}, **input_env},
         from_host=(*_identity(env, environ), *_secrets(env, environ)),
@@ -156,9 +168,8 @@ def _image(environment: Any) -> str:
     from submit.trainer_contract import trainer_image
 
     if isinstance(environment, dict):
-        for key in ("conda_file", "build"):
-            if environment.get(key):
-                raise Refused(f"environment.{key}", "an environment Azure ML builds is not built here; give --image IMAGE")
+        if environment.get("conda_file"):
+            raise Refused("environment.conda_file", "an environment Azure ML makes from conda is not made here; give --image IMAGE")
         if environment.get("image"):
             return str(environment["image"])
         raise Refused("environment", "names no image; give --image IMAGE")
@@ -170,6 +181,26 @@ def _image(environment: Any) -> str:
         f"{environment} is registered in a workspace, which a local run does not read; give --image IMAGE "
         "or write `environment: {image: IMAGE}`",
     )
+
+
+def _build(environment: Any, spec_dir: Path) -> ImageBuild | None:
+    """The Docker build context and Dockerfile of an environment Azure ML builds (`build: {path, dockerfile_path}`)."""
+    build = environment.get("build") if isinstance(environment, dict) else None
+    if not build:
+        return None
+    context = _local_path(build.get("path"), spec_dir, "environment.build.path", "build context")
+    if not context.is_dir():
+        raise Refused("environment.build.path", f"{context} is not a folder on this machine")
+    dockerfile = (context / str(build.get("dockerfile_path") or "Dockerfile")).resolve()
+    if not dockerfile.is_file():
+        raise Refused("environment.build.dockerfile_path", f"{dockerfile} is not a file on this machine")
+    return ImageBuild(context, dockerfile)
+
+
+def _build_tag(build: ImageBuild) -> str:
+    """One tag per context and Dockerfile: a rebuild replaces it and reuses the engine's layer cache."""
+    key = hashlib.sha256(f"{build.context}\0{build.dockerfile}".encode()).hexdigest()[:12]
+    return f"robo-submit-local/environment:{key}"
 
 
 def _identity(env: dict[str, str], environ: Mapping[str, str]) -> tuple[str, ...]:

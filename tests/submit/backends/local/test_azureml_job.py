@@ -13,7 +13,7 @@ import pytest
 
 from submit import yamlio
 from submit.backends.local.azureml_job import container_job
-from submit.backends.local.job import CODE, Mount, Refused
+from submit.backends.local.job import CODE, ImageBuild, Mount, Refused
 from tests.submit.conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "azureml"
@@ -119,8 +119,12 @@ def test_the_trainer_secrets_this_shell_has_are_passed_by_name():
             "give --image IMAGE or write `environment: {image: IMAGE}`",
         ),
         (
-            {"environment": {"build": {"path": "."}}},
-            "environment.build: an environment Azure ML builds is not built here; give --image IMAGE",
+            {"environment": {"image": "x", "conda_file": "conda.yaml"}},
+            "environment.conda_file: an environment Azure ML makes from conda is not made here; give --image IMAGE",
+        ),
+        (
+            {"environment": {"build": {"path": ".", "dockerfile_path": "nope/Dockerfile"}}},
+            "environment.build.dockerfile_path: {tmp}/nope/Dockerfile is not a file on this machine",
         ),
         ({"outputs": {"checkpoints": {"type": "uri_file"}}}, "outputs.checkpoints.type: uri_file outputs are not written by a local run; use uri_folder"),
         ({"command": "train $[[--lr ${{inputs.lr}}]]"}, "command: optional-input blocks $[[...]] are not run by a local run; write the command without them"),
@@ -132,7 +136,20 @@ def test_what_cannot_run_here_is_refused_naming_the_spec_field(change, line, tmp
     spec = copy.deepcopy(_golden("single-gpu")) | change
     spec["code"] = change.get("code", str(tmp_path))
 
-    assert _refusal(spec, tmp_path) == line
+    assert _refusal(spec, tmp_path) == line.replace("{tmp}", str(tmp_path))
+
+
+def test_an_environment_azure_ml_builds_is_built_here_from_the_same_context_and_dockerfile(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "Dockerfile").write_text("FROM scratch\n")
+    spec = _golden("single-gpu") | {"environment": {"build": {"path": ".", "dockerfile_path": "images/Dockerfile"}}}
+
+    job = container_job(spec, tmp_path, {})
+    again = container_job(spec, tmp_path, {})
+
+    assert job.build == ImageBuild(tmp_path, tmp_path / "images" / "Dockerfile")
+    assert job.image == again.image and job.image.startswith("robo-submit-local/environment:")  # one tag per build
+    assert container_job(spec, tmp_path, {}, image="robo/x:1").build is None  # --image: nothing is built
 
 
 def test_a_key_vault_job_needs_a_service_principal_to_stand_in_for_its_managed_identity(tmp_path):
