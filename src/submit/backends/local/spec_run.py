@@ -112,13 +112,16 @@ def run(
     job: ContainerJob, engine: engines.Engine, *, job_id: str, output_dir: Path, workdir: Path,
     environ: Mapping[str, str], gpus: engines.Gpus | None,
 ) -> SpecRun:
-    """Run the job's container to its end in the (new) `output_dir`; its stdout and stderr stream to stderr."""
+    """Run the job's container to its end in `output_dir`, made once the tracking store answers and the code
+    is staged (a failure before that leaves nothing behind); its stdout and stderr stream to stderr."""
     from submit.backends.local import staging
     from submit.backends.local.tracking import tracking_for
 
     with tempfile.TemporaryDirectory(prefix="robo-submit-run-") as tmp, tracking_for(job, workdir, environ) as tracking:
-        mounts = [Mount(output_dir.resolve(), job.output, read_only=False)] if job.output else []
-        mounts += [*staging.stage(job, Path(tmp)), *job.inputs, *tracking.mounts]
+        mounts = [*staging.stage(job, Path(tmp)), *job.inputs, *tracking.mounts]
+        make_folder(output_dir)
+        if job.output:
+            mounts.insert(0, Mount(output_dir.resolve(), job.output, read_only=False))
         name = engines.container_name(job_id)
         argv = engines.run_argv(
             engine, job, name=name, mounts=mounts, env={**job.env, **tracking.env},
