@@ -178,8 +178,8 @@ def _spec_outcome(outcome: Any, job_id: str, output_format: str) -> None:
     if result.get("checkpoint"):  # the trainer names it as the container sees it
         result["checkpoint"] = str(host_path(outcome, result["checkpoint"]))
     code = outcome.exit_code
-    if code == 0 and result:
-        _report(_Shown(code, result, outcome.tracking_uri, outcome.output_dir), output_format)
+    if code == 0 and (result or output_format == "json"):  # a trainer's result, or JSON asked for
+        _report(_Shown(code, {"job_id": job_id, **result}, outcome.tracking_uri, outcome.output_dir), output_format)
     elif code == 0:
         say(f"{job_id} finished (exit 0); outputs: {outcome.output_dir}")
     elif outcome.interrupted:
@@ -291,8 +291,10 @@ def _report(outcome: Any, output_format: str) -> None:
     else:
         say("registered model: none (registration skipped)")
     say(f"outputs:          {outcome.output_dir}")
-    if result.get("run_id"):
+    if result.get("run_id") and str(outcome.tracking_uri).startswith("sqlite:"):
         say(f"open the MLflow UI: mlflow ui --backend-store-uri {outcome.tracking_uri}")
+    elif result.get("run_id"):  # a tracking server: its own UI
+        say(f"tracked at:       {outcome.tracking_uri}")
 
 
 def _interrupted(outcome: Any) -> str:
