@@ -41,8 +41,9 @@ def trainer_kind(job: Job) -> str:
 
 
 def trainer_image(kind: str) -> str:
-    """The trainer image of a trainer kind, the same on every backend (workflows/images/images.yaml)."""
-    return load_template("images/images.yaml")[kind]
+    """The trainer image of a trainer kind, the same on every backend: the tag `submit image build KIND`
+    gives (workflows/images/images.yaml)."""
+    return load_template("images/images.yaml")[kind]["image"]
 
 
 def trainer_sources() -> Path:
