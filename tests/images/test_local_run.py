@@ -14,14 +14,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from submit import yamlio
-from tests.submit.conftest import REPO
+from tests.images.conftest import SUBMIT
 
 pytestmark = pytest.mark.images
 
@@ -62,16 +61,14 @@ sys.exit(int(os.environ.get("PROBE_EXIT", "0")))
 """
 
 
-@pytest.fixture(scope="session")
-def base_image() -> str:
-    """The stand-in Python base (idempotent: made once per recipe, found afterwards)."""
-    done = subprocess.run(["scripts/make-base-images.sh", "3.11"], cwd=REPO, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"make-base-images.sh failed: {done.stderr.strip().splitlines()[-1:]}"
-    return done.stdout.split()[-1]
+@pytest.fixture
+def base_image(bases: dict[str, str]) -> str:
+    """The stand-in Python 3.11 base (tests/images/conftest.py: Docker answering, the bases made once)."""
+    return bases["lerobot"]
 
 
 def _submit(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "submit.cli_entry", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False)
+    return subprocess.run([SUBMIT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -165,7 +162,7 @@ def test_sigterm_or_ctrl_c_reaches_the_job_as_a_preemption_and_its_resume_hint_n
     task["command"] = ["python", "/opt/probe/probe.py", "{{output}}"]
     task["files"] = [{"path": "/opt/probe/probe.py", "contents": PROBE}]
     task["environment"] |= {"PROBE_WAIT": "1", "ROBO_MLFLOW": "false"}
-    command = [sys.executable, "-m", "submit.cli_entry", "local", "run", str(_write(spec, tmp_path / "wf.yaml")), "--image", base_image]
+    command = [SUBMIT, "local", "run", str(_write(spec, tmp_path / "wf.yaml")), "--image", base_image]
 
     cli = subprocess.Popen(command, cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []

@@ -161,7 +161,7 @@ def run_spec(spec: Path, gpus: Any, image: str | None, values: tuple[str, ...], 
     chosen = engine.find(environ)
     engine.check_answers(chosen)
     if job.build:
-        engine.build_image(chosen, job.build, job.image, build_args)
+        spec_run.build_environment(job, build_args, environ)
     else:
         if build_args:
             raise BadInput("--build-arg: the spec names an image; nothing is built (only Azure ML environment.build is)")

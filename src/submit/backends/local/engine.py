@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from submit.backends.local.job import ContainerJob, ImageBuild, Mount
+from submit.backends.local.job import ContainerJob, Mount
 from submit.errors import BadInput, SubmitError
 from submit.output import say
 
@@ -74,23 +74,11 @@ def ensure_image(engine: Engine, image: str) -> None:
     if subprocess.run(inspect, capture_output=True, check=False, timeout=120).returncode == 0:
         return
     say(f"{image} is not on this machine; pulling it")
-    if _relay([engine.binary, "pull", image], os.environ) != 0:
+    if relay([engine.binary, "pull", image], os.environ) != 0:
         raise SubmitError(
             f"image {image} is not on this machine and {engine.name} could not pull it (its error above); "
             "build it (submit image build) and give it with --image, or log in to its registry"
         )
-
-
-def build_image(engine: Engine, build: ImageBuild, tag: str, build_args: tuple[str, ...]) -> None:
-    """Build the spec's environment as Azure ML would (its Dockerfile in its context), its log on stderr."""
-    argv = [engine.binary, "build", "--network", "host", "-f", str(build.dockerfile), "-t", tag]
-    for arg in build_args:
-        argv += ["--build-arg", arg]
-    say(f"building the job's environment from {build.dockerfile} as {tag}")
-    # The legacy builder: every Docker client has it (a 23+ client without its buildx plugin has no BuildKit).
-    environ = {**os.environ, "DOCKER_BUILDKIT": "0"}
-    if _relay([*argv, str(build.context)], environ) != 0:
-        raise SubmitError(f"environment.build: building {build.dockerfile} failed (its log above); nothing was run")
 
 
 def host_has_gpus() -> bool:
@@ -148,7 +136,7 @@ def remove_argv(engine: Engine, name: str) -> list[str]:
     return [engine.binary, "rm", "--force", name]
 
 
-def _relay(argv: list[str], environ: Mapping[str, str]) -> int:
+def relay(argv: list[str], environ: Mapping[str, str]) -> int:
     """Run an engine command with its output on stderr (stdout is for the result); its exit status."""
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(environ))
     assert process.stdout is not None

@@ -108,6 +108,21 @@ def container_job(spec: Spec, environ: Mapping[str, str], *, job_id: str, image:
     return azureml(spec.data, spec.file.parent, environ, image=image)
 
 
+def build_environment(job: ContainerJob, build_args: tuple[str, ...], environ: Mapping[str, str]) -> None:
+    """Build the spec's environment as Azure ML would (its Dockerfile in its context) as `job.image`; the
+    build's log on stderr."""
+    from submit.images import engine_for_build  # BuildKit when the client has it (the rule's one home)
+
+    assert job.build is not None
+    client, env = engine_for_build(environ)
+    argv = [client, "build", "--network", "host", "-f", str(job.build.dockerfile), "-t", job.image]
+    for arg in build_args:
+        argv += ["--build-arg", arg]
+    say(f"building the job's environment from {job.build.dockerfile} as {job.image}")
+    if engines.relay([*argv, str(job.build.context)], env) != 0:
+        raise SubmitError(f"environment.build: building {job.build.dockerfile} failed (its log above); nothing was run")
+
+
 def run(
     job: ContainerJob, engine: engines.Engine, *, job_id: str, output_dir: Path, workdir: Path,
     environ: Mapping[str, str], gpus: engines.Gpus | None,
