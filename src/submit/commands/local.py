@@ -165,7 +165,7 @@ def run_spec(spec: Path, gpus: Any, image: str | None, values: tuple[str, ...], 
     else:
         if build_args:
             raise BadInput("--build-arg: the spec names an image; nothing is built (only Azure ML environment.build is)")
-        engine.ensure_image(chosen, job.image)
+        spec_run.ensure_image(chosen, job.image)
     output_dir = (output_root / job_id).resolve()
     outcome = spec_run.run(job, chosen, job_id=job_id, output_dir=output_dir, workdir=Path.cwd(), environ=environ, gpus=gpus)
     _spec_outcome(outcome, job_id, output_format)

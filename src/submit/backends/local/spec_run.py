@@ -108,6 +108,15 @@ def container_job(spec: Spec, environ: Mapping[str, str], *, job_id: str, image:
     return azureml(spec.data, spec.file.parent, environ, image=image)
 
 
+def ensure_image(engine: engines.Engine, image: str) -> None:
+    """The job's image is here or pulled; when neither, the fix names the `submit image build` that makes it."""
+    from submit import images
+
+    ours = [name for name in images.names() if images.job_image(name).image == image]
+    fix = f"build it with `submit image build {ours[0]}`" if ours else "log in to its registry, or give another with --image"
+    engines.ensure_image(engine, image, fix)
+
+
 def build_environment(job: ContainerJob, build_args: tuple[str, ...], environ: Mapping[str, str]) -> None:
     """Build the spec's environment as Azure ML would (its Dockerfile in its context) as `job.image`; the
     build's log on stderr."""

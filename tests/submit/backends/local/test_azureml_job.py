@@ -14,6 +14,7 @@ import pytest
 from submit import yamlio
 from submit.backends.local.azureml_job import container_job
 from submit.backends.local.job import CODE, ImageBuild, Mount, Refused
+from submit.trainer_contract import trainer_image
 from tests.submit.conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "azureml"
@@ -32,7 +33,7 @@ def _refusal(spec: dict, tmp_path: Path, environ: dict | None = None) -> str:
 def test_a_rendered_job_runs_its_command_with_bash_in_the_trainer_image_with_the_binding_resolved():
     job = container_job(_golden("single-gpu"), GOLDEN, {})
 
-    assert job.image == "ghcr.io/robo-submit/isaaclab-skrl:0.1.0"  # azureml:robo-isaaclab-skrl:0.1.0 is registered from it
+    assert job.image == trainer_image("rl")  # azureml:robo-isaaclab-skrl:0.1.0 is registered from it
     assert job.argv == ("/bin/bash", "-c", "python -m training rl --output-dir /job/outputs/checkpoints")
     assert job.output == "/job/outputs/checkpoints"  # outputs/<job>/ is the one output itself
     assert job.env["ROBO_TASK"] == "Isaac-Cartpole-Direct" and job.env["ROBO_NUM_ENVS"] == "512"
