@@ -154,6 +154,10 @@ def run_spec(spec: Path, gpus: Any, image: str | None, values: tuple[str, ...], 
     job = spec_run.container_job(parsed, environ, job_id=job_id, image=image)
     if gpus is not None and not engine.host_has_gpus():
         raise BadInput("--gpus: this machine has no NVIDIA GPU (no /dev/nvidiactl); drop --gpus to run on the CPU")
+    if build_args and not job.build:
+        raise BadInput("--build-arg: the job's image is given, not built (only an Azure ML environment.build is built here)")
+    output_dir = (output_root / job_id).resolve()
+    _check_writable(output_dir, str(output_root))
     for note in job.notes:
         say(f"note: {note}")
     if job.gpus and gpus is None:
@@ -163,10 +167,7 @@ def run_spec(spec: Path, gpus: Any, image: str | None, values: tuple[str, ...], 
     if job.build:
         spec_run.build_environment(job, build_args, environ)
     else:
-        if build_args:
-            raise BadInput("--build-arg: the spec names an image; nothing is built (only Azure ML environment.build is)")
         spec_run.ensure_image(chosen, job.image)
-    output_dir = (output_root / job_id).resolve()
     outcome = spec_run.run(job, chosen, job_id=job_id, output_dir=output_dir, workdir=Path.cwd(), environ=environ, gpus=gpus)
     _spec_outcome(outcome, job_id, output_format)
 

@@ -79,6 +79,9 @@ def test_a_spec_its_backend_refuses_lists_every_problem_and_runs_nothing(run_cli
     [
         (["--gpus", "0,x"], "submit: error: --gpus: '0,x' is not all, a count (2) or device indices (0,1); accepted values: all, a count (2), device indices (0,1)"),
         (["--job-name", "../up"], "submit: error: --job-name: '../up' cannot name an outputs folder; use letters, digits, '_', '.', '-'"),
+        (["--build-arg", "BASE=x"], "submit: error: --build-arg: the job's image is given, not built (only an Azure ML environment.build is built here)"),
+        (["--build-arg", "=x"], "submit: error: --build-arg: '' is not KEY=VALUE"),
+        (["--output-root", "/proc/x"], "submit: error: --output-root: cannot write /proc/x (No such file or directory)"),
     ],
 )
 def test_bad_flags_are_one_line(run_cli, args, line):
