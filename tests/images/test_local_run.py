@@ -54,7 +54,9 @@ if os.environ.get("PROBE_WAIT"):
         open(os.path.join(out, "agent_5.pt"), "w").write("checkpoint")
         print("ROBO_RESULT " + json.dumps({"status": "interrupted", "timesteps": 5, "run_id": "abc123", "checkpoint": out + "/agent_5.pt"}), flush=True)
         sys.exit(128 + signum)
-    signal.signal(signal.SIGTERM, stop)
+    def stubborn(signum, frame):
+        print("probe goes on", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, stubborn if os.environ.get("PROBE_STUBBORN") else stop)
     print("probe ready", file=sys.stderr, flush=True)
     time.sleep(120)
 sys.exit(int(os.environ.get("PROBE_EXIT", "0")))
@@ -225,3 +227,24 @@ def spec_image(spec: dict[str, Any]) -> str:
 
     assert spec["environment"] == "azureml:robo-isaaclab-skrl:0.1.0"  # registered from the rl kind's image
     return trainer_image("rl")
+
+
+def test_a_job_that_goes_on_after_the_preemption_is_killed_by_a_second_stop(tmp_path, base_image):
+    spec = _render("osmo", tmp_path, "wf.yaml")
+    task = spec["workflow"]["tasks"][0]
+    task["command"] = ["python", "/opt/probe/probe.py", "{{output}}"]
+    task["files"] = [{"path": "/opt/probe/probe.py", "contents": PROBE}]
+    task["environment"] |= {"PROBE_WAIT": "1", "PROBE_STUBBORN": "1", "ROBO_MLFLOW": "false"}
+    command = [SUBMIT, "local", "run", str(_write(spec, tmp_path / "wf.yaml")), "--image", base_image]
+
+    cli = subprocess.Popen(command, cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for expected, then in (("probe ready", signal.SIGTERM), ("probe goes on", signal.SIGINT)):
+        assert any(line.startswith(expected) for line in cli.stderr), expected
+        cli.send_signal(then)
+    rest = cli.communicate(timeout=120)[1]
+
+    output = tmp_path / "outputs" / "isaaclab-training-1"
+    assert cli.returncode == 137, rest  # SIGKILL
+    assert rest.splitlines()[-1] == (
+        f"submit: error: isaaclab-training-1 stopped (exit 137; the stop was passed on as SIGTERM, a preemption); outputs: {output}"
+    )
