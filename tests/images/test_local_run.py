@@ -210,23 +210,19 @@ def test_an_environment_the_spec_has_built_is_built_here_with_the_engine_and_run
 
 def test_a_default_image_not_built_here_names_the_command_that_builds_it_and_nothing_is_written(tmp_path, engine):
     # The Kit image (rl) cannot be built on this machine kind (its base, Isaac Sim, is not reachable), so it is absent.
-    spec = _render("azureml", tmp_path, "job.yaml")
+    from submit.trainer_contract import trainer_image
 
-    done = _submit("local", "run", str(tmp_path / "job.yaml"), cwd=tmp_path, env=_env(tmp_path))
+    spec = _render("osmo", tmp_path, "wf.yaml")
+    assert spec["workflow"]["tasks"][0]["image"] == trainer_image("rl")
+
+    done = _submit("local", "run", str(tmp_path / "wf.yaml"), cwd=tmp_path, env=_env(tmp_path))
 
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr.splitlines()[-1] == (
-        f"submit: error: image {spec_image(spec)} is not on this machine and docker could not pull it (its error "
+        f"submit: error: image {trainer_image('rl')} is not on this machine and docker could not pull it (its error "
         "above); build it with `submit image build rl`"
     )
     assert not (tmp_path / "outputs").exists() and not (tmp_path / "mlruns.db").exists()
-
-
-def spec_image(spec: dict[str, Any]) -> str:
-    from submit.trainer_contract import trainer_image
-
-    assert spec["environment"] == "azureml:robo-isaaclab-skrl:0.1.0"  # registered from the rl kind's image
-    return trainer_image("rl")
 
 
 def test_a_job_that_goes_on_after_the_preemption_is_killed_by_a_second_stop(tmp_path, base_image):

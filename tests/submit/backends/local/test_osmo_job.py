@@ -30,9 +30,10 @@ def _refusal(spec: dict, environ: dict | None = None) -> str:
 
 
 def test_a_rendered_workflow_runs_its_command_as_the_entrypoint_with_output_bound_to_the_outputs_folder():
-    job = _job(_golden("single-gpu"))
+    spec = _golden("single-gpu")
+    job = _job(spec)
 
-    assert job.image == "ghcr.io/robo-submit/isaaclab-skrl:0.1.0"
+    assert job.image == spec["workflow"]["tasks"][0]["image"]
     assert job.argv == ("python", "-m", "training", "rl", "--output-dir", "/job/outputs")  # no shell, as OSMO runs it
     assert job.output == "/job/outputs"
     assert job.env["ROBO_TASK"] == "Isaac-Cartpole-Direct" and job.env["ROBO_JOB_NAME"] == "cartpole-1"
