@@ -8,7 +8,6 @@ import re
 import pytest
 
 from submit import images
-from submit.backends.local.azureml_job import container_job
 from submit.trainer_contract import trainer_dockerfile, trainer_image
 
 
@@ -46,12 +45,3 @@ def test_an_unknown_image_name_is_one_line_with_exit_2(run_cli):
     result = run_cli("image", "build", "kitless")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "submit: error: NAME: unknown image 'kitless'; accepted values: rl, isaaclab3, lerobot\n"
-
-
-def test_a_local_run_of_an_environment_built_from_our_dockerfile_runs_the_tag_submit_image_build_gives(tmp_path):
-    spec = {
-        "command": "python -m training lerobot --output-dir ${{outputs.checkpoints}}",
-        "environment": {"build": {"path": ".", "dockerfile_path": "workflows/images/Dockerfile.lerobot"}},
-        "outputs": {"checkpoints": {"type": "uri_folder"}},
-    }
-    assert container_job(spec, tmp_path, {}).image == "robo-submit/lerobot:0.1.0"

@@ -10,12 +10,22 @@ from the spec is written into the shell text. What needs the workspace is refuse
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from submit.backends.local.job import CODE, INPUTS, OUTPUTS, ContainerJob, Mount, Refused, check_env_names
+from submit.backends.local.job import (
+    CODE,
+    INPUTS,
+    OUTPUTS,
+    ContainerJob,
+    ImageBuild,
+    Mount,
+    Refused,
+    check_env_names,
+)
 
 SHELL = ("/bin/bash", "-c")  # what Azure ML runs `command` with
 _BINDING = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -47,13 +57,15 @@ def container_job(
         if isinstance(entry, dict) and entry.get("path")
     ]
     code = _code(spec.get("code"), spec_dir)
+    build = None if image else _build(spec.get("environment"), spec_dir)
     return ContainerJob(
         backend="azureml",
         name=spec.get("name"),
-        image=image or _image(spec.get("environment")),
+        image=image or (_build_tag(build) if build else _image(spec.get("environment"))),
+        build=build,
         argv=(*SHELL, command),
         env={**env, **{f"AZURE_ML_OUTPUT_{name}": path for name, path in outputs.items()}, **input_env},
-        from_host=_identity(env, environ),
+        from_host=(*_identity(env, environ), *_secrets(env, environ)),
         output=output_mount,
         code=code,
         workdir=CODE if code else None,
@@ -151,16 +163,19 @@ def _local_path(value: Any, spec_dir: Path, path: str, what: str) -> Path:
 
 
 def _image(environment: Any) -> str:
-    """The environment's image; Azure ML's own environments cannot be looked up from here. An environment
-    built from one of our Dockerfiles runs in the image `submit image build` makes from it."""
+    """The environment's image; Azure ML's own environments cannot be looked up from here."""
+    from submit.backends.azureml.render import DEFAULT_ENVIRONMENT  # the environments robo-submit registers
+    from submit.trainer_contract import trainer_image
+
     if isinstance(environment, dict):
         if environment.get("conda_file"):
-            raise Refused("environment.conda_file", "an environment Azure ML builds is not built here; give --image IMAGE")
-        if environment.get("build"):
-            return _built_here(environment["build"])
+            raise Refused("environment.conda_file", "an environment Azure ML makes from conda is not made here; give --image IMAGE")
         if environment.get("image"):
             return str(environment["image"])
         raise Refused("environment", "names no image; give --image IMAGE")
+    ours = {name: kind for kind, name in DEFAULT_ENVIRONMENT.items()}
+    if environment in ours:  # registered from the trainer image of its kind (backends/azureml/environment.py)
+        return trainer_image(ours[environment])
     raise Refused(
         "environment",
         f"{environment} is registered in a workspace, which a local run does not read; give --image IMAGE "
@@ -168,15 +183,24 @@ def _image(environment: Any) -> str:
     )
 
 
-def _built_here(build: Any) -> str:
-    from submit import images
+def _build(environment: Any, spec_dir: Path) -> ImageBuild | None:
+    """The Docker build context and Dockerfile of an environment Azure ML builds (`build: {path, dockerfile_path}`)."""
+    build = environment.get("build") if isinstance(environment, dict) else None
+    if not build:
+        return None
+    context = _local_path(build.get("path"), spec_dir, "environment.build.path", "build context")
+    if not context.is_dir():
+        raise Refused("environment.build.path", f"{context} is not a folder on this machine")
+    dockerfile = (context / str(build.get("dockerfile_path") or "Dockerfile")).resolve()
+    if not dockerfile.is_file():
+        raise Refused("environment.build.dockerfile_path", f"{dockerfile} is not a file on this machine")
+    return ImageBuild(context, dockerfile)
 
-    dockerfile = str(build.get("dockerfile_path") or "Dockerfile") if isinstance(build, dict) else ""
-    for name in images.names():
-        image = images.job_image(name)
-        if dockerfile == f"workflows/images/{image.dockerfile.name}":
-            return image.image
-    raise Refused("environment.build", "an environment Azure ML builds from another Dockerfile is not built here; give --image IMAGE")
+
+def _build_tag(build: ImageBuild) -> str:
+    """One tag per context and Dockerfile: a rebuild replaces it and reuses the engine's layer cache."""
+    key = hashlib.sha256(f"{build.context}\0{build.dockerfile}".encode()).hexdigest()[:12]
+    return f"robo-submit-local/environment:{key}"
 
 
 def _identity(env: dict[str, str], environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -197,6 +221,14 @@ def _identity(env: dict[str, str], environ: Mapping[str, str]) -> tuple[str, ...
             f"{', '.join(SERVICE_PRINCIPAL)} (a service principal allowed to do the same) or remove it",
         )
     return SERVICE_PRINCIPAL
+
+
+def _secrets(env: dict[str, str], environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The trainer's secrets (W&B key, Hub token) this machine has: an Azure ML job reads them from Key Vault,
+    a local run takes this shell's, as `submit local training` does (a value in the environment wins)."""
+    from training.secrets import SECRET_NAMES  # the trainer's contract (no torch)
+
+    return tuple(name for name in SECRET_NAMES if environ.get(name) and name not in env)
 
 
 def _text(value: Any) -> str:

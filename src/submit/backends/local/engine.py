@@ -68,17 +68,15 @@ def check_answers(engine: Engine) -> None:
         raise SubmitError(f"{engine.name} does not answer ({last}); start it (scripts/setup-docker.sh starts dockerd)")
 
 
-def ensure_image(engine: Engine, image: str) -> None:
-    """The image is on this machine, pulled when it is not (progress on stderr); one line when it cannot be."""
+def ensure_image(engine: Engine, image: str, fix: str) -> None:
+    """The image is on this machine, pulled when it is not (progress on stderr); one line ending in `fix`
+    when it cannot be."""
     inspect = [engine.binary, "image", "inspect", "--format", "{{.Id}}", image]
     if subprocess.run(inspect, capture_output=True, check=False, timeout=120).returncode == 0:
         return
     say(f"{image} is not on this machine; pulling it")
-    if subprocess.run([engine.binary, "pull", image], stdout=sys.stderr, check=False).returncode != 0:
-        raise SubmitError(
-            f"image {image} is not on this machine and {engine.name} could not pull it (its error above); "
-            "build it (submit image build) and give it with --image, or log in to its registry"
-        )
+    if relay([engine.binary, "pull", image], os.environ) != 0:
+        raise SubmitError(f"image {image} is not on this machine and {engine.name} could not pull it (its error above); {fix}")
 
 
 def host_has_gpus() -> bool:
@@ -134,6 +132,15 @@ def kill_argv(engine: Engine, name: str, signal_name: str) -> list[str]:
 
 def remove_argv(engine: Engine, name: str) -> list[str]:
     return [engine.binary, "rm", "--force", name]
+
+
+def relay(argv: list[str], environ: Mapping[str, str]) -> int:
+    """Run an engine command with its output on stderr (stdout is for the result); its exit status."""
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(environ))
+    assert process.stdout is not None
+    for line in process.stdout:
+        sys.stderr.write(line)
+    return process.wait()
 
 
 def _mount(mount: Mount) -> str:

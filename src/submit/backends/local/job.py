@@ -44,12 +44,20 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class ImageBuild:
+    """An image the spec has built from a Dockerfile (Azure ML `environment.build`), built here the same way."""
+
+    context: Path
+    dockerfile: Path
+
+
+@dataclass(frozen=True)
 class ContainerJob:
     """One container: the spec's image, argv, environment, code and outputs, with the bindings resolved."""
 
     backend: str  # "azureml" or "osmo": whose spec it came from
     name: str | None  # the spec's job name (Azure ML `name`, OSMO `workflow.name`)
-    image: str
+    image: str  # the image the container runs (for a build: the tag it is built as)
     argv: tuple[str, ...]  # the container's whole command line, its entrypoint first
     env: dict[str, str]  # the spec's environment (plain values)
     from_host: tuple[str, ...] = ()  # variables whose values this machine gives (mapped credentials)
@@ -61,6 +69,7 @@ class ContainerJob:
     gpus: int = 0  # GPUs the spec asks for per node
     shm_size: str | None = None  # /dev/shm of the container (None: the engine's default)
     tracking_uri: str | None = None  # the MLflow tracking URI the spec names, if any
+    build: ImageBuild | None = None  # build `image` from this first
     notes: tuple[str, ...] = field(default_factory=tuple)  # what runs differently here, one line each
 
 

@@ -108,17 +108,44 @@ def container_job(spec: Spec, environ: Mapping[str, str], *, job_id: str, image:
     return azureml(spec.data, spec.file.parent, environ, image=image)
 
 
+def ensure_image(engine: engines.Engine, image: str) -> None:
+    """The job's image is here or pulled; when neither, the fix names the `submit image build` that makes it."""
+    from submit import images
+
+    ours = [name for name in images.names() if images.job_image(name).image == image]
+    fix = f"build it with `submit image build {ours[0]}`" if ours else "log in to its registry, or give another with --image"
+    engines.ensure_image(engine, image, fix)
+
+
+def build_environment(job: ContainerJob, build_args: tuple[str, ...], environ: Mapping[str, str]) -> None:
+    """Build the spec's environment as Azure ML would (its Dockerfile in its context) as `job.image`; the
+    build's log on stderr."""
+    from submit.images import engine_for_build  # BuildKit when the client has it (the rule's one home)
+
+    assert job.build is not None
+    client, env = engine_for_build(environ)
+    argv = [client, "build", "--network", "host", "-f", str(job.build.dockerfile), "-t", job.image]
+    for arg in build_args:
+        argv += ["--build-arg", arg]
+    say(f"building the job's environment from {job.build.dockerfile} as {job.image}")
+    if engines.relay([*argv, str(job.build.context)], env) != 0:
+        raise SubmitError(f"environment.build: building {job.build.dockerfile} failed (its log above); nothing was run")
+
+
 def run(
     job: ContainerJob, engine: engines.Engine, *, job_id: str, output_dir: Path, workdir: Path,
     environ: Mapping[str, str], gpus: engines.Gpus | None,
 ) -> SpecRun:
-    """Run the job's container to its end in the (new) `output_dir`; its stdout and stderr stream to stderr."""
+    """Run the job's container to its end in `output_dir`, made once the tracking store answers and the code
+    is staged (a failure before that leaves nothing behind); its stdout and stderr stream to stderr."""
     from submit.backends.local import staging
     from submit.backends.local.tracking import tracking_for
 
     with tempfile.TemporaryDirectory(prefix="robo-submit-run-") as tmp, tracking_for(job, workdir, environ) as tracking:
-        mounts = [Mount(output_dir.resolve(), job.output, read_only=False)] if job.output else []
-        mounts += [*staging.stage(job, Path(tmp)), *job.inputs, *tracking.mounts]
+        mounts = [*staging.stage(job, Path(tmp)), *job.inputs, *tracking.mounts]
+        make_folder(output_dir)
+        if job.output:
+            mounts.insert(0, Mount(output_dir.resolve(), job.output, read_only=False))
         name = engines.container_name(job_id)
         argv = engines.run_argv(
             engine, job, name=name, mounts=mounts, env={**job.env, **tracking.env},

@@ -2,9 +2,10 @@
 
 The local store is the one `submit local training` writes (mlruns.db and mlruns/ in the working
 directory). A job image carries the MLflow client only (mlflow-skinny has no SQLite store), so for the
-run an MLflow server on 127.0.0.1 serves that store to the container (--network host), and mlruns/ is
-mounted at the same path: an experiment's artifacts stay where local training puts them, and
-`mlflow ui --backend-store-uri sqlite:///.../mlruns.db` shows both kinds of run.
+run an MLflow server on 127.0.0.1 serves that store (or the sqlite:/// store MLFLOW_TRACKING_URI names)
+to the container (--network host), and mlruns/ is mounted at the same path: an experiment's artifacts
+stay where local training puts them, and `mlflow ui --backend-store-uri sqlite:///.../mlruns.db` shows
+both kinds of run. A file store cannot be served this way and is refused.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from submit.backends.local.job import ContainerJob, Mount
 from submit.backends.local.runner import LOCAL_STORE
-from submit.errors import SubmitError
+from submit.errors import BadInput, SubmitError
 from submit.output import say
 
 ARTIFACTS = "mlruns"  # where local training's runs keep artifacts (MLflow's default, relative to the working directory)
@@ -52,40 +53,43 @@ def mlflow_off(job: ContainerJob) -> bool:
 
 @contextlib.contextmanager
 def tracking_for(job: ContainerJob, workdir: Path, environ: Mapping[str, str]) -> Iterator[Tracking]:
-    """The spec's URI when it names one; else this machine's MLFLOW_TRACKING_URI; else the local store,
-    served for as long as the block runs."""
+    """The spec's URI when it names one; else this machine's MLFLOW_TRACKING_URI; else the local store.
+    A SQLite store (the local one, or MLFLOW_TRACKING_URI=sqlite:///...) is served for as long as the block runs."""
     if job.tracking_uri:
         yield Tracking(job.tracking_uri, {})
         return
-    if environ.get("MLFLOW_TRACKING_URI"):
+    uri = environ.get("MLFLOW_TRACKING_URI", "")
+    if uri and not uri.startswith("sqlite:"):
+        if uri.startswith("file:") or "://" not in uri:
+            raise BadInput(
+                f"MLFLOW_TRACKING_URI: {uri} is a file store, which the container cannot reach; "
+                "point it at a tracking server or a sqlite:/// store"
+            )
         passed = tuple(name for name in CLIENT_VARIABLES if environ.get(name))
-        yield Tracking(environ["MLFLOW_TRACKING_URI"], {"MLFLOW_TRACKING_URI": environ["MLFLOW_TRACKING_URI"]}, passed)
+        yield Tracking(uri, {"MLFLOW_TRACKING_URI": uri}, passed)
         return
-    if mlflow_off(job):
+    if mlflow_off(job) and not uri:
         yield Tracking(None, {})
         return
-    with serve_local_store(workdir) as uri:
-        artifacts = (workdir / ARTIFACTS).resolve()
-        yield Tracking(
-            f"sqlite:///{(workdir / LOCAL_STORE).resolve()}",
-            {"MLFLOW_TRACKING_URI": uri},
-            mounts=(Mount(artifacts, str(artifacts), read_only=False),),
-        )
+    store = uri or f"sqlite:///{(workdir / LOCAL_STORE).resolve()}"
+    artifacts = (workdir / ARTIFACTS).resolve()
+    with serve_store(store, artifacts) as served:
+        yield Tracking(store, {"MLFLOW_TRACKING_URI": served}, mounts=(Mount(artifacts, str(artifacts), read_only=False),))
 
 
 @contextlib.contextmanager
-def serve_local_store(workdir: Path) -> Iterator[str]:
-    """An MLflow server on 127.0.0.1 for mlruns.db, stopped when the block ends; its URL."""
+def serve_store(store: str, artifacts: Path) -> Iterator[str]:
+    """An MLflow server on 127.0.0.1 for a SQLite store, new artifacts under `artifacts`, stopped when the
+    block ends; its URL."""
     if importlib.util.find_spec("mlflow") is None:
         raise SubmitError(
-            "no MLFLOW_TRACKING_URI is set and mlflow is not installed here to serve the local store "
-            f"({LOCAL_STORE}); set MLFLOW_TRACKING_URI, install robo-submit[train], or set ROBO_MLFLOW=false in the spec"
+            f"mlflow is not installed here to serve the tracking store {store} to the container; install "
+            "robo-submit[train], set MLFLOW_TRACKING_URI to a tracking server, or set ROBO_MLFLOW=false in the spec"
         )
-    store, artifacts = (workdir / LOCAL_STORE).resolve(), (workdir / ARTIFACTS).resolve()
     artifacts.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     argv = [
-        sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{store}",
+        sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store,
         "--default-artifact-root", str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
     environ = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}  # its job runner: 30 s more start-up
@@ -93,7 +97,7 @@ def serve_local_store(workdir: Path) -> Iterator[str]:
         server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=environ, process_group=0)
         try:
             url = f"http://127.0.0.1:{port}"
-            say(f"serving the local MLflow store {store} at {url} for the run")
+            say(f"serving the MLflow store {store} at {url} for the run")
             _wait_healthy(server, url, log)
             yield url
         finally:
