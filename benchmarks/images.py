@@ -89,10 +89,10 @@ def _start(docker: str) -> dict:
     return {
         "lerobot_warm": time_process([*run_, BUILT["lerobot"], "python", "-c", IMPORTS["lerobot"]]),
         "lerobot_install": time_process([*run_, *mount, BASES["lerobot"], "sh", "-c",
-            f"{pip} --no-deps -r /req/requirements-lerobot.txt && python -c '{IMPORTS['lerobot']}'"]),  # fmt: skip
+            f"{pip} --no-deps -r /req/requirements-lerobot.txt && python -c '{IMPORTS['lerobot']}'"]),
         "trainer_warm": time_process([*run_, BUILT["isaaclab3"], "python", "-c", IMPORTS["trainer"]]),
         "trainer_install": time_process([*run_, *mount, BASES["lerobot"], "sh", "-c",
-            f"{pip} -r /req/requirements-trainer.txt && python -c '{IMPORTS['trainer']}'"]),  # fmt: skip
+            f"{pip} -r /req/requirements-trainer.txt && python -c '{IMPORTS['trainer']}'"]),
     }
 
 
@@ -125,7 +125,7 @@ def _write(rows: list[dict], start: dict, local: dict, cold: bool) -> None:
         "| image | size | cold build | rebuild, nothing changed | rebuild after a training/ change |",
         "|---|---|---|---|---|",
         *[f"| {r['name']} | {r['size'] / 1e9:.2f} GB | {seconds(r.get('cold'))} | {seconds(r['warm'])} | "
-          f"{seconds(r['changed'])} |" for r in rows],  # fmt: skip
+          f"{seconds(r['changed'])} |" for r in rows],
         "",
         "| before the first training step | time |",
         "|---|---|",
@@ -139,7 +139,7 @@ def _write(rows: list[dict], start: dict, local: dict, cold: bool) -> None:
         f"| `python -m training rl` in .venv | {seconds(local['venv'])} |",
         f"| the rendered Azure ML spec, `submit local run` in the kit-less Isaac Lab 3 image | {seconds(local['local_run'])} |",
         f"| overhead of `submit local run` (container, engine, spec handling; other Python and torch build) | {seconds(local['local_run'] - local['venv'])} |",
-    ]  # fmt: skip
+    ]
     body = "\n".join(lines)
     write_section("images", body)
     print(body)
