@@ -163,19 +163,14 @@ def _local_path(value: Any, spec_dir: Path, path: str, what: str) -> Path:
 
 
 def _image(environment: Any) -> str:
-    """The environment's image; Azure ML's own environments cannot be looked up from here."""
-    from submit.backends.azureml.render import DEFAULT_ENVIRONMENT  # the environments robo-submit registers
-    from submit.trainer_contract import trainer_image
-
+    """The environment's image; Azure ML's own environments cannot be looked up from here (robo-submit
+    registers none of its own: without an image, the spec's environment is built, see _build)."""
     if isinstance(environment, dict):
         if environment.get("conda_file"):
             raise Refused("environment.conda_file", "an environment Azure ML makes from conda is not made here; give --image IMAGE")
         if environment.get("image"):
             return str(environment["image"])
         raise Refused("environment", "names no image; give --image IMAGE")
-    ours = {name: kind for kind, name in DEFAULT_ENVIRONMENT.items()}
-    if environment in ours:  # registered from the trainer image of its kind (backends/azureml/environment.py)
-        return trainer_image(ours[environment])
     raise Refused(
         "environment",
         f"{environment} is registered in a workspace, which a local run does not read; give --image IMAGE "

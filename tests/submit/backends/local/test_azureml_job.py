@@ -20,8 +20,13 @@ from tests.submit.conftest import REPO
 GOLDEN = REPO / "tests" / "golden" / "azureml"
 
 
-def _golden(name: str) -> dict:
-    return yamlio.load_file(GOLDEN / f"{name}.yaml")
+def _golden(name: str, *, build: bool = False) -> dict:
+    """A golden spec; its environment built from the repository root unless `build`, an image (the tag
+    `submit image build` gives), so that the spec runs from any folder."""
+    spec = yamlio.load_file(GOLDEN / f"{name}.yaml")
+    if not build and isinstance(spec.get("environment"), dict) and "build" in spec["environment"]:
+        spec["environment"] = {"image": trainer_image("lerobot" if "lerobot" in name else "rl")}
+    return spec
 
 
 def _refusal(spec: dict, tmp_path: Path, environ: dict | None = None) -> str:
@@ -31,19 +36,22 @@ def _refusal(spec: dict, tmp_path: Path, environ: dict | None = None) -> str:
 
 
 def test_a_rendered_job_runs_its_command_with_bash_in_the_trainer_image_with_the_binding_resolved():
-    job = container_job(_golden("single-gpu"), GOLDEN, {})
+    # Golden specs are rendered in the repository root (scripts/regen-golden): their `code:` and build context
+    # `.` are that folder. With no image given, Azure ML builds the environment from it: so does the local run.
+    job = container_job(_golden("single-gpu", build=True), REPO, {})
 
-    assert job.image == trainer_image("rl")  # azureml:robo-isaaclab-skrl:0.1.0 is registered from it
+    assert job.build == ImageBuild(REPO, REPO / "workflows" / "images" / "Dockerfile.isaaclab")
+    assert job.image.startswith("robo-submit-local/environment:")
     assert job.argv == ("/bin/bash", "-c", "python -m training rl --output-dir /job/outputs/checkpoints")
     assert job.output == "/job/outputs/checkpoints"  # outputs/<job>/ is the one output itself
     assert job.env["ROBO_TASK"] == "Isaac-Cartpole-Direct" and job.env["ROBO_NUM_ENVS"] == "512"
     assert job.env["AZURE_ML_OUTPUT_checkpoints"] == "/job/outputs/checkpoints"  # as Azure ML sets it
-    assert (job.code, job.workdir) == (GOLDEN, CODE)  # code: . next to the spec; the job runs in its copy
+    assert (job.code, job.workdir) == (REPO, CODE)  # code: . where the spec was rendered; the job runs in its copy
     assert (job.name, job.shm_size, job.tracking_uri, job.from_host) == ("cartpole-1", "2g", None, ())
 
 
 def test_an_image_given_on_the_command_line_replaces_the_environment():
-    assert container_job(_golden("lerobot-hub"), GOLDEN, {}, image="robo-submit-lerobot:test").image == "robo-submit-lerobot:test"
+    assert container_job(_golden("lerobot-hub"), REPO, {}, image="robo-submit-lerobot:test").image == "robo-submit-lerobot:test"
 
 
 def test_an_inline_image_is_used_and_a_literal_input_reaches_the_shell_as_a_variable_not_as_text(tmp_path):
