@@ -1,7 +1,7 @@
 """Payload: the code each backend ships, measured from the current tree against its limit.
 
-- Azure ML: the code snapshot is what `submit.snapshot.collect` lists under `snapshot_root()` (only
-  `training/`, no caches). Azure ML documents a snapshot limit of 300 MB and 2000 files
+- Azure ML: the code snapshot is what `submit.snapshot.build_files` lists under `snapshot_root()`
+  (`training/` and the image build context `workflows/images/`, no caches). Azure ML documents a snapshot limit of 300 MB and 2000 files
   (learn.microsoft.com, "how-to-save-write-experiment-files", storage limits of experiment snapshots).
 - OSMO `--code-source local`: `submit.backends.osmo.code.collect_local_code` and the two limits enforced by
   `check_limits`: 256 KiB per file, 768 KiB of base64 text in the whole spec (per task; 1 task here).
@@ -24,12 +24,12 @@ def run(quick: bool = False) -> dict[str, int]:
     from submit import snapshot
     from submit.backends.osmo import code as osmo_code
 
-    snap = snapshot.collect(snapshot.snapshot_root())
+    shipped = snapshot.build_files(snapshot.snapshot_root())
     files = osmo_code.collect_local_code()
     largest = max(files, key=lambda f: len(f.data))
     figures = {
-        "azureml_bytes": snap.size,
-        "azureml_files": len(snap.files),
+        "azureml_bytes": sum(path.stat().st_size for path in shipped),
+        "azureml_files": len(shipped),
         "osmo_files": len(files),
         "osmo_raw": sum(len(f.data) for f in files),
         "osmo_base64": sum(osmo_code.encoded_size(len(f.data)) for f in files),
@@ -54,7 +54,7 @@ def _write(f: dict, max_file: int, max_spec: int) -> None:
             "",
             "| payload | size | limit | of limit | within |",
             "|---|---|---|---|---|",
-            row("Azure ML code snapshot (`training/`)", f["azureml_bytes"], AZUREML_MAX_BYTES),
+            row("Azure ML code snapshot (`training/`, `workflows/images/`)", f["azureml_bytes"], AZUREML_MAX_BYTES),
             row("Azure ML code snapshot, files", f["azureml_files"], AZUREML_MAX_FILES, "files"),
             row(f"OSMO local code, largest file (`{f['osmo_largest_path']}`)", f["osmo_largest"], max_file),
             row(f"OSMO local code, base64 in a 1-task spec ({f['osmo_files']} files, "

@@ -21,7 +21,7 @@ from benchmarks.common import REPO
 
 
 def benchmarks(quick: bool) -> dict[str, Callable[[], object]]:
-    from benchmarks import cli_startup, delivery, payload, reliability, rl_trainer, rsl_rl_trainer
+    from benchmarks import cli_startup, delivery, images, payload, reliability, rl_trainer, rsl_rl_trainer
 
     return {
         "payload": lambda: payload.run(),
@@ -30,6 +30,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], object]]:
         "rl-trainer": lambda: rl_trainer.main(quick=quick),
         "rsl-rl-trainer": lambda: rsl_rl_trainer.main(quick=quick),
         "reliability": lambda: reliability.run(quick=quick),
+        "images": lambda: images.run(cold="--cold" in sys.argv),
     }
 
 

@@ -4,6 +4,9 @@
 #   tier 1  .venv            Python 3.11: ruff check, then CLI, renderers, trainer (skrl on gymnasium), real MLflow server
 #   tier 2  .venv-lerobot    Python 3.11: LeRobot 0.4.4 with torch 2.14.1/torchvision 0.29.1 (docs/lerobot.md)
 #   tier 3  .venv-isaaclab   Python 3.12: Isaac Lab 3.0 kit-less on CPU (Isaac-Cartpole-Direct)
+#   tier 4  images (.venv)   Docker: builds the LeRobot and kit-less Isaac Lab 3 job images from their
+#                            Dockerfiles (stand-in bases), runs rendered Azure ML and OSMO specs in them
+#                            with `submit local run` (tests/images; docs/images.md)
 # Extra arguments go to every pytest run (e.g. -x, -k name). A tier that runs no test fails.
 set -uo pipefail
 
@@ -30,6 +33,18 @@ run_tier() {
   echo "=== tier: $name finished in $((SECONDS - start)) s (exit $rc)" >&2
 }
 
+# The image tier's disk, checked before anything is installed or built: each job image is about 7 GB and
+# needs as much again while BuildKit exports its layers; an image already built (a warm machine) needs
+# next to nothing more. One line and exit 1 (from the subshell) when short.
+image_disk() (
+  source "$repo/scripts/lib/install.sh"
+  local need=4 name
+  for name in robo-submit-ci/lerobot:built robo-submit-ci/isaaclab3:built; do
+    docker image inspect "$name" >/dev/null 2>&1 || need=$((need + 14))
+  done
+  check_free "image tier" "$(nearest_existing /var/lib/docker)" "$need" "the job images"
+)
+
 setup() {
   if ! "$@"; then
     echo "setup failed: $*" >&2
@@ -45,11 +60,14 @@ lint() {
 
 setup ./scripts/setup-venv.sh azure,train,dev \
   && lint \
-  && run_tier main .venv/bin/python tests --ignore=tests/lerobot --ignore=tests/isaaclab "$@"
+  && run_tier main .venv/bin/python tests --ignore=tests/lerobot --ignore=tests/isaaclab --ignore=tests/images "$@"
 setup ./scripts/setup-lerobot-env.sh \
   && run_tier lerobot .venv-lerobot/bin/python tests/lerobot -m lerobot "$@"
 setup ./scripts/setup-isaaclab-env.sh \
   && run_tier isaaclab .venv-isaaclab/bin/python tests/isaaclab -m isaaclab "$@"
+setup image_disk \
+  && setup ./scripts/setup-docker.sh \
+  && run_tier images .venv/bin/python tests/images -m images "$@"
 
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "FAILED: ${failed[*]}" >&2

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 START_TIMEOUT = 180.0  # seconds; a shared 2-core machine can be slow
-TIER_FOLDERS = {"lerobot": "lerobot", "isaaclab": "isaaclab"}  # folder under tests/ -> the marker its tier selects
+TIER_FOLDERS = {"lerobot": "lerobot", "isaaclab": "isaaclab", "images": "images"}  # folder under tests/ -> the marker its tier selects
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything

@@ -110,6 +110,7 @@ class BoundaryGroup(Boundary, click.Group):
 COMMANDS = {
     **{name: f"submit.commands.jobs:{name}" for name in registry.names()},
     "local": "submit.commands.local",
+    "image": "submit.commands.image",
     "validate": "submit.commands.validate",
     "config": "submit.commands.config",
     "completion": "submit.commands.completion",

@@ -22,7 +22,13 @@ from submit.trainer_contract import trainer_sources
 
 IGNORED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 IGNORED_SUFFIXES = (".pyc", ".pyo")
-AMLIGNORE = "/*\n!/training/\n!/training/**\n__pycache__/\n*.pyc\n*.pyo\n"
+# training/, and workflows/images/ with .dockerignore: the same folder is the job's code snapshot and the build
+# context Azure ML builds the job's environment from (environment `build:`, Dockerfiles of workflows/images/).
+AMLIGNORE = (
+    "/*\n!/training/\n!/training/**\n!/workflows/\n/workflows/*\n!/workflows/images/\n!/workflows/images/**\n"
+    "!/.dockerignore\n__pycache__/\n*.pyc\n*.pyo\n"
+)
+IMAGES = Path("workflows") / "images"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ def _stage(sources: Path, staged: Path) -> None:
     building = Path(tempfile.mkdtemp(prefix=".staging-", dir=staged.parent))
     building.chmod(0o755)  # mkdtemp's 0700 would hide it from others sharing the cache
     shutil.copytree(sources, building / "training", ignore=shutil.ignore_patterns(*IGNORED_DIRS, "*.pyc", "*.pyo"))
+    shutil.copytree(_images_dir(), building / IMAGES)
     (building / ".amlignore").write_text(AMLIGNORE, encoding="utf-8")
     try:
         building.rename(staged)
@@ -72,7 +79,15 @@ def _content_hash(sources: Path) -> str:
     digest = hashlib.sha256(AMLIGNORE.encode() + b"\0")
     for path in collect(sources.parent).files:
         digest.update(path.relative_to(sources.parent).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(p for p in _images_dir().iterdir() if p.is_file()):
+        digest.update((IMAGES / path.name).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def _images_dir() -> Path:
+    from submit.templates import workflows_dir
+
+    return workflows_dir() / "images"
 
 
 def collect(root: Path) -> Snapshot:
@@ -82,6 +97,13 @@ def collect(root: Path) -> Snapshot:
         dirs[:] = sorted(d for d in dirs if d not in IGNORED_DIRS)
         files.extend(Path(folder) / n for n in sorted(names) if not n.endswith(IGNORED_SUFFIXES))
     return Snapshot(root=root, files=tuple(files))
+
+
+def build_files(root: Path) -> tuple[Path, ...]:
+    """The files of the Azure ML build context in `root`: the trainer, workflows/images/ and .dockerignore."""
+    images = sorted(p for p in (root / IMAGES).iterdir() if p.is_file()) if (root / IMAGES).is_dir() else []
+    dockerignore = [root / ".dockerignore"] if (root / ".dockerignore").is_file() else []
+    return (*collect(root).files, *images, *dockerignore)
 
 
 def relative_code_path(root: Path, spec_dir: Path) -> str:

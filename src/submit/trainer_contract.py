@@ -47,8 +47,14 @@ def trainer_kind(job: Job) -> str:
 
 
 def trainer_image(kind: str) -> str:
-    """The trainer image of a trainer kind, the same on every backend (workflows/images/images.yaml)."""
-    return load_template("images/images.yaml")[kind]
+    """The trainer image of a trainer kind, the same on every backend: the tag `submit image build KIND`
+    gives (workflows/images/images.yaml)."""
+    return load_template("images/images.yaml")[kind]["image"]
+
+
+def trainer_dockerfile(kind: str) -> str:
+    """The Dockerfile of a trainer kind's image, relative to the build context (the repository root)."""
+    return f"workflows/images/{load_template('images/images.yaml')[kind]['dockerfile']}"
 
 
 def trainer_sources() -> Path:

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from submit.errors import SpecError
+from submit.errors import BadInput, SpecError
 
 
 class _Dumper(yaml.SafeDumper):
@@ -126,10 +126,40 @@ def load(text: str, source: str = "<spec>") -> Any:
 
 
 def load_file(path: Path) -> Any:
+    return load(read_text(path), str(path))
+
+
+def read_text(path: Path) -> str:
+    """A spec file's text; SpecError naming the file when it cannot be read or is not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not UTF-8 text") from None
-    return load(text, str(path))
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+# The largest spec we render is an OSMO workflow shipping the trainer (768 KiB of code, base64); a file many times
+# that size is no spec, and parsing one takes minutes and hundreds of MB.
+MAX_SPEC_BYTES = 4 * 1024 * 1024
+
+
+def read_spec(path: Path) -> str:
+    """A job spec's text; a file that is no spec at all (too big, binary, empty) is bad input (exit 2) at once."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+    if size > MAX_SPEC_BYTES:
+        raise BadInput(f"{path}: {size:,} bytes; a job spec is at most {MAX_SPEC_BYTES // 1024 // 1024} MiB, so this is not one")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text, so not a job spec") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+    if "\x00" in text:
+        raise BadInput(f"{path}: binary data (NUL bytes), so not a job spec")
+    if not text.strip():
+        raise BadInput(f"{path}: empty, so not a job spec")
+    return text

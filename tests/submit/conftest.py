@@ -22,8 +22,14 @@ from submit.reference import UNREAD_ENV
 REPO = Path(__file__).resolve().parents[2]
 
 # Read with os.environ rather than through a Click option, so the option tree cannot name them:
-# the debug switch (submit.cli), the local runner's tracking store and trainer interpreters (submit.backends.local.runner).
-DIRECT_VARS = ("SUBMIT_DEBUG", "MLFLOW_TRACKING_URI", "ROBO_LEROBOT_PYTHON", "ROBO_ISAACLAB_PYTHON")
+# the debug switch (submit.cli), the local runner's tracking store and trainer interpreters (submit.backends.local.runner),
+# the container engine of `local run SPEC` and what it passes on from this machine (backends/local/engine.py,
+# tracking.py, azureml_job.py).
+DIRECT_VARS = (
+    "SUBMIT_DEBUG", "MLFLOW_TRACKING_URI", "ROBO_LEROBOT_PYTHON", "ROBO_ISAACLAB_PYTHON", "SUBMIT_CONTAINER_ENGINE",
+    "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_INSECURE_TLS",
+    "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "WANDB_API_KEY", "HF_TOKEN",
+)  # fmt: skip
 
 
 def option_envvars(command: click.Command, ctx: click.Context) -> Iterator[str]:

@@ -90,6 +90,10 @@ class Workspace:
         default_factory=lambda: ["Completed"]
     )  # run history answers, one per poll
     log_text: str = "training: iteration 1 reward 1.0\n"
+    # Versions of the anonymous environments Azure ML built from a build context (versioned by content): by
+    # default this checkout's, for each job image. A first build uploads the context to blob storage, which is
+    # outside this seam.
+    built: set[str] = field(default_factory=lambda: checkout_builds())
 
 
 class FakeAzureML(RequestsTransport):
@@ -201,15 +205,34 @@ def _code(name: str, version: str) -> dict[str, Any]:
     }
 
 
+ANONYMOUS = "CliV2AnonymousEnvironment"
+
+
+def checkout_builds() -> set[str]:
+    """The content versions azure-ai-ml gives this checkout's build context, one per job image's Dockerfile."""
+    from azure.ai.ml.entities import BuildContext, Environment
+
+    from submit import images, snapshot
+
+    versions = set()
+    for name in images.names():
+        dockerfile = f"workflows/images/{images.job_image(name).dockerfile.name}"
+        versions.add(Environment(build=BuildContext(path=str(snapshot.snapshot_root()), dockerfile_path=dockerfile)).version)
+    return versions
+
+
 def _environment_get(ws: Workspace, match: re.Match, query: dict, body: Any) -> tuple[int, Any]:
     image = ws.environments.get((match["name"], match["version"]))
+    if image is None and match["name"] == ANONYMOUS and match["version"] in ws.built:
+        image = f"robots.azurecr.io/azureml/azureml_{match['version'][:12]}"
     if image is None:
         return 404, _error("ResourceNotFound", f"environment {match['name']}:{match['version']} not found")
     return 200, _environment(match["name"], match["version"], image)
 
 
 def _environment_put(ws: Workspace, match: re.Match, query: dict, body: Any) -> tuple[int, Any]:
-    image = body["properties"]["image"]
+    properties = body["properties"]
+    image = properties.get("image") or f"build:{properties['build']['dockerfilePath']}"  # an environment Azure ML builds
     ws.environments[(match["name"], match["version"])] = image
     return 201, _environment(match["name"], match["version"], image)
 

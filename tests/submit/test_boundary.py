@@ -164,7 +164,7 @@ WORKSPACE_FIX = (
     "add them to a submit.toml profile or .azureml/config.json, or pass --terraform-dir"
 )
 AZUREML_TRAINING = ("azureml", "training", "-t", "Isaac-Cartpole-Direct", "--compute", "gpu-a100")
-OSMO_TRAINING = ("osmo", "training", "-t", "Isaac-Cartpole-Direct", "--pool", "h100")
+OSMO_TRAINING = ("osmo", "training", "-t", "Isaac-Cartpole-Direct", "--pool", "h100", "-i", "robots.azurecr.io/robo/isaaclab:1")
 
 # An OSMO template in the reference's style: `{{ x }}:` as a key is a YAML mapping until Jinja runs.
 OSMO_TEMPLATE = """\

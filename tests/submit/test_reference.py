@@ -269,16 +269,26 @@ UNREAD = {
 }
 
 
+def _no_image_note(kind: str, tag: str) -> str:
+    return (
+        f"note: no image is configured and OSMO only pulls from a registry ({tag} is a local tag); "
+        f"run `submit image build {kind} --push REGISTRY` and pass the reference it prints as -i/--image "
+        "or `image = ...` in submit.toml; a submission without one is refused"
+    )
+
+
 def test_unread_reference_variables_change_nothing_and_each_gets_a_note_on_osmo_lerobot(run_cli):
     plain = run_cli(*LEROBOT_OSMO, "--dry-run")
     result = run_cli(*LEROBOT_OSMO, "--dry-run", env=UNREAD)
     assert (result.exit_code, result.stdout) == (0, plain.stdout)
-    assert result.stderr.splitlines() == [*list(NOTES.values())[:4], MLFLOW_NOTE]
+    assert result.stderr.splitlines() == [
+        *list(NOTES.values())[:4], _no_image_note("lerobot", "robo-submit/lerobot:0.1.0"), MLFLOW_NOTE
+    ]
     # With the flag given, the variable is moot: no note.
     image = "registry.example.com/team/lerobot:2"
     given = run_cli(*LEROBOT_OSMO, "-i", image, "--dry-run", env={"IMAGE": "other:1", "OSMO_GPU": "2"})
     assert f"image: {image}" in given.stdout
-    assert given.stderr.splitlines() == [NOTES["OSMO_GPU"], MLFLOW_NOTE]
+    assert given.stderr.splitlines() == [NOTES["OSMO_GPU"], f"image: the cluster pulls {image}", MLFLOW_NOTE]
 
 
 def test_an_unread_variable_gets_no_note_when_a_profile_sets_its_setting(run_cli):
@@ -304,7 +314,9 @@ def test_unread_reference_variables_on_osmo_training(run_cli):
         *RL_OSMO, "--dry-run", env={"IMAGE": "registry.example.com/other:1", "SLEEP_AFTER_UNPACK": "600"}
     )
     assert (result.exit_code, result.stdout) == (0, plain.stdout)
-    assert result.stderr.splitlines() == [NOTES["IMAGE"], NOTES["SLEEP_AFTER_UNPACK"], MLFLOW_NOTE]
+    assert result.stderr.splitlines() == [
+        NOTES["IMAGE"], NOTES["SLEEP_AFTER_UNPACK"], _no_image_note("rl", "robo-submit/isaaclab:0.1.0"), MLFLOW_NOTE
+    ]
 
 
 # ---- D: --help says where values come from ---------------------------------------------------------

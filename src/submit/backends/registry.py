@@ -12,6 +12,8 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from submit.backends.base import Backend
     from submit.models.fields import Setting
 
@@ -28,6 +30,23 @@ def names() -> tuple[str, ...]:
 def get(name: str) -> Backend:
     """The backend called `name` (a KeyError for an unknown one: callers offer only `names()`)."""
     return importlib.import_module(BACKENDS[name]).BACKEND
+
+
+def in_recognition_order() -> list[Backend]:
+    """Every backend, in the order a spec file is matched against them (OSMO first: its templates are not YAML yet)."""
+    return sorted((get(name) for name in names()), key=lambda backend: backend.recognition_order)
+
+
+def recognise(text: str, file: Path) -> Backend:
+    """The first backend that knows a spec file by its top-level keys; BadInput naming the shapes otherwise."""
+    from submit.errors import BadInput
+
+    backends = in_recognition_order()
+    for backend in backends:
+        if backend.recognises(text, file):
+            return backend
+    shapes = " nor ".join(f"{b.texts.spec_name} ({b.texts.spec_marker})" for b in backends)
+    raise BadInput(f"{file}: neither {shapes}; use --backend")
 
 
 @cache

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -62,9 +64,17 @@ local_run = group(
 )
 
 
-@click.group("local", epilog="\b\nExample:\n  submit local training --task CartPole-v1")
+RUN_EXAMPLE = """
+\b
+Examples:
+  submit azureml training -t CartPole-v1 --dry-run -o job.yaml && submit local run job.yaml
+  submit osmo training -t CartPole-v1 --dry-run -o wf.yaml && submit local run wf.yaml --gpus all
+"""
+
+
+@click.group("local", epilog="\b\nExamples:\n  submit local training --task CartPole-v1\n  submit local run job.yaml")
 def local() -> None:
-    """Run jobs on this machine with the in-container trainer."""
+    """Run jobs on this machine: the trainer in this environment, or a rendered spec in its image."""
 
 
 @local.command("training", epilog=RL_EXAMPLE)
@@ -103,6 +113,100 @@ def lerobot_training(**params: Any) -> None:
     if params["dataset_root"] is not None:
         params["dataset_root"] = str(Path(params["dataset_root"]).resolve())
     _run(_job(params, "lerobot"), params, {"ROBO_NUM_WORKERS": "0"})
+
+
+def _gpus(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    from submit.backends.local.engine import parse_gpus
+
+    if value is None:
+        return None
+    try:
+        return parse_gpus(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}; accepted values: all, a count (2), device indices (0,1)") from None
+
+
+def _build_args(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        key, equals, _ = value.partition("=")
+        if not equals or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise click.BadParameter(f"{value.split('=')[0][:40]!r} is not KEY=VALUE")
+    return values
+
+
+@local.command("run", epilog=RUN_EXAMPLE)
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--gpus", callback=_gpus, metavar="all|N|I,J", help="Pass this machine's NVIDIA GPUs through: all, a count, or device indices. [default: none]")
+@click.option("-i", "--image", metavar="IMAGE", help="Run in IMAGE instead of the image the spec names (an image you built, e.g. with submit image build).")
+@click.option("--set", "values", multiple=True, metavar="KEY=VALUE", help="OSMO templates: a value for a template variable, as `osmo workflow submit --set` (repeatable).")
+@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE", callback=_build_args, help="A build argument for an environment the spec has built (Azure ML environment.build), e.g. BASE=IMAGE for a base this machine has (repeatable).")
+@click.option("--job-name", metavar="NAME", help="The outputs folder and job id. [default: the spec's job name, else NAME-N from its workflow or experiment name]")
+@click.option("--output-root", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"), show_default=True, help="Outputs go to OUTPUT_ROOT/<job>/.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON result object on stdout.")
+def run_spec(spec: Path, gpus: Any, image: str | None, values: tuple[str, ...], build_args: tuple[str, ...], job_name: str | None, output_root: Path, output_format: str) -> None:
+    """Run an Azure ML or OSMO spec on this machine, in its image (Docker or Podman); exit with the container's status."""
+    from submit.backends.local import engine, spec_run
+    from submit.errors import BadInput
+
+    environ = dict(os.environ)
+    parsed = spec_run.read(spec, values)
+    job_id = spec_run.choose_job_id(parsed, output_root, job_name)
+    job = spec_run.container_job(parsed, environ, job_id=job_id, image=image)
+    if gpus is not None and not engine.host_has_gpus():
+        raise BadInput("--gpus: this machine has no NVIDIA GPU (no /dev/nvidiactl); drop --gpus to run on the CPU")
+    if build_args and not job.build:
+        raise BadInput("--build-arg: the job's image is given, not built (only an Azure ML environment.build is built here)")
+    output_dir = (output_root / job_id).resolve()
+    _check_writable(output_dir, str(output_root))
+    for note in job.notes:
+        say(f"note: {note}")
+    if job.gpus and gpus is None:
+        say(f"note: the spec asks for {job.gpus} GPU(s); none are passed through without --gpus")
+    chosen = engine.find(environ)
+    engine.check_answers(chosen)
+    if job.build:
+        spec_run.build_environment(job, build_args, environ)
+    else:
+        spec_run.ensure_image(chosen, job.image)
+    outcome = spec_run.run(job, chosen, job_id=job_id, output_dir=output_dir, workdir=Path.cwd(), environ=environ, gpus=gpus)
+    _spec_outcome(outcome, job_id, output_format)
+
+
+def _spec_outcome(outcome: Any, job_id: str, output_format: str) -> None:
+    from submit.backends.local.spec_run import Exited, host_path
+
+    result = dict(outcome.result)
+    if result.get("checkpoint"):  # the trainer names it as the container sees it
+        result["checkpoint"] = str(host_path(outcome, result["checkpoint"]))
+    code = outcome.exit_code
+    if code == 0 and (result or output_format == "json"):  # a trainer's result, or JSON asked for
+        _report(_Shown(code, {"job_id": job_id, **result}, outcome.tracking_uri, outcome.output_dir), output_format)
+    elif code == 0:
+        say(f"{job_id} finished (exit 0); outputs: {outcome.output_dir}")
+    elif outcome.interrupted:
+        shown = _Shown(code, result, outcome.tracking_uri, outcome.output_dir)
+        stopped = f"{job_id} stopped (exit {code}; the stop was passed on as SIGTERM, a preemption)"
+        raise Exited(_resumable(shown) or f"{stopped}; outputs: {outcome.output_dir}", code)
+    else:
+        raise Exited(f"{job_id} exited {code} in its container{_ENGINE_EXITS.get(code, '')}; outputs: {outcome.output_dir}", code)
+
+
+# docker and podman run's own statuses (a command may also exit with these itself).
+_ENGINE_EXITS = {
+    125: " (125: the engine could not run the container; its error is above)",
+    126: " (126: the command cannot be executed in the image)",
+    127: " (127: the command is not found in the image)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """What _report and _interrupted read of a run."""
+
+    exit_code: int
+    result: dict[str, Any]
+    tracking_uri: str | None
+    output_dir: Path
 
 
 # A local run's own settings that go straight to the trainer (declared without a settings path), and the
@@ -216,15 +320,24 @@ def _report(outcome: Any, output_format: str) -> None:
     else:
         say("registered model: none (registration skipped)")
     say(f"outputs:          {outcome.output_dir}")
-    if result.get("run_id"):
+    if result.get("run_id") and str(outcome.tracking_uri).startswith("sqlite:"):
         say(f"open the MLflow UI: mlflow ui --backend-store-uri {outcome.tracking_uri}")
+    elif result.get("run_id"):  # a tracking server: its own UI
+        say(f"tracked at:       {outcome.tracking_uri}")
 
 
 def _interrupted(outcome: Any) -> str:
     """One line: where the run stopped, that nothing was registered, and how to resume it."""
-    result, code = outcome.result, outcome.exit_code
+    return _resumable(outcome) or (
+        f"interrupted (trainer exit {outcome.exit_code}); nothing was registered. Outputs: {outcome.output_dir}"
+    )
+
+
+def _resumable(outcome: Any) -> str | None:
+    """Where a trainer stopped by a signal left its last checkpoint, and how to resume from it; None without one."""
+    result = outcome.result
     if result.get("status") != "interrupted" or not result.get("checkpoint"):
-        return f"interrupted (trainer exit {code}); nothing was registered. Outputs: {outcome.output_dir}"
+        return None
     checkpoint = Path(result["checkpoint"])
     run_id = result.get("run_id")
     uri = f"runs:/{run_id}/checkpoints/{checkpoint.name}" if run_id else str(checkpoint)

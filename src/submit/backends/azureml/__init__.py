@@ -68,10 +68,11 @@ class AzureML(Backend):
 
         spec_dir = Path(params["output_file"]).parent if params["output_file"] else Path.cwd()
         root = snapshot.snapshot_root()
-        code = snapshot.collect(root)
+        files = snapshot.build_files(root)
         spec = render_azureml(settings, code_path=snapshot.relative_code_path(root, spec_dir))
-        note = f"code snapshot: {len(code.files)} files, {code.size:,} bytes (training/ only)"
-        return Rendered(spec, [note], spec_dir)
+        size = sum(path.stat().st_size for path in files)
+        note = f"code snapshot: {len(files)} files, {size:,} bytes (training/, and workflows/images/ to build images from)"
+        return Rendered(spec, [note, _environment_note(spec["environment"])], spec_dir)
 
     def check(self, text: str, file: Path, values: tuple[str, ...]) -> list[str]:
         from submit import yamlio
@@ -122,6 +123,21 @@ class AzureML(Backend):
         from submit.backends.azureml import client
 
         return client.cancel(job_id, target)
+
+
+def _environment_note(environment: Any) -> str:
+    """What the job will run in, said offline: the image it pulls, or what Azure ML builds and from which base."""
+    if isinstance(environment, dict) and "build" in environment:
+        from submit import images
+
+        dockerfile = environment["build"]["dockerfile_path"]
+        return (
+            f"environment: Azure ML builds {dockerfile} from the code snapshot's folder on first submission "
+            f"(FROM {images.default_base(dockerfile)}); -i/--image or --environment-name to use a published one"
+        )
+    if isinstance(environment, dict):
+        return f"environment: the job pulls {environment['image']}"
+    return f"environment: {environment}, registered in the workspace (registered from the image or build context if missing)"
 
 
 BACKEND = AzureML()

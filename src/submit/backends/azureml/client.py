@@ -313,12 +313,22 @@ def staged_code(spec: dict[str, Any], spec_dir: Path) -> Iterator[tuple[dict[str
         return
     with tempfile.TemporaryDirectory(prefix="robo-submit-code-") as tmp:
         staged = Path(tmp)
-        for path in snapshot.collect(root).files:
+        for path in snapshot.build_files(root):
             target = staged / path.relative_to(root)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
         (staged / ".amlignore").write_text(snapshot.AMLIGNORE, encoding="utf-8")
-        yield {**spec, "code": str(staged)}, spec_dir
+        yield {**spec, "code": str(staged), **_staged_build(spec, spec_dir, root, staged)}, spec_dir
+
+
+def _staged_build(spec: dict[str, Any], spec_dir: Path, root: Path, staged: Path) -> dict[str, Any]:
+    """The environment, its build context pointed at the staged copy when it is the checkout (the same folder
+    as the code snapshot)."""
+    environment = spec.get("environment")
+    build = environment.get("build") if isinstance(environment, dict) else None
+    if not isinstance(build, dict) or (spec_dir / str(build.get("path", ""))).resolve() != root.resolve():
+        return {}
+    return {"environment": {**environment, "build": {**build, "path": str(staged)}}}
 
 
 def _quiet_sdk() -> None:

@@ -8,13 +8,18 @@ The reference re-registered the environment on every submission. Here one GET de
 - registered with another image, version pinned by the user     -> error: registered versions never change
 - an inline image (anonymous environment, versioned by content hash) already registered -> reuse it,
   so the SDK does not PUT it again
+- no image and no environment name: built by Azure ML from our build context (environment `build:`, the
+  code snapshot's folder and a Dockerfile of workflows/images/); azure-ai-ml versions it by the content's
+  hash, so the same files are built once
+- `NAME:VERSION` missing and no image given -> refused (exit 2): registering it would name an image nobody
+  built; give -i IMAGE, or no --environment-name so Azure ML builds from our build context
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from submit.errors import SubmitError
+from submit.errors import BadInput, SubmitError
 from submit.output import say
 
 
@@ -23,7 +28,9 @@ def ensure(ml: Any, job: Any, settings: Any) -> None:
     from azure.ai.ml.entities import Environment  # lazy: start-up time
 
     environment = job.environment
-    if isinstance(environment, Environment):
+    if isinstance(environment, Environment) and environment.build is not None:
+        _reuse_built(ml, job, environment)
+    elif isinstance(environment, Environment):
         _reuse_anonymous(ml, job, environment)
     elif isinstance(environment, str) and not environment.startswith("/"):
         # load_job keeps `azureml:NAME:VERSION` as NAME:VERSION; ARM ids and NAME@label are left to the SDK.
@@ -32,19 +39,18 @@ def ensure(ml: Any, job: Any, settings: Any) -> None:
             _ensure_named(ml, job, settings, name, version)
 
 
-def default_image(settings: Any) -> str:
-    """The trainer image of the job kind: the same image OSMO runs (workflows/images/images.yaml)."""
-    from submit.trainer_contract import trainer_image, trainer_kind
-
-    return trainer_image(trainer_kind(settings.job))
-
-
 def _ensure_named(ml: Any, job: Any, settings: Any, name: str, version: str) -> None:
     wanted = settings.job.image
     registered = _get(ml, name, version)
-    if registered is None:
-        _register(ml, name, version, wanted or default_image(settings))
+    if registered is None and wanted:
+        _register(ml, name, version, wanted)
         return
+    if registered is None:
+        raise BadInput(
+            f"--environment-name: {name}:{version} is not registered in the workspace and no --image is given; "
+            "give -i IMAGE (e.g. what `submit image build` prints), or leave out --environment-name and Azure ML "
+            "builds the environment from our build context"
+        )
     if not wanted or registered.image == wanted:
         say(
             f"environment {name}:{version} is registered (image {registered.image}); not registering it again"
@@ -66,6 +72,16 @@ def _reuse_anonymous(ml: Any, job: Any, environment: Any) -> None:
         say(f"environment for image {environment.image} is new; azure-ai-ml registers it with the job")
         return
     say(f"environment for image {environment.image} is registered; not registering it again")
+    job.environment = f"azureml:{environment.name}:{environment.version}"
+
+
+def _reuse_built(ml: Any, job: Any, environment: Any) -> None:
+    """An environment built from the same build context (same content hash) is used as it is: no upload."""
+    what = f"{environment.build.dockerfile_path} (version {str(environment.version)[:12]}, by content)"
+    if _get(ml, environment.name, environment.version) is None:
+        say(f"environment: Azure ML builds {what} from the code snapshot's folder, uploaded with the job")
+        return
+    say(f"environment: {what} is built already; not building it again")
     job.environment = f"azureml:{environment.name}:{environment.version}"
 
 

@@ -7,15 +7,13 @@ from typing import Any
 
 from submit.backends.azureml.target import AzureMLSubmission
 from submit.templates import load_template
-from submit.trainer_contract import trainer_command, trainer_env, trainer_kind
+from submit.trainer_contract import trainer_command, trainer_dockerfile, trainer_env, trainer_kind
 
 OUTPUT_BINDING = "${{outputs.checkpoints}}"
 
 DEFAULT_EXPERIMENT = {"rl": "isaaclab-training", "lerobot": "lerobot-training"}
 DEFAULT_DISPLAY_NAME = {"rl": "Isaac Lab SKRL training", "lerobot": "LeRobot training"}
-# Registered environments built from workflows/images/ (see README: "Job images").
 DEFAULT_INSTANCE_TYPE = "gpuspot"
-DEFAULT_ENVIRONMENT = {"rl": "azureml:robo-isaaclab-skrl:0.1.0", "lerobot": "azureml:robo-lerobot:0.1.0"}
 # An Azure ML job runs in its code snapshot (training/ only: snapshot.AMLIGNORE), which the trainer must
 # import rather than the image's copy; with the safe path (trainer_contract.SAFE_PATH_ENV) the working
 # folder is on the path only because PYTHONPATH names it.
@@ -34,7 +32,7 @@ def render_azureml(settings: AzureMLSubmission, *, code_path: str) -> dict[str, 
     spec["tags"] = _tags(settings)
     spec["code"] = code_path
     spec["command"] = " ".join(trainer_command(kind, OUTPUT_BINDING))
-    spec["environment"] = _environment(settings, kind)
+    spec["environment"] = _environment(settings, kind, code_path)
     spec["compute"] = f"azureml:{target.compute}" if target.compute else None
     spec["resources"] = _resources(settings)
     spec["distribution"] = _distribution(settings)
@@ -61,13 +59,15 @@ def _display_name(job: Any, kind: str) -> str:
     return DEFAULT_DISPLAY_NAME[kind]
 
 
-def _environment(settings: AzureMLSubmission, kind: str) -> str | dict[str, str]:
+def _environment(settings: AzureMLSubmission, kind: str, code_path: str) -> str | dict[str, Any]:
+    """A registered environment or a pinned image wins; else Azure ML builds the kind's image from our build
+    context, which is the code snapshot's folder (versioned by content: same files, same environment)."""
     target, image = settings.target, settings.job.image
     if target.environment_name:
         return f"azureml:{target.environment_name}:{target.environment_version or '1'}"
     if image:
         return {"image": image}
-    return DEFAULT_ENVIRONMENT[kind]
+    return {"build": {"path": code_path, "dockerfile_path": trainer_dockerfile(kind)}}
 
 
 def _resources(settings: AzureMLSubmission) -> dict[str, Any]:

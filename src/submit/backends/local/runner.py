@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,37 +125,46 @@ def run(job: Any, *, python: str, workdir: Path, output_dir: Path, extra_env: di
 def _follow(process: subprocess.Popen) -> tuple[dict[str, Any], bool]:
     """Relay the trainer's output until it exits; the result line, and whether Ctrl-C or SIGTERM arrived.
 
-    The trainer runs in its own process group, so every signal reaches it through here. Ctrl-C is
-    passed on: the trainer stops at the next timestep, writes and uploads a last checkpoint, registers
-    nothing and exits 130; a second Ctrl-C stops it at once, a third kills it. SIGTERM (and SIGHUP, a
-    closed terminal) is passed on as SIGTERM: the same stop, exit 143. The handlers never raise, so a
-    read is never cut mid-line, and the CLI reads until the trainer has ended: no trainer outlives it
-    and the result line never meets a closed pipe.
+    Ctrl-C is passed on: the trainer stops at the next timestep, writes and uploads a last checkpoint,
+    registers nothing and exits 130; a second Ctrl-C stops it at once, a third kills it. SIGTERM (and
+    SIGHUP, a closed terminal) is passed on as SIGTERM: the same stop, exit 143.
     """
-    result: dict[str, Any] = {}
     interrupts = 0
-    terminated = False
-    assert process.stdout is not None
 
-    def on_sigint(_signum: int, _frame: Any) -> None:
+    def forward(signum: int) -> None:
         nonlocal interrupts
-        interrupts += 1
+        if signum == signal.SIGINT:
+            interrupts += 1
         with contextlib.suppress(ProcessLookupError):
-            if interrupts >= 3:  # the trainer did not stop on two: end it
+            if signum == signal.SIGINT and interrupts >= 3:  # the trainer did not stop on two: end it
                 process.kill()
             else:
-                process.send_signal(signal.SIGINT)
+                process.send_signal(signum)
 
-    def on_sigterm(_signum: int, _frame: Any) -> None:
-        nonlocal terminated
-        terminated = True
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGTERM)
+    return follow(process, forward)
+
+
+def follow(process: subprocess.Popen, forward: Callable[[int], None]) -> tuple[dict[str, Any], bool]:
+    """Relay a child's stdout to stderr until it exits, keeping its ROBO_RESULT line; whether a stop signal came.
+
+    The child runs in its own process group, so every signal reaches it through here: `forward` gets
+    SIGINT for Ctrl-C and SIGTERM for SIGTERM or SIGHUP (a closed terminal). The handlers never raise,
+    so a read is never cut mid-line, and this reads until the child has ended: no child outlives the
+    CLI and the result line never meets a closed pipe.
+    """
+    result: dict[str, Any] = {}
+    stopped = False
+    assert process.stdout is not None
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        nonlocal stopped
+        stopped = True
+        forward(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
 
     with (
-        _handler(signal.SIGINT, on_sigint),
-        _handler(signal.SIGTERM, on_sigterm),
-        _handler(signal.SIGHUP, on_sigterm),
+        _handler(signal.SIGINT, on_signal),
+        _handler(signal.SIGTERM, on_signal),
+        _handler(signal.SIGHUP, on_signal),
     ):
         for line in process.stdout:
             if line.startswith(RESULT_PREFIX):
@@ -162,7 +172,7 @@ def _follow(process: subprocess.Popen) -> tuple[dict[str, Any], bool]:
             else:
                 sys.stderr.write(line)
         process.wait()
-    return result, bool(interrupts) or terminated
+    return result, stopped
 
 
 def _result(text: str) -> dict[str, Any]:

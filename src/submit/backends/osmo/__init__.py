@@ -11,7 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
+
 from submit.backends.base import Backend, Rendered, Submitted, Texts
+from submit.errors import BadInput
 
 TRACK_EXAMPLE = """
 \b
@@ -57,8 +60,11 @@ class Osmo(Backend):
 
         return OsmoSubmission
 
-    def after_build(self, command: str, ctx: Any, settings: Any) -> None:
+    def after_build(self, command: str, ctx: click.Context, settings: Any) -> None:
         _workspace_given(ctx, settings.target)
+        # Before anything is rendered or said: a submission must name an image a cluster can pull.
+        if not ctx.params.get("dry_run") and not settings.job.image:
+            raise BadInput(f"--image: {_no_image(settings)}")
 
     def render(self, settings: Any, params: dict[str, Any]) -> Rendered:
         from submit.backends.osmo.render import render_osmo
@@ -151,9 +157,24 @@ def _workspace_given(ctx: Any, target: Any) -> None:
     )
 
 
+def _no_image(settings: Any) -> str:
+    """OSMO has no build service: the image must be in a registry the cluster pulls from."""
+    from submit.trainer_contract import trainer_image, trainer_kind
+
+    kind = trainer_kind(settings.job)
+    return (
+        f"no image is configured and OSMO only pulls from a registry ({trainer_image(kind)} is a local tag); "
+        f"run `submit image build {kind} --push REGISTRY` and pass the reference it prints as -i/--image "
+        "or `image = ...` in submit.toml"
+    )
+
+
 def _notes(settings: Any) -> list[str]:
     job, target = settings.job, settings.target
-    notes = []
+    if job.image:
+        notes = [f"image: the cluster pulls {job.image}"]
+    else:
+        notes = [f"note: {_no_image(settings)}; a submission without one is refused"]
     if job.tracking.mlflow and target.workspace:
         notes.append(
             f"note: the job looks up the MLflow tracking URI of Azure ML workspace {target.azure_workspace_name} with "

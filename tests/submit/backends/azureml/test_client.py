@@ -37,7 +37,7 @@ JOB = (
     "--job-name",
     "cartpole-1",
 )
-DEFAULT_ENV = "/environments/robo-isaaclab-skrl/versions/0.1.0"
+BUILT_ENV = "/environments/CliV2AnonymousEnvironment/versions/"  # + the build context's content version
 
 
 @pytest.fixture
@@ -73,14 +73,18 @@ def test_the_job_sent_is_the_job_the_dry_run_printed(run_cli, azure):
     }
     # Local names became the workspace's ARM ids; the SDK adds only git provenance properties.
     assert sent["computeId"].endswith("/computes/gpu-a100")
-    assert sent["environmentId"].endswith(DEFAULT_ENV)
+    # No image given: the environment Azure ML built from this checkout's build context, found by its content
+    # version and used as it is (nothing uploaded or built again).
+    built, _, version = sent["environmentId"].partition(BUILT_ENV)
+    assert built and version in azure.workspace.built
+    assert "is built already; not building it again" in submitted.stderr
     assert sent["codeId"].endswith("/versions/1")
     assert all(key.startswith(("mlflow.source.git", "azureml.git")) for key in sent["properties"])
     # The code asset is the snapshot the dry run described: same files, same content hash.
     from azure.ai.ml._utils._asset_utils import _get_file_list_content_hash
 
     root = snapshot.snapshot_root()
-    files = [(str(path), path.relative_to(root).as_posix()) for path in snapshot.collect(root).files]
+    files = [(str(path), path.relative_to(root).as_posix()) for path in snapshot.build_files(root)]
     assert azure.workspace.code_hashes == [_get_file_list_content_hash(files)]
 
     result = json.loads(submitted.stdout)
@@ -92,22 +96,31 @@ def test_the_job_sent_is_the_job_the_dry_run_printed(run_cli, azure):
     }
 
 
-def test_environment_is_registered_once_and_skipped_while_unchanged(run_cli, azure):
-    first = run_cli(*JOB, *WORKSPACE_FLAGS)
+def test_a_missing_named_environment_without_an_image_is_refused_not_registered_with_a_made_up_image(
+    run_cli, azure
+):
+    result = run_cli(*JOB, *WORKSPACE_FLAGS, "--environment-name", "robo-env")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "submit: error: --environment-name: robo-env:1 is not registered in the workspace and no --image is given; "
+        "give -i IMAGE (e.g. what `submit image build` prints), or leave out --environment-name and Azure ML "
+        "builds the environment from our build context"
+    )
+    assert azure.calls("PUT", "/environments/") == [] and azure.calls("PUT", "/jobs/") == []
+
+
+def test_a_missing_named_environment_with_an_image_is_registered_once_and_skipped_while_unchanged(run_cli, azure):
+    named = "/environments/robo-env/versions/1"
+    image = ("-i", "ghcr.io/team/trainer:1", "--environment-name", "robo-env")
+    first = run_cli(*JOB, *WORKSPACE_FLAGS, *image)
     assert first.exit_code == 0, first.stderr
-    assert (
-        "registered environment robo-isaaclab-skrl:0.1.0 (image ghcr.io/robo-submit/isaaclab-skrl:0.1.0)"
-        in first.stderr
-    )
-    second = run_cli(*JOB[:-1], "cartpole-2", *WORKSPACE_FLAGS)
+    assert "registered environment robo-env:1 (image ghcr.io/team/trainer:1)" in first.stderr
+    second = run_cli(*JOB[:-1], "cartpole-2", *WORKSPACE_FLAGS, *image)
     assert second.exit_code == 0, second.stderr
-    assert (
-        "environment robo-isaaclab-skrl:0.1.0 is registered (image ghcr.io/robo-submit/isaaclab-skrl:0.1.0); "
-        "not registering it again" in second.stderr
-    )
+    assert "environment robo-env:1 is registered (image ghcr.io/team/trainer:1); not registering it again" in second.stderr
     assert len(azure.calls("PUT", "/environments/")) == 1
-    assert len(azure.calls("GET", DEFAULT_ENV + "$")) == 2
-    assert _sent_job(azure, "cartpole-2")["environmentId"].endswith(DEFAULT_ENV)
+    assert _sent_job(azure, "cartpole-2")["environmentId"].endswith(named)
 
 
 def test_a_changed_image_registers_the_next_version_and_the_job_uses_it(run_cli, azure):

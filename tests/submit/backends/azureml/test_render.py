@@ -64,16 +64,17 @@ def test_every_user_value_is_an_environment_variable_and_the_command_is_constant
     assert spec["command"] == "python -m training rl --output-dir ${{outputs.checkpoints}}"
 
 
-def test_code_snapshot_is_the_trainer_only_and_matches_what_azure_ai_ml_uploads(run_cli):
+def test_code_snapshot_is_the_trainer_and_the_image_build_context_and_matches_what_azure_ai_ml_uploads(run_cli):
     from azure.ai.ml._utils._asset_utils import get_ignore_file, get_upload_files_from_folder
 
     from submit import snapshot
 
     root = snapshot.snapshot_root()
-    ours = sorted(str(p.relative_to(root)) for p in snapshot.collect(root).files)
+    ours = sorted(str(p.relative_to(root)) for p in snapshot.build_files(root))
     theirs = sorted(remote for _, remote in get_upload_files_from_folder(root, ignore_file=get_ignore_file(root)))
     assert ours == theirs
-    assert ours and all(path.startswith("training/") for path in ours)
+    assert ours and all(path.startswith(("training/", "workflows/images/")) or path == ".dockerignore" for path in ours)
+    assert "workflows/images/Dockerfile.isaaclab" in ours and "workflows/images/requirements-lerobot.txt" in ours
     result = run_cli("azureml", "training", "--dry-run")
     size = sum((root / p).stat().st_size for p in ours)
     assert f"code snapshot: {len(ours)} files, {size:,} bytes" in result.stderr
@@ -148,3 +149,37 @@ def test_the_default_instance_type_applies_only_to_a_named_compute(run_cli, flag
     result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert yaml.safe_load(result.stdout)["resources"].get("instance_type") == instance_type
+
+
+def test_with_no_image_azure_ml_builds_the_environment_from_our_build_context_versioned_by_content(run_cli, tmp_path):
+    from azure.ai.ml import load_job
+
+    target = tmp_path / "job.yaml"
+    result = run_cli("azureml", "lerobot-training", "-d", "lerobot/pusht", "--dry-run", "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    spec = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert spec["environment"] == {"build": {"path": spec["code"], "dockerfile_path": "workflows/images/Dockerfile.lerobot"}}
+    assert (
+        "environment: Azure ML builds workflows/images/Dockerfile.lerobot from the code snapshot's folder on first "
+        "submission (FROM python:3.11.7-slim-bookworm); -i/--image or --environment-name to use a published one"
+    ) in result.stderr.splitlines()
+    environment = load_job(target).environment  # what azure-ai-ml sends: an anonymous, content-versioned build
+    assert environment.build.dockerfile_path == "workflows/images/Dockerfile.lerobot"
+    assert environment.name == "CliV2AnonymousEnvironment" and len(environment.version) == 64
+    again = tmp_path / "again.yaml"
+    assert run_cli("azureml", "lerobot-training", "-d", "lerobot/pusht", "--dry-run", "-o", str(again)).exit_code == 0
+    assert load_job(again).environment.version == environment.version  # same content, same environment
+
+
+@pytest.mark.parametrize(
+    ("flags", "environment"),
+    [
+        (("-i", "robots.azurecr.io/robo/isaaclab@sha256:" + "0" * 64), {"image": "robots.azurecr.io/robo/isaaclab@sha256:" + "0" * 64}),
+        (("--environment-name", "team-env", "--environment-version", "3"), "azureml:team-env:3"),
+    ],
+    ids=["pinned-image", "registered-environment"],
+)
+def test_a_pinned_image_or_a_registered_environment_wins_over_the_build(run_cli, flags, environment):
+    result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["environment"] == environment

@@ -14,7 +14,8 @@ import pytest
 from tests.submit import fake_osmo
 from tests.submit.fake_osmo import OVERVIEW, WORKFLOW_ID
 
-JOB = ("osmo", "training", "-t", "Isaac-Cartpole-Direct", "-n", "64", "--pool", "h100")
+IMAGE = "robots.azurecr.io/robo-submit/isaaclab@sha256:" + "ab" * 32  # what `submit image build rl --push` prints
+JOB = ("osmo", "training", "-t", "Isaac-Cartpole-Direct", "-n", "64", "--pool", "h100", "-i", IMAGE)
 TRACKED = ("--mlflow-tracking-uri", "https://mlflow.example.com", "--mlflow-credential", "mlflow-token")
 
 
@@ -245,3 +246,18 @@ def test_a_failing_preflight_call_names_the_osmo_command(run_cli, osmo):
         result.stderr.splitlines()[-1]
         == "submit: error: osmo credential list failed (exit 10): Status Code: 502 Bad Gateway"
     )
+
+
+def test_a_submission_without_an_image_is_refused_naming_submit_image_build(run_cli, osmo):
+    osmo.answer(credential_list=fake_osmo.credentials(), pool_list=fake_osmo.pools("a100"))
+    no_image = JOB[: JOB.index("-i")]
+    result = run_cli(*no_image, *TRACKED, env=osmo.path_env)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "submit: error: --image: no image is configured and OSMO only pulls from a registry "
+        "(robo-submit/isaaclab:0.1.0 is a local tag); run `submit image build rl --push REGISTRY` and pass the "
+        "reference it prints as -i/--image or `image = ...` in submit.toml"
+    ]
+    assert osmo.calls() == []  # refused before anything is asked or sent
+    dry = run_cli(*no_image, *TRACKED, "--dry-run", env=osmo.path_env)
+    assert dry.exit_code == 0 and "image: robo-submit/isaaclab:0.1.0" in dry.stdout  # the dry run still works

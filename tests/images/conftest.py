@@ -1,0 +1,101 @@
+"""The image tier's fixtures: a Docker engine, the stand-in bases, the job images built from their real
+Dockerfiles (only the base changed), and the stand-in layers for what this machine cannot reach.
+
+Real: Docker, the Dockerfiles, pip installing every pin from PyPI inside the build, the trainer in the
+image, `submit ... --dry-run -o` and `submit local run`, an MLflow server (tests/conftest.py). Stood in,
+each at one seam and said where: Docker Hub's python base (scripts/make-base-images.sh, from Debian
+packages), NVIDIA's asset server and the Hugging Face Hub (standin-*.Dockerfile, a layer on top of the
+built image). Builds go through `submit image build`, so a warm layer cache makes a rerun take seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+SUBMIT = str(Path(sys.executable).parent / "submit")
+BASES = {"isaaclab3": "robo-submit/base-python:3.12", "lerobot": "robo-submit/base-python:3.11"}
+BUILT = {"isaaclab3": "robo-submit-ci/isaaclab3:built", "lerobot": "robo-submit-ci/lerobot:built"}
+STANDIN = {"isaaclab3": "robo-submit-ci/isaaclab3:standin", "lerobot": "robo-submit-ci/lerobot:standin"}
+
+
+def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """A command whose failure fails the test with its last output lines."""
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-40:])
+        pytest.fail(f"{' '.join(argv[:4])} ... exited {done.returncode}:\n{tail}", pytrace=False)
+    return done
+
+
+def docker() -> str:
+    found = shutil.which("docker")
+    assert found, "docker is not on PATH after scripts/setup-docker.sh"
+    return found
+
+
+@pytest.fixture(scope="session")
+def engine() -> str:
+    """The Docker engine answers: installed and started when missing (a missing engine fails, never skips)."""
+    run([str(REPO / "scripts" / "setup-docker.sh")])
+    return docker()
+
+
+@pytest.fixture(scope="session")
+def bases(engine: str) -> dict[str, str]:
+    """The stand-in python:3.11-slim and Python 3.12 bases, made from Debian packages (kept when current)."""
+    made = run([str(REPO / "scripts" / "make-base-images.sh"), "all"]).stdout.split()
+    assert sorted(made) == sorted(BASES.values())
+    return BASES
+
+
+def build_job_image(name: str, bases: dict[str, str]) -> str:
+    """`submit image build NAME --base <stand-in>`: the real Dockerfile, only its base argument changed."""
+    done = run([SUBMIT, "image", "build", name, "--base", bases[name], "--tag", BUILT[name]], cwd=REPO)
+    assert done.stdout == BUILT[name] + "\n"  # only the reference on stdout
+    return BUILT[name]
+
+
+def build_standin(engine: str, name: str, built: str, context: Path) -> str:
+    """The stand-in layer (standin-NAME.Dockerfile) on top of the built job image."""
+    env = {**os.environ, "DOCKER_BUILDKIT": "0"}  # a few small layers: the legacy builder is as quick
+    before = _image_id(engine, STANDIN[name])
+    run([engine, "build", "--network", "host", "-f", str(HERE / f"standin-{name}.Dockerfile"),
+         "--build-arg", f"IMAGE={built}", "-t", STANDIN[name], str(context)], env=env)  # fmt: skip
+    if before and before != _image_id(engine, STANDIN[name]):  # the layer it replaces, left dangling
+        subprocess.run([engine, "image", "rm", before], capture_output=True, check=False)
+    return STANDIN[name]
+
+
+def _image_id(engine: str, image: str) -> str:
+    done = subprocess.run([engine, "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def in_image(engine: str, image: str, out: Path, *command: str) -> None:
+    """Run a repo script in the image (its Python has what the script needs), writing under `out`."""
+    run([engine, "run", "--rm", "--network", "host", "--mount", f"type=bind,source={REPO},target=/src,readonly",
+         "--mount", f"type=bind,source={out},target=/out", "--entrypoint", "python", image, *command])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def lerobot_image(engine: str, bases: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    built = build_job_image("lerobot", bases)
+    context = tmp_path_factory.mktemp("lerobot-standin")
+    in_image(engine, built, context, "/src/scripts/make-tiny-lerobot-dataset.py", "/out/lerobot/local/tiny")
+    return build_standin(engine, "lerobot", built, context)
+
+
+@pytest.fixture(scope="session")
+def isaaclab3_image(engine: str, bases: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    built = build_job_image("isaaclab3", bases)
+    context = tmp_path_factory.mktemp("isaaclab3-standin")
+    in_image(engine, built, context, "/src/scripts/make-isaaclab-assets.py", "--root", "/out/assets")
+    return build_standin(engine, "isaaclab3", built, context)

@@ -1,0 +1,103 @@
+"""The rendered specs, run in the job images they name: `submit azureml|osmo ... --dry-run -o FILE`, then
+`submit local run FILE` in an image built from our Dockerfile, tracking to a real MLflow server.
+
+Each spec trains a tiny budget in its container, tracks its run, uploads its checkpoint and registers one
+model version; a training that fails inside the container exits non-zero and registers nothing. The
+images are the real Dockerfiles' (tests/images/conftest.py: only the base changed) with a stand-in
+layer for NVIDIA's asset server or the Hugging Face Hub, which this machine cannot reach.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.images.conftest import SUBMIT
+from tests.lerobot.conftest import TINY_ACT
+
+pytestmark = [pytest.mark.images, pytest.mark.slow, pytest.mark.mlflow_server]
+
+CARTPOLE = ["-t", "Isaac-Cartpole-Direct", "-n", "16", "-m", "2", "--physics", "newton_mjwarp"]
+LEROBOT = ["-p", "act", "--steps", "4", "--batch-size", "4", "--save-freq", "4", "--lerobot-arg=--log_freq=2",
+           *[f"--lerobot-arg={arg}" for arg in TINY_ACT]]  # fmt: skip
+
+
+def render(tmp_path: Path, backend: str, command: str, *args: str) -> Path:
+    spec = tmp_path / ("job.yaml" if backend == "azureml" else "wf.yaml")
+    done = subprocess.run([SUBMIT, backend, command, *args, "--dry-run", "-o", str(spec)],
+                          capture_output=True, text=True, cwd=tmp_path, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return spec
+
+
+def local_run(spec: Path, tracking_uri: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    return subprocess.run([SUBMIT, "local", "run", str(spec), "--output-format", "json"],
+                          capture_output=True, text=True, cwd=spec.parent, env=env, check=False)  # fmt: skip
+
+
+def assert_trained_and_registered(done: subprocess.CompletedProcess, tracking_uri: str, model: str) -> dict:
+    from mlflow import MlflowClient
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = json.loads(done.stdout)
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(report["run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics, "the run tracked no metric"
+    uploaded = _artifacts(client, report["run_id"])
+    assert any(path.endswith((".pt", ".safetensors")) for path in uploaded), uploaded  # the checkpoint
+    versions = client.search_model_versions(f"name='{model}'")
+    assert [(v.version, v.run_id) for v in versions] == [("1", report["run_id"])]  # registered once
+    return report
+
+
+def _artifacts(client, run_id: str, path: str | None = None) -> list[str]:
+    found = []
+    for entry in client.list_artifacts(run_id, path):
+        found += _artifacts(client, run_id, entry.path) if entry.is_dir else [entry.path]
+    return found
+
+
+def test_azureml_rl_spec_trains_in_the_kitless_isaaclab3_image(isaaclab3_image, mlflow_server, tmp_path):
+    spec = render(tmp_path, "azureml", "training", *CARTPOLE, "-i", isaaclab3_image, "-r", "img-azureml-cartpole",
+                  "--job-name", "img-azureml-cartpole", "--experiment-name", "images-tier")  # fmt: skip
+    report = assert_trained_and_registered(local_run(spec, mlflow_server.uri), mlflow_server.uri, "img-azureml-cartpole")
+    assert Path(report["checkpoint"]).is_relative_to(tmp_path / "outputs" / "img-azureml-cartpole")
+
+
+def test_osmo_rl_workflow_trains_in_the_kitless_isaaclab3_image(isaaclab3_image, mlflow_server, tmp_path):
+    spec = render(tmp_path, "osmo", "training", *CARTPOLE, "-i", isaaclab3_image, "-r", "img-osmo-cartpole",
+                  "-j", "img-osmo-cartpole", "--experiment-name", "images-tier")  # fmt: skip
+    assert_trained_and_registered(local_run(spec, mlflow_server.uri), mlflow_server.uri, "img-osmo-cartpole")
+
+
+def test_azureml_lerobot_spec_trains_in_the_lerobot_image(lerobot_image, mlflow_server, tmp_path):
+    spec = render(tmp_path, "azureml", "lerobot-training", "-d", "local/tiny", *LEROBOT, "-i", lerobot_image,
+                  "-r", "img-azureml-act", "--job-name", "img-azureml-act", "--experiment-name", "images-tier")  # fmt: skip
+    assert_trained_and_registered(local_run(spec, mlflow_server.uri), mlflow_server.uri, "img-azureml-act")
+
+
+def test_osmo_lerobot_workflow_trains_in_the_lerobot_image(lerobot_image, mlflow_server, tmp_path):
+    spec = render(tmp_path, "osmo", "lerobot-training", "-d", "local/tiny", *LEROBOT, "-i", lerobot_image,
+                  "-r", "img-osmo-act", "-j", "img-osmo-act", "--experiment-name", "images-tier")  # fmt: skip
+    assert_trained_and_registered(local_run(spec, mlflow_server.uri), mlflow_server.uri, "img-osmo-act")
+
+
+def test_a_training_that_fails_in_its_container_exits_non_zero_and_registers_nothing(
+    lerobot_image, mlflow_server, tmp_path
+):
+    from mlflow import MlflowClient
+
+    # The dataset is not in the image's cache and the Hub is off: the trainer fails inside the container.
+    spec = render(tmp_path, "azureml", "lerobot-training", "-d", "local/missing", *LEROBOT, "-i", lerobot_image,
+                  "-r", "img-failed-act", "--job-name", "img-failed-act", "--experiment-name", "images-tier")  # fmt: skip
+    done = local_run(spec, mlflow_server.uri)
+    assert done.returncode not in (0, 2), done.stderr[-3000:]  # a runtime failure, not refused input
+    assert done.stdout == ""
+    assert "img-failed-act exited" in done.stderr
+    assert MlflowClient(mlflow_server.uri).search_model_versions("name='img-failed-act'") == []
