@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from submit.commands.validate import MAX_SPEC_BYTES
+from submit.yamlio import MAX_SPEC_BYTES
 
 AZUREML = """\
 $schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json
