@@ -273,7 +273,7 @@ def test_a_code_carrying_checkpoint_is_named_as_such_never_with_torchs_advice_to
     with pytest.raises(CheckpointError) as raised:
         read_checkpoint(path, "evil.pt")
     assert str(raised.value) == (
-        "ROBO_CHECKPOINT_URI: evil.pt: not a readable skrl checkpoint (it holds a pathlib.PosixPath object; "
+        "ROBO_CHECKPOINT_URI: evil.pt: not a readable checkpoint (it holds a pathlib.PosixPath object; "
         "the trainer loads only tensors and plain data, never code, from a checkpoint)"
     )
 
@@ -284,5 +284,5 @@ def test_a_file_that_is_no_checkpoint_says_so_without_torchs_advice(tmp_path: Pa
     with pytest.raises(CheckpointError) as raised:
         read_checkpoint(broken, "agent_10.pt")
     message = str(raised.value)
-    assert message.startswith("ROBO_CHECKPOINT_URI: agent_10.pt: not a readable skrl checkpoint (not a torch checkpoint file: ")
+    assert message.startswith("ROBO_CHECKPOINT_URI: agent_10.pt: not a readable checkpoint (not a torch checkpoint file: ")
     assert "can still be loaded" not in message and "weights_only" not in message and "\x1b" not in message

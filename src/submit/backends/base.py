@@ -37,7 +37,16 @@ class Rendered:
 
 
 class Advice(str):
-    """A line of `Backend.check`'s answer that is a warning, not a problem: `submit validate` prints it and passes."""
+    """A line of `Backend.check`'s answer that is a warning, not a problem: `submit validate` prints it and passes.
+    `submission_only`: it concerns what the cluster's server does with the file (the pool OSMO ignores), so a
+    local run of the spec does not say it."""
+
+    submission_only: bool = False
+
+    def __new__(cls, text: str, *, submission_only: bool = False) -> Advice:
+        line = super().__new__(cls, text)
+        line.submission_only = submission_only
+        return line
 
 
 @dataclass(frozen=True)

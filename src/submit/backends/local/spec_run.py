@@ -63,7 +63,7 @@ def read(file: Path, values: tuple[str, ...]) -> Spec:
     except ModuleNotFoundError as exc:  # azure-ai-ml is an extra
         raise SubmitError(f"checking {backend.texts.spec_name} spec needs {exc.name}: pip install 'robo-submit[azure]'") from None
     for line in lines:
-        if isinstance(line, Advice):
+        if isinstance(line, Advice) and not line.submission_only:  # a local run has no pool, no server
             say(f"warning: {line}")
     problems = [line for line in lines if not isinstance(line, Advice)]
     if problems:

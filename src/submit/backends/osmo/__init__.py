@@ -81,7 +81,10 @@ class Osmo(Backend):
         from submit.backends.osmo.spec import check_osmo  # lazy: pydantic models
 
         spec = template.render(text, values, source=str(file))
-        return [*check_osmo(spec), *(Advice(f"{path}: {message}") for path, message in rules.advice(spec))]
+        advice = [
+            Advice(f"{path}: {message}", submission_only=path == rules.POOL_PATH) for path, message in rules.advice(spec)
+        ]
+        return [*check_osmo(spec), *advice]
 
     def recognises(self, text: str, file: Path) -> bool:
         from submit import yamlio

@@ -183,6 +183,9 @@ def _task_count(groups: list[tuple[str, list]]) -> list[tuple[str, str]]:
     return [("workflow", f"{count} tasks; an OSMO pool allows at most {MAX_TASKS} per workflow (max_num_tasks)")]
 
 
+POOL_PATH = "workflow.pool"
+
+
 def advice(spec: Any) -> list[tuple[str, str]]:
     """What the server accepts but changes: (path, message) pairs that are warnings, not problems."""
     workflow = spec.get("workflow") if isinstance(spec, dict) else None
@@ -196,7 +199,7 @@ def advice(spec: Any) -> list[tuple[str, str]]:
         shown = pool if re.fullmatch(r"[\w.-]{1,64}", pool) else "POOL"
         advice.append(
             (
-                "workflow.pool",
+                POOL_PATH,
                 f"ignored by the OSMO server, which takes the pool from the submission: "
                 f"osmo workflow submit FILE --pool {shown} (submit osmo training --pool {shown})",
             )
