@@ -33,16 +33,19 @@ run_tier() {
   echo "=== tier: $name finished in $((SECONDS - start)) s (exit $rc)" >&2
 }
 
-# The image tier's disk, checked before anything is installed or built: each job image is about 7 GB and
-# needs as much again while BuildKit exports its layers; an image already built (a warm machine) needs
-# next to nothing more. One line and exit 1 (from the subshell) when short.
+# The image tier's disk, checked once the engine answers (so images a warm machine keeps are seen) and
+# before anything is built. The tier builds one job image at a time: a job image is about 7 GB and needs as
+# much again while BuildKit exports its layers, and when the disk is short the tier removes the other job
+# image and the build cache before the next build (tests/images/conftest.py, make_room). So the need is one
+# build's peak when a job image is missing, next to nothing when both are built. One line and exit 1 when short.
 image_disk() (
   source "$repo/scripts/lib/install.sh"
-  local need=4 name
+  local need=4 name root
   for name in robo-submit-ci/lerobot:built robo-submit-ci/isaaclab3:built; do
-    docker image inspect "$name" >/dev/null 2>&1 || need=$((need + 14))
+    docker image inspect "$name" >/dev/null 2>&1 || need=19
   done
-  check_free "image tier" "$(nearest_existing /var/lib/docker)" "$need" "the job images"
+  root="$(docker info --format '{{.DockerRootDir}}' 2>/dev/null)"
+  check_free "image tier" "$(nearest_existing "${root:-/var/lib/docker}")" "$need" "the job images"
 )
 
 setup() {
@@ -65,8 +68,8 @@ setup ./scripts/setup-lerobot-env.sh \
   && run_tier lerobot .venv-lerobot/bin/python tests/lerobot -m lerobot "$@"
 setup ./scripts/setup-isaaclab-env.sh \
   && run_tier isaaclab .venv-isaaclab/bin/python tests/isaaclab -m isaaclab "$@"
-setup image_disk \
-  && setup ./scripts/setup-docker.sh \
+setup ./scripts/setup-docker.sh \
+  && setup image_disk \
   && run_tier images .venv/bin/python tests/images -m images "$@"
 
 if [[ ${#failed[@]} -gt 0 ]]; then

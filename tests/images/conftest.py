@@ -24,6 +24,21 @@ SUBMIT = str(Path(sys.executable).parent / "submit")
 BASES = {"isaaclab3": "robo-submit/base-python:3.12", "lerobot": "robo-submit/base-python:3.11"}
 BUILT = {"isaaclab3": "robo-submit-ci/isaaclab3:built", "lerobot": "robo-submit-ci/lerobot:built"}
 STANDIN = {"isaaclab3": "robo-submit-ci/isaaclab3:standin", "lerobot": "robo-submit-ci/lerobot:standin"}
+# Disk for one job image build: the image is about 7 GB and needs as much again while BuildKit exports its
+# layers (measured: docs/images.md). A machine short of that for the second image gives up the first.
+BUILD_PEAK_GIB = 15
+SPARE_GIB = 4
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each job image's tests run together (isaaclab3's, then lerobot's, then the rest): `make_room` may
+    remove an image once the tier has moved on to the next, so no test may come back to an earlier one."""
+    order = {"isaaclab3_image": 0, "lerobot_image": 1}
+
+    def group(item: pytest.Item) -> int:
+        return min((order[name] for name in getattr(item, "fixturenames", ()) if name in order), default=len(order))
+
+    items.sort(key=group)  # stable: within a group, the collection order
 
 
 def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -56,8 +71,33 @@ def bases(engine: str) -> dict[str, str]:
     return BASES
 
 
+def free_gib(engine: str) -> float:
+    """Free space on the filesystem that holds the engine's images."""
+    root = subprocess.run([engine, "info", "--format", "{{.DockerRootDir}}"], capture_output=True, text=True, check=False)
+    return shutil.disk_usage(root.stdout.strip() or "/var/lib/docker").free / 2**30
+
+
+def make_room(engine: str, name: str) -> None:
+    """Before job image NAME is built: with less free than one build needs, the other job images (their tests
+    have run, see pytest_collection_modifyitems) and the build cache are removed; still short, the test fails
+    with one line. An image already built needs only its changed layers, so only the spare is asked for it."""
+    need = SPARE_GIB + (0 if _image_id(engine, BUILT[name]) else BUILD_PEAK_GIB)
+    if free_gib(engine) >= need:
+        return
+    others = [tag for other in BUILT if other != name for tag in (STANDIN[other], BUILT[other])]
+    subprocess.run([engine, "image", "rm", "--force", *others], capture_output=True, check=False)
+    subprocess.run([engine, "builder", "prune", "--all", "--force"], capture_output=True, check=False)
+    subprocess.run([engine, "image", "prune", "--force"], capture_output=True, check=False)
+    free = free_gib(engine)
+    print(f"image tier: removed {', '.join(others)} and the build cache for {name}: {free:.0f} GiB free", file=sys.stderr)
+    if free < need:
+        pytest.fail(f"image tier: building {name} needs about {need} GiB free for the engine; {free:.0f} GiB is,"
+                    " with the other job images and the build cache removed", pytrace=False)  # fmt: skip
+
+
 def build_job_image(name: str, bases: dict[str, str]) -> str:
     """`submit image build NAME --base <stand-in>`: the real Dockerfile, only its base argument changed."""
+    make_room(docker(), name)
     done = run([SUBMIT, "image", "build", name, "--base", bases[name], "--tag", BUILT[name]], cwd=REPO)
     assert done.stdout == BUILT[name] + "\n"  # only the reference on stdout
     return BUILT[name]
