@@ -9,6 +9,9 @@
 | `StoppedBySignal`, KeyboardInterrupt                 | 128 + sig  | the kind's "stopped" line           |
 | any other exception                                  | 1          | traceback, then the kind's line     |
 
+A background thread's write the disk refused (TensorBoard's event writer, a metrics sender) is one
+`warning: <thread>: <path>: <why>` line, never a thread traceback: the run's own outcome follows it.
+
 The kinds differ only in their lines (`KINDS`). Imports nothing heavy, so bad settings exit fast.
 """
 
@@ -19,6 +22,7 @@ import errno
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,10 +144,24 @@ KINDS = {
 
 def run(kind: str, body: Callable[[], int]) -> int:
     """Run one kind's body and return its exit code; whatever it raises is reported on stderr."""
+    previous = threading.excepthook
+    threading.excepthook = _thread_failed
     try:
         return body()
     except (Exception, KeyboardInterrupt) as exc:
         return exit_code(kind, exc)
+    finally:
+        threading.excepthook = previous
+
+
+def _thread_failed(args: threading.ExceptHookArgs) -> None:
+    """A background thread's refused write is one warning line; anything else gets Python's report."""
+    problem = storage_problem(args.exc_value) if args.exc_value is not None else None
+    if problem is None:
+        threading.__excepthook__(args)
+        return
+    name = args.thread.name if args.thread is not None else "a background thread"
+    _say(f"warning: {name}: {problem}")
 
 
 def exit_code(kind: str, exc: BaseException) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import signal
+import threading
 
 import pytest
 
@@ -117,6 +119,35 @@ def test_any_other_failure_exits_1_with_its_traceback_then_one_line(
     err = capsys.readouterr().err
     assert err.startswith("Traceback (most recent call last):\n")
     assert err.splitlines()[-2:] == ["ValueError: inside the loop", line]
+
+
+def _in_a_thread(exc: BaseException, name: str):
+    def body() -> int:
+        def fail() -> None:
+            raise exc
+
+        thread = threading.Thread(target=fail, name=name)
+        thread.start()
+        thread.join()
+        return 0
+
+    return body
+
+
+def test_a_background_threads_refused_write_is_one_warning_line_never_a_thread_traceback(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    full = OSError(errno.ENOSPC, "No space left on device", "/out/events.out.tfevents")
+    assert exits.run("rl", _in_a_thread(full, "tensorboard-writer")) == 0
+    err = capsys.readouterr().err
+    assert err == "warning: tensorboard-writer: /out/events.out.tfevents: no space left on the device\n"
+    assert threading.excepthook is not exits._thread_failed  # put back after the run
+
+
+def test_a_background_threads_other_failure_keeps_pythons_report(capsys: pytest.CaptureFixture) -> None:
+    assert exits.run("rl", _in_a_thread(ValueError("a bug"), "worker")) == 0
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last):" in err and "ValueError: a bug" in err
 
 
 def test_system_exit_is_not_turned_into_a_failure() -> None:
