@@ -301,11 +301,24 @@ class Session:
     def write_model(self, model_dir: Path, checkpoint: Path, agent_config: Path) -> Path:
         """The registered version's folder: an MLflow pyfunc model (training/rl/policy_model.py) holding the
         TorchScript policy, the raw checkpoint and the agent config. Returns the checkpoint inside it."""
-        from training.rl.policy_model import ARTIFACTS_DIR, CHECKPOINT_FILE, save_pyfunc_model  # lazy: mlflow
+        from training.rl.policy_model import (  # lazy: mlflow
+            AGENT_CONFIG_FILE,
+            ARTIFACTS_DIR,
+            CHECKPOINT_FILE,
+            save_pyfunc_model,
+        )
 
-        scripted, size = self.scripted_policy()
-        save_pyfunc_model(model_dir, scripted=scripted, size=size, checkpoint=checkpoint, agent_config=agent_config)
-        return model_dir / ARTIFACTS_DIR / CHECKPOINT_FILE
+        try:
+            scripted, size = self.scripted_policy()
+            save_pyfunc_model(model_dir, scripted=scripted, size=size, checkpoint=checkpoint, agent_config=agent_config)
+            return model_dir / ARTIFACTS_DIR / CHECKPOINT_FILE
+        except Exception as exc:  # a policy it cannot trace, an MLflow without pyfunc: still register the checkpoint
+            log.warning("the version is registered as a plain checkpoint folder, not an MLflow model: %s", first_line(exc))
+            shutil.rmtree(model_dir, ignore_errors=True)
+            model_dir.mkdir(parents=True)
+            shutil.copy2(agent_config, model_dir / AGENT_CONFIG_FILE)
+            shutil.copy2(checkpoint, model_dir / CHECKPOINT_FILE)
+            return model_dir / CHECKPOINT_FILE
 
     def scripted_policy(self) -> tuple[Any, int]:
         """The trained policy as TorchScript (observations -> actions) and its observation size."""
@@ -323,6 +336,9 @@ class Session:
         model_file = self.write_model(model_dir, checkpoint, agent_config)
         upload(self.run, model_dir, MODEL_ARTIFACT)
         tags = self.registration_tags(checkpoint)
+        tags["mlflow_model"] = "true" if (model_dir / "MLmodel").is_file() else "false"
+        if tags["mlflow_model"] == "false":
+            tags["agent_config"] = "agent.yaml"
         name = self.config.register_model or derive_model_name(self.config.task)
         return register_checkpoint(
             self.run.client,

@@ -99,6 +99,7 @@ def test_trains_logs_every_iteration_window_and_registers_with_rl_library(
     assert version.tags == {
         "agent_config": "artifacts/agent.yaml",
         "evaluated": "false",
+        "mlflow_model": "true",
         "framework": "rsl_rl",
         "task": "CartPole-v1",
         "rl_library": "rsl_rl",

@@ -75,6 +75,7 @@ def test_success_registers_one_version_with_tags_and_the_files_sha256(
     assert version.tags == {
         "agent_config": "artifacts/agent.yaml",
         "evaluated": "false",
+        "mlflow_model": "true",
         "framework": "skrl",
         "task": "CartPole-v1",
         "rl_library": "skrl",
