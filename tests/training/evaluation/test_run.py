@@ -212,3 +212,35 @@ def test_a_gate_on_a_metric_the_evaluation_does_not_produce_is_refused_with_noth
              "max_return, mean_episode_length, success_rate, not action_mse", client, runs, tmp_path / "out")
     done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--gate", "reward>1")
     assert done.code == 2 and done.err.startswith("error: --gate: 'reward' is not a metric the evaluation produces")
+
+
+def test_sampled_actions_and_a_torchscript_export_without_mlflow(
+    client: MlflowClient, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import mlflow
+    import torch
+
+    runs = runs_of(client)
+    done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--deterministic", "false",
+                    "--export", "torchscript", "--mlflow", "false", "--episodes", "2")  # fmt: skip
+    assert done.code == 0, done.err
+    result = done.result
+    assert result["episodes"] == 2 and result["run_id"] is None and runs_of(client) == runs
+    exported = Path(result["export"]["file"])
+    assert exported.name == "policy.pt" and "artifact" not in result["export"]
+    batch = np.random.default_rng(5).uniform(-0.2, 0.2, (16, 4)).astype(np.float32)
+    with torch.no_grad():
+        scripted = torch.jit.load(str(exported))(torch.as_tensor(batch)).numpy()
+    np.testing.assert_array_equal(scripted, mlflow.pyfunc.load_model(f"models:/{MODEL}/1").predict(batch))
+
+
+def test_an_rsl_rl_or_lerobot_version_and_video_are_refused_for_now(
+    client: MlflowClient, trained: Trained, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    runs = runs_of(client)
+    done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--rl-library", "rsl_rl")
+    _refused(done, "ROBO_RL_LIBRARY: evaluating rsl_rl versions is not available in this build yet", client, runs,
+             tmp_path / "out")  # fmt: skip
+    done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--video-episodes", "1")
+    _refused(done, "ROBO_VIDEO_EPISODES: video recording is not available in this build yet; drop it", client, runs,
+             tmp_path / "out")  # fmt: skip
