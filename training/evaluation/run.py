@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,63 +33,11 @@ from training.config import (
     validate,
 )
 from training.evaluation.model import SOURCE, Target, resolve
+from training.evaluation.outcome import EPISODES_TABLE, Outcome, Plan, check, table
 from training.evaluation.rollout import Episode, metrics, run_episodes
 
 log = logging.getLogger("training.evaluate")
 GATE_NOT_MET = 3
-EPISODES_TABLE = "episodes.json"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What to evaluate: the model and the settings its tags filled in."""
-
-    target: Target
-    task: str
-    rl_library: str
-    algorithm: str
-    gates: list[gates.Gate]
-
-
-@dataclass
-class Outcome:
-    """What the evaluation produced; printed as the ROBO_RESULT line."""
-
-    plan: Plan
-    config: EvalConfig
-    episodes: list[Episode]
-    metrics: dict[str, float]
-    run_id: str | None = None
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    promoted: str | None = None
-    alias_version: str | None = None
-    export: dict[str, str] | None = None
-
-    @property
-    def gate_passed(self) -> bool | None:
-        return all(check["holds"] for check in self.checks) if self.checks else None
-
-    def as_dict(self) -> dict[str, Any]:
-        target = self.plan.target
-        return {
-            "status": "gate-failed" if self.gate_passed is False else "evaluated",
-            "run_id": self.run_id,
-            "model_name": target.name,
-            "model_version": target.version,
-            "model_uri": target.registered_uri,
-            "task": self.plan.task,
-            "rl_library": self.plan.rl_library,
-            "algorithm": self.plan.algorithm,
-            "episodes": len(self.episodes),
-            "metrics": self.metrics,
-            "gates": self.checks,
-            "gate_passed": self.gate_passed,
-            "promoted": self.promoted,
-            "alias_version": self.alias_version,
-            "export": self.export,
-            "video": None,
-            "correlation_id": self.config.correlation_id,
-        }
 
 
 def main(config: EvalConfig) -> int:
@@ -221,18 +168,6 @@ def check_produced(wanted: list[gates.Gate], produced: dict[str, float], task: s
             )
 
 
-def check(item: gates.Gate, produced: dict[str, float], reference: float | None, holder: str | None) -> dict:
-    """One gate's verdict for the ROBO_RESULT line."""
-    measured = produced[item.metric]
-    return {
-        "gate": str(item),
-        "holds": item.holds(measured, reference),
-        "measured": measured,
-        "reference": reference,
-        "reference_version": holder,
-    }
-
-
 def write_table(output: Path, episodes: list[Episode]) -> None:
     """episodes.csv and episodes.json in the output folder."""
     output.mkdir(parents=True, exist_ok=True)
@@ -242,10 +177,3 @@ def write_table(output: Path, episodes: list[Episode]) -> None:
         writer.writeheader()
         writer.writerows(rows)
     (output / EPISODES_TABLE).write_text(json.dumps(table(episodes)) + "\n", encoding="utf-8")
-
-
-def table(episodes: list[Episode]) -> dict[str, list]:
-    """The per-episode table as columns (MLflow's table artifact format)."""
-    rows = [e.row() for e in episodes]
-    return {key: [row[key] for row in rows] for key in rows[0]}
-

@@ -13,7 +13,7 @@ from typing import Any
 
 from training import metadata
 from training.config import ENV_PREFIX, ConfigError
-from training.evaluation.run import EPISODES_TABLE, Outcome, check, table
+from training.evaluation.outcome import EPISODES_TABLE, Outcome, check, table
 from training.gate import METRIC_TAG_PREFIX
 from training.mlflow_run import finish_run, start_run, upload
 
