@@ -31,6 +31,8 @@ def export_policy(policy: Any, example: Any, fmt: str, folder: Path) -> dict[str
                 policy, (example,), str(path), input_names=["observations"], output_names=["actions"],
                 dynamic_shapes={"observations": {0: batch}}, dynamo=True, external_data=False, verbose=False,
             )  # fmt: skip
+        elif isinstance(policy, torch.jit.ScriptModule):  # RSL-RL's own export, already TorchScript
+            torch.jit.save(policy, str(path))
         else:
             torch.jit.save(torch.jit.trace(policy, example, check_trace=False), str(path))
     digest = sha256_file(path)

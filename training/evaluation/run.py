@@ -86,14 +86,21 @@ def make_plan(config: EvalConfig, target: Target) -> Plan:
         where = "the version has no task tag" if target.version else "a run or path carries no tags"
         raise ConfigError(f"{SOURCE}: {target.uri}: {where}; pass --task (the task or gymnasium id it was trained on)")
     library = config.rl_library or tags.get("rl_library") or "skrl"
-    if library != "skrl":
-        raise ConfigError(f"{ENV_PREFIX}RL_LIBRARY: evaluating {library} versions is not available in this build yet")
+    if library == "rsl_rl" and not config.deterministic:
+        raise ConfigError(f"{ENV_PREFIX}DETERMINISTIC: RSL-RL versions are evaluated with their exported "
+                          "deterministic policy only; drop --deterministic false")  # fmt: skip
+    if library == "rsl_rl" and config.export == "onnx":
+        raise ConfigError(f"{ENV_PREFIX}EXPORT: onnx is offered for skrl versions; an RSL-RL version exports "
+                          "torchscript (its own policy.pt)")  # fmt: skip
     plan = Plan(target, task, library, config.algorithm or tags.get("algorithm") or "ppo", gates.gates_of(config.gate))
     for item in plan.gates:
         if item.metric not in gates.RL_METRICS:
             raise ConfigError(
                 f"{ENV_PREFIX}GATE: {item}: an RL evaluation produces {', '.join(gates.RL_METRICS)}, not {item.metric}"
             )
+    if library == "rsl_rl" and target.policy is None:
+        raise ConfigError(f"{SOURCE}: {target.uri}: an RSL-RL version is evaluated from its MLflow model's "
+                          "policy.pt, and this one has none (registered before versions were MLflow models)")  # fmt: skip
     if target.checkpoint is None:
         raise ConfigError(f"{SOURCE}: {target.uri}: holds no agent.pt checkpoint to evaluate")
     return plan
@@ -109,6 +116,8 @@ def evaluate(config: EvalConfig, plan: Plan, scratch: Path) -> tuple[list[Episod
     from training.rl.train import seed
 
     settings = rl_settings(config, plan, scratch)
+    if plan.rl_library == "rsl_rl":
+        return evaluate_rsl_rl(settings, plan, config.episodes)
     payload = read_model_checkpoint(plan)
     seed(settings)
     environment = make_env(settings)
@@ -133,6 +142,41 @@ def evaluate(config: EvalConfig, plan: Plan, scratch: Path) -> tuple[list[Episod
     finally:
         environment.env.close()
     return episodes, policy, example
+
+
+def evaluate_rsl_rl(settings: RLConfig, plan: Plan, episodes: int) -> tuple[list[Episode], Any, Any]:
+    """An RSL-RL version: its TorchScript policy (normaliser and deterministic head included) in the RSL-RL
+    trainer's own environment, where a discrete task takes the argmax of the policy's outputs."""
+    import torch  # lazy: start-up time
+
+    from training.rl.rsl_rl.train import make_env, seed
+    from training.rl.rsl_rl.vecenv import OBSERVATION_GROUP
+
+    policy = torch.jit.load(str(plan.target.policy), map_location="cpu").eval()
+    seed(settings.seed)
+    env, _ = make_env(settings, "cpu" if settings.device == "auto" else settings.device)
+    try:
+        adapter = _RslRlSteps(env, OBSERVATION_GROUP)
+        done = run_episodes(adapter, lambda obs: policy(obs.to("cpu")).to(obs.device), episodes)
+        example = env.get_observations()[OBSERVATION_GROUP][:1].to("cpu")
+    finally:
+        env.close()
+    return done, policy, example
+
+
+class _RslRlSteps:
+    """RSL-RL's VecEnv seen through skrl's wrapper API (reset, step with terminated/truncated) for run_episodes."""
+
+    def __init__(self, env: Any, group: str) -> None:
+        self.env, self.group, self.num_envs = env, group, env.num_envs
+
+    def reset(self) -> tuple[Any, dict]:
+        return self.env.get_observations()[self.group], {}
+
+    def step(self, actions: Any) -> tuple[Any, ...]:
+        observations, rewards, dones, extras = self.env.step(actions)
+        ended = dones.bool()
+        return observations[self.group], rewards, ended, ended & False, extras
 
 
 def rl_settings(config: EvalConfig, plan: Plan, scratch: Path) -> RLConfig:

@@ -234,13 +234,34 @@ def test_sampled_actions_and_a_torchscript_export_without_mlflow(
     np.testing.assert_array_equal(scripted, mlflow.pyfunc.load_model(f"models:/{MODEL}/1").predict(batch))
 
 
-def test_an_rsl_rl_or_lerobot_version_and_video_are_refused_for_now(
+def test_video_is_refused_for_now_and_an_rsl_rl_version_needs_deterministic_actions(
     client: MlflowClient, trained: Trained, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     runs = runs_of(client)
-    done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--rl-library", "rsl_rl")
-    _refused(done, "ROBO_RL_LIBRARY: evaluating rsl_rl versions is not available in this build yet", client, runs,
-             tmp_path / "out")  # fmt: skip
+    done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--rl-library", "rsl_rl",
+                    "--deterministic", "false")  # fmt: skip
+    _refused(done, "ROBO_DETERMINISTIC: RSL-RL versions are evaluated with their exported deterministic policy "
+             "only; drop --deterministic false", client, runs, tmp_path / "out")  # fmt: skip
     done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--video-episodes", "1")
     _refused(done, "ROBO_VIDEO_EPISODES: video recording is not available in this build yet; drop it", client, runs,
              tmp_path / "out")  # fmt: skip
+
+
+def test_an_rsl_rl_version_is_evaluated_with_its_own_exported_policy(
+    tmp_path: Path, sqlite_tracking: str, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.training.rl.test_rsl_rl import rsl_config
+    from training.registration import sha256_file
+    from training.rl.rsl_rl import train as rsl_train
+
+    monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    assert rsl_train.main(rsl_config(tmp_path / "train", register_model="rsl-eval"), stop=StopFlag()) == 0
+    done = evaluate(capsys, tmp_path / "out", "--model-uri", "models:/rsl-eval/1", "--episodes", "2",
+                    "--export", "torchscript", "--gate", "mean_return>=1")  # fmt: skip
+    assert done.code == 0, done.err
+    result = done.result
+    assert (result["rl_library"], result["episodes"], result["gate_passed"]) == ("rsl_rl", 2, True)  # from tags
+    assert result["metrics"]["mean_return"] >= 1 and result["metrics"]["mean_episode_length"] >= 1
+    assert sha256_file(result["export"]["file"]) == result["export"]["sha256"]
+    version = MlflowClient(sqlite_tracking).get_model_version("rsl-eval", "1")
+    assert version.tags["evaluated"] == "true" and version.tags["export.torchscript.sha256"] == result["export"]["sha256"]
