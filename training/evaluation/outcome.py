@@ -38,6 +38,8 @@ class Outcome:
     promoted: str | None = None
     alias_version: str | None = None
     export: dict[str, str] | None = None
+    videos: list[Any] = field(default_factory=list)  # local mp4 files
+    video_artifact: str | None = None
 
     @property
     def gate_passed(self) -> bool | None:
@@ -61,7 +63,7 @@ class Outcome:
             "promoted": self.promoted,
             "alias_version": self.alias_version,
             "export": self.export,
-            "video": None,
+            "video": self.video_artifact,
             "correlation_id": self.config.correlation_id,
         }
 

@@ -50,10 +50,16 @@ def main(config: EvalConfig) -> int:
             f"{ENV_PREFIX}EXPORT: onnx needs the onnxscript package (torch's ONNX exporter), not installed here; "
             "install robo-submit[train] or use --export torchscript"
         )
-    if config.video_episodes:
-        raise ConfigError(f"{ENV_PREFIX}VIDEO_EPISODES: video recording is not available in this build yet; drop it")
+    if config.task and config.video_episodes:
+        from training.evaluation.video import check_can_record  # lazy: imports gymnasium
+
+        check_can_record(config.task)
     with tempfile.TemporaryDirectory(prefix="robo-evaluate-") as scratch:
         plan = make_plan(config, resolve(config, Path(scratch, "model")))
+        if config.video_episodes:
+            from training.evaluation.video import check_can_record, record_episodes  # lazy: imports gymnasium
+
+            check_can_record(plan.task)
         episodes, policy, example = evaluate(config, plan, Path(scratch, "skrl"))
         produced = metrics(episodes)
         check_produced(plan.gates, produced, plan.task)
@@ -64,6 +70,8 @@ def main(config: EvalConfig) -> int:
             from training.evaluation.export import export_policy  # lazy: onnx is imported only to export
 
             outcome.export = export_policy(policy, example, config.export, output / "export")
+        if config.video_episodes:
+            outcome.videos = record_episodes(plan.task, policy, config.video_episodes, output / "video", config.seed)
     if config.mlflow:
         from training.evaluation.tracking import record  # lazy: imports mlflow
 

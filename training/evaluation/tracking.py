@@ -17,7 +17,7 @@ from training.evaluation.outcome import EPISODES_TABLE, Outcome, check, table
 from training.gate import METRIC_TAG_PREFIX
 from training.mlflow_run import finish_run, start_run, upload
 
-EXPORT_ARTIFACT = "export"
+EXPORT_ARTIFACT, VIDEO_ARTIFACT = "export", "video"
 
 
 def record(outcome: Outcome, output: Path) -> None:
@@ -110,6 +110,10 @@ def _log(run: Any, outcome: Outcome, output: Path) -> None:
     run.client.log_batch(run.run_id, metrics=points, synchronous=True)
     run.client.log_table(run.run_id, data=table(outcome.episodes), artifact_file=EPISODES_TABLE)
     upload(run, output / "episodes.csv", "")
+    if outcome.videos:
+        for video in outcome.videos:
+            upload(run, video, VIDEO_ARTIFACT)
+        outcome.video_artifact = f"runs:/{run.run_id}/{VIDEO_ARTIFACT}"
     if outcome.export:
         for name in (outcome.export["file"], outcome.export["file"] + ".sha256"):
             upload(run, Path(name), EXPORT_ARTIFACT)

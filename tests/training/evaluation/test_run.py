@@ -234,7 +234,7 @@ def test_sampled_actions_and_a_torchscript_export_without_mlflow(
     np.testing.assert_array_equal(scripted, mlflow.pyfunc.load_model(f"models:/{MODEL}/1").predict(batch))
 
 
-def test_video_is_refused_for_now_and_an_rsl_rl_version_needs_deterministic_actions(
+def test_an_rsl_rl_version_needs_deterministic_actions(
     client: MlflowClient, trained: Trained, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     runs = runs_of(client)
@@ -242,9 +242,20 @@ def test_video_is_refused_for_now_and_an_rsl_rl_version_needs_deterministic_acti
                     "--deterministic", "false")  # fmt: skip
     _refused(done, "ROBO_DETERMINISTIC: RSL-RL versions are evaluated with their exported deterministic policy "
              "only; drop --deterministic false", client, runs, tmp_path / "out")  # fmt: skip
-    done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--video-episodes", "1")
-    _refused(done, "ROBO_VIDEO_EPISODES: video recording is not available in this build yet; drop it", client, runs,
-             tmp_path / "out")  # fmt: skip
+
+
+def test_a_video_of_an_episode_is_recorded_and_logged(
+    client: MlflowClient, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    pytest.importorskip("moviepy", reason="gymnasium's RecordVideo encodes with moviepy (the train extra pins it)")
+    done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--episodes", "2",
+                    "--video-episodes", "1")  # fmt: skip
+    assert done.code == 0, done.err
+    videos = sorted((tmp_path / "out" / "video").glob("*.mp4"))
+    assert [v.name for v in videos] == ["episode-episode-0.mp4"] and videos[0].stat().st_size > 1000
+    result = done.result
+    assert result["video"] == f"runs:/{result['run_id']}/video"
+    assert [a.path for a in client.list_artifacts(result["run_id"], "video")] == ["video/episode-episode-0.mp4"]
 
 
 def test_an_rsl_rl_version_is_evaluated_with_its_own_exported_policy(
