@@ -67,3 +67,18 @@ def test_run_tags_name_every_package_and_none_for_one_not_installed() -> None:
     assert tags["versions.isaaclab"] == "none"  # not in the main environment
     assert tags["versions.gymnasium"] == metadata.package_version("gymnasium") != "none"
     assert tags["device"] == "cpu"
+
+
+def test_a_lerobot_run_carries_the_same_metadata_and_correlation_id() -> None:
+    """LeRobot's run tags (its registration adds metadata.version_tags the same way); no LeRobot needed here."""
+    from types import SimpleNamespace
+
+    from training.config import from_env
+    from training.lerobot.run import _run_tags
+
+    config = from_env("lerobot", {"ROBO_CORRELATION_ID": "ci-9", "ROBO_DEVICE": "cpu"})
+    cfg = SimpleNamespace(policy=SimpleNamespace(type="act"), dataset=SimpleNamespace(repo_id="lerobot/pusht"))
+    tags = _run_tags(config, cfg, None)
+    assert (tags["framework"], tags["correlation_id"], tags["device"]) == ("lerobot", "ci-9", "cpu")
+    assert tags["versions.lerobot"] == metadata.package_version("lerobot")
+    assert set(metadata.code_tags()) <= set(tags)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from training import checkpoints, exits, secrets, workspace
+from training import checkpoints, exits, metadata, secrets, workspace
 from training.config import (
     RESULT_PREFIX,
     ConfigError,
@@ -218,6 +218,7 @@ def _finish(config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_
             "steps": outcome.step,
             "checkpoint_mode": config.checkpoint_mode,
             **({"checkpoint_run_id": source_run} if source_run else {}),
+            **metadata.version_tags(config.correlation_id),
         },
     )
     print(f"registered {outcome.model_name} version {outcome.model_version}", file=sys.stderr)
@@ -313,6 +314,7 @@ def _run_tags(config: LeRobotConfig, cfg: Any, source_run: str | None) -> dict[s
         tags["checkpoint_uri"] = checkpoints.shown(config.checkpoint_uri)
     if source_run:
         tags["checkpoint_run_id"] = source_run
+    tags.update(metadata.run_tags(config.correlation_id, config.device))
     return tags
 
 
