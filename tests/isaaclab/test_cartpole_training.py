@@ -75,7 +75,9 @@ def test_model_is_registered_once_with_the_checkpoint_sha256(first_run, mlflow_c
     version = versions[0]
     assert version.tags["task"] == TASK
     assert version.tags["timestep"] == str(TIMESTEPS)
-    downloaded = Path(mlflow_client.download_artifacts(run_id, "model/agent.pt", str(tmp_path)))
+    # An MLflow model keeps the raw checkpoint in artifacts/ (issue 16); a plain folder (mlflow_model=false) at the top.
+    inside = "model/artifacts/agent.pt" if version.tags.get("mlflow_model") == "true" else "model/agent.pt"
+    downloaded = Path(mlflow_client.download_artifacts(run_id, inside, str(tmp_path)))
     assert version.tags["sha256"] == hashlib.sha256(downloaded.read_bytes()).hexdigest()
     assert downloaded.read_bytes() == Path(first_run.result["checkpoint"]).read_bytes()
 
