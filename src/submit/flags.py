@@ -53,7 +53,7 @@ tracking = group(
 
 resources = group(f.NUM_NODES.option(), f.GPUS_PER_NODE.option())
 
-naming = group(f.EXPERIMENT_NAME.option(), f.JOB_NAME.option(), f.DISPLAY_NAME.option())
+naming = group(f.EXPERIMENT_NAME.option(), f.JOB_NAME.option(), f.DISPLAY_NAME.option(), f.CORRELATION_ID.option())
 
 lerobot_policy = group(
     f.DATASET_REPO_ID.option(),
@@ -207,6 +207,11 @@ def output(checks: str, terraform: str) -> Decorator:
         ),
         output_format,
         click.option("--stream", is_flag=True, help="Stream the job's logs after submission."),
+        click.option(
+            "--wait", is_flag=True,
+            help="Wait for the job to end, saying each status change on stderr: exit 0 when it succeeds, 1 when it fails "
+            "or is cancelled, 130 on Ctrl-C (the job keeps running).",
+        ),
         click.option("--preflight/--no-preflight", default=True, help=f"Check {checks} before submitting. [default on]"),
         profile,
         terraform_dir(terraform),
@@ -214,4 +219,4 @@ def output(checks: str, terraform: str) -> Decorator:
 
 
 # Parameters that fill no settings field: how to emit, where values come from, what --from-blob builds.
-NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream", "preflight", "profile", "terraform_dir", *BLOB_FLAGS}
+NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream", "wait", "preflight", "profile", "terraform_dir", *BLOB_FLAGS}

@@ -58,6 +58,7 @@ RL_VALUES = {
     "metric_filter": (["--metric-filter", "Reward"], '["Reward"]'),
     "experiment_name": (["--experiment-name", "exp"], "exp"),
     "job_name": (["-j", "job-1"], "job-1"),
+    "correlation_id": (["--correlation-id", "gh-run-1234/2"], "gh-run-1234/2"),
 }
 
 

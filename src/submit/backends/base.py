@@ -136,6 +136,11 @@ class Backend(ABC):
     @abstractmethod
     def status(self, job_id: str, target: Any) -> dict[str, Any]: ...
 
+    def outcome(self, status: str) -> str | None:
+        """What a job status means for `--wait`: "succeeded", "failed" (failed or cancelled), or None while the
+        job may still change."""
+        return None
+
     @abstractmethod
     def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None: ...
 

@@ -51,6 +51,7 @@ def _device(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 local_naming = group(
     f.EXPERIMENT_NAME.option(help="MLflow experiment name."),
     f.JOB_NAME.option(help="Run name: the outputs folder and the MLflow run. [default: <task>-<date>-<time>]"),
+    f.CORRELATION_ID.option(help="Free text tying the run to what started it (a CI run, a ticket): an MLflow tag of the run and model version."),
     gone("--display-name", instead="a local run is named by --job-name (its outputs folder and MLflow run); drop it"),
 )
 

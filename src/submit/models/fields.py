@@ -191,6 +191,11 @@ GPUS_PER_NODE = Setting("gpus_per_node", "job.resources.gpus_per_node", ("--gpus
 EXPERIMENT_NAME = Setting("experiment_name", "job.naming.experiment_name", ("--experiment-name",), "Experiment name.", trainer="experiment_name")
 JOB_NAME = Setting("job_name", "job.naming.job_name", ("-j", "--job-name"), "Job name (unique in the workspace).", trainer="job_name")
 DISPLAY_NAME = Setting("display_name", "job.naming.display_name", ("--display-name",), "Display name.")
+CORRELATION_ID = Setting(
+    "correlation_id", "job.naming.correlation_id", ("--correlation-id",),
+    "Free text tying the job to what started it (a CI run, a ticket): an MLflow tag of its run and model version, and an Azure ML job tag.",
+    trainer="correlation_id", note="free text tying the job to what started it (a CI run id, a ticket); at most 256 characters",
+)
 
 # ---- a local run's own settings: straight to the trainer, no settings field ---------------------------
 

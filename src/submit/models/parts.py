@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from submit.models import fields as f
-from submit.models.base import AzureName, FreeText, LogInterval, ModelName, Strict, declared
+from submit.models.base import AzureName, CorrelationId, FreeText, LogInterval, ModelName, Strict, declared
 from training.config import CHECKPOINT_MODES, checkpoint_uri_problem
 
 CheckpointMode = Literal["from-scratch", "warm-start", "resume", "fresh"]
@@ -93,3 +93,4 @@ class Naming(Strict):
     experiment_name: AzureName | None = declared(f.EXPERIMENT_NAME)
     job_name: AzureName | None = declared(f.JOB_NAME)
     display_name: FreeText | None = declared(f.DISPLAY_NAME)
+    correlation_id: CorrelationId | None = declared(f.CORRELATION_ID)

@@ -114,6 +114,12 @@ class AzureML(Backend):
 
         return client.status(job_id, target)
 
+    def outcome(self, status: str) -> str | None:
+        # Azure ML's final job statuses (azure.ai.ml.entities JobStatus); CancelRequested is not final yet.
+        if status == "Completed":
+            return "succeeded"
+        return "failed" if status in ("Failed", "Canceled", "NotResponding") else None
+
     def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None:
         from submit.backends.azureml import client
 

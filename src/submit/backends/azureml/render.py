@@ -50,6 +50,8 @@ def _tags(settings: AzureMLSubmission) -> dict[str, str]:
             tags |= {"rl_library": job.rl_library}
     else:
         tags |= {"policy_type": job.policy_type}
+    if job.naming.correlation_id:  # the one free text a tag carries: what CI pipelines look jobs up by
+        tags["correlation_id"] = job.naming.correlation_id
     return tags
 
 

@@ -105,6 +105,12 @@ class Osmo(Backend):
 
         return client.status(job_id)
 
+    def outcome(self, status: str) -> str | None:
+        # OSMO's final workflow statuses: COMPLETED, and FAILED with its reasons (FAILED_CANCELED, FAILED_PREEMPTED...).
+        if status == "COMPLETED":
+            return "succeeded"
+        return "failed" if status.startswith("FAILED") else None
+
     def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None:
         from submit.backends.osmo import client
 

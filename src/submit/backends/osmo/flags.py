@@ -23,6 +23,7 @@ def naming_flags(experiment_envvar: str | None = None) -> Decorator:
     return group(
         f.EXPERIMENT_NAME.option(envvar=experiment_envvar, help=f"MLflow experiment name.{env}"),
         f.JOB_NAME.option(help="Workflow name (OSMO appends a number). [default isaaclab-training / lerobot-training]"),
+        f.CORRELATION_ID.option(help="Free text tying the workflow to what started it (a CI run, a ticket): an MLflow tag of its run and model version."),
     )
 
 

@@ -183,3 +183,22 @@ def test_a_pinned_image_or_a_registered_environment_wins_over_the_build(run_cli,
     result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert yaml.safe_load(result.stdout)["environment"] == environment
+
+
+def test_a_correlation_id_is_a_job_tag_and_the_trainers_variable_and_nothing_without_one(run_cli):
+    spec = _spec(run_cli, "--correlation-id", "gh-run-42/3")
+    assert spec["tags"]["correlation_id"] == "gh-run-42/3"
+    assert spec["environment_variables"]["ROBO_CORRELATION_ID"] == "gh-run-42/3"
+    assert backend.check(spec, run_cli.cwd) == []
+    plain = _spec(run_cli)
+    assert "correlation_id" not in plain["tags"] and "ROBO_CORRELATION_ID" not in plain["environment_variables"]
+
+
+CORRELATION_RULE = "must be 1 to 128 letters, digits or ._:/@+=- characters, starting with a letter or digit"
+
+
+@pytest.mark.parametrize("value", ["a\nb", "${{inputs.x}}", "{{output}}", "a b", "x" * 129, "-x"])
+def test_a_correlation_id_outside_the_trainers_rule_is_bad_input_on_one_line(run_cli, value):
+    result = run_cli("azureml", "training", f"--correlation-id={value}", "--dry-run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: --correlation-id: {CORRELATION_RULE}\n"

@@ -424,3 +424,12 @@ def test_with_mlflow_off_its_server_and_credential_stay_out_of_the_spec(run_cli)
     task = _task(_spec(run_cli, *mlflow))
     assert task["environment"]["MLFLOW_TRACKING_URI"] == "https://mlflow.example.com"
     assert task["credentials"]["mlflow"] == {"MLFLOW_TRACKING_TOKEN": "mlflow_tracking_token"}
+
+
+def test_a_correlation_id_reaches_the_trainer_on_every_task_and_adds_no_label(run_cli):
+    # Workflow labels (and `osmo workflow submit --label`) are newer than OSMO 6.3, whose server refuses an
+    # unknown key: the trainer's MLflow tags carry the id instead.
+    spec = _spec(run_cli, "--correlation-id", "gh-run-42/3", "--num-nodes", "2")
+    tasks = spec["workflow"]["groups"][0]["tasks"]
+    assert [t["environment"]["ROBO_CORRELATION_ID"] for t in tasks] == ["gh-run-42/3"] * 2
+    assert "labels" not in spec["workflow"]
