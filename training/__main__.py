@@ -1,9 +1,9 @@
-"""`python -m training rl|lerobot [--flag value ...]`: the job's constant command.
+"""`python -m training rl|lerobot|evaluate [--flag value ...]`: the job's constant command.
 
 Settings come from ROBO_* environment variables, with flags on top (training/config.py).
 Exit codes (one boundary for every kind, training/exits.py): 0 success; 1 the run failed (nothing
-registered); 2 bad settings (one line on stderr naming the variable or flag); 128 + signal number
-when stopped by SIGTERM/SIGINT.
+registered); 2 bad settings (one line on stderr naming the variable or flag); 3 (evaluate only) evaluated,
+but a gate did not hold, so no alias was set; 128 + signal number when stopped by SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from training import exits
 from training.config import KINDS, ConfigError, describe, from_env
 
 USAGE = (
-    "usage: python -m training {rl,lerobot} [--flag value ...]; settings: ROBO_* variables; --help per kind"
+    "usage: python -m training {rl,lerobot,evaluate} [--flag value ...]; settings: ROBO_* variables; --help per kind"
 )
 
 
@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         from training.lerobot import main as lerobot_main  # lazy: LeRobot has its own environment
 
         return lerobot_main(rest)
+    if kind == "evaluate":
+        return run_evaluate(rest)
     return run_rl(rest)
 
 
@@ -65,6 +67,23 @@ def _train_rl(argv: list[str]) -> int:
     from training.rl.train import main as train_main  # lazy: imports torch and skrl
 
     return train_main(config)
+
+
+def run_evaluate(argv: list[str]) -> int:
+    """Evaluate a model (and promote it behind its gates); 0 done, 3 a gate did not hold."""
+    _configure_logging()
+    return exits.run("evaluate", lambda: _evaluate(argv))
+
+
+def _evaluate(argv: list[str]) -> int:
+    from training import secrets, workspace  # lazy: keeps --help and bad-settings exits fast
+
+    config = from_env("evaluate", os.environ, argv)
+    secrets.load(config)
+    workspace.resolve_tracking_uri(config.mlflow)
+    from training.evaluation.run import main as evaluate_main  # lazy: imports torch, skrl and mlflow
+
+    return evaluate_main(config)
 
 
 def help_text(kind: str) -> str:

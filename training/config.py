@@ -1,6 +1,6 @@
 """The trainer's settings: the contract between every renderer and the job.
 
-A job reaches the trainer through a constant command (``python -m training rl|lerobot``)
+A job reaches the trainer through a constant command (``python -m training rl|lerobot|evaluate``)
 plus environment variables named here. Flags on that command override the environment,
 which lets ``submit local`` and people at a terminal use the same parser. Every user
 value travels as one environment variable; nothing is spliced into shell text.
@@ -18,6 +18,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from training import gate as gates
 
 ENV_PREFIX = "ROBO_"
 # The task ids Isaac Lab registers; the CLI allows --physics only for these.
@@ -45,6 +47,17 @@ _CHECKPOINT_URI = re.compile(
     r"|(?:\.{1,2})?/[^\s{}](?:[^{}\r\n]*[^\s{}])?"
 )
 
+# A model to evaluate: the checkpoint URI forms (models:/name/version, models:/name@alias, runs:/..., a path).
+_MODEL_URI = _CHECKPOINT_URI
+# MLflow's alias rule, less the names it reserves ("latest", v<digits>).
+_ALIAS = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_RESERVED_ALIAS = re.compile(r"latest|v[0-9]+", re.IGNORECASE)
+# A correlation id joins the runs of one pipeline (a CI run id, a git sha): no spaces, braces or quotes,
+# since it is a tag value, an environment variable and a spec value on every backend.
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,127}")
+EXPORT_FORMATS = ("onnx", "torchscript")
+MAX_EPISODES = 100_000
+
 RESULT_PREFIX = "ROBO_RESULT "  # the one machine-readable stdout line of a trainer run
 
 # Bounds checked before any work. Isaac Lab's own tasks ship 4096-16384 environments; a value far above
@@ -52,10 +65,10 @@ RESULT_PREFIX = "ROBO_RESULT "  # the one machine-readable stdout line of a trai
 MAX_NUM_ENVS = 65_536
 MAX_SEED = 2**32 - 1  # numpy's seed range (skrl seeds numpy, python and torch with it)
 # ROBO_* variables that are not trainer settings: secret names (training/secrets.py), the CLI's
-# interpreter choices (submit local) and the setup scripts' own.
+# interpreter choices (submit local), the setup scripts' own, and the job's image reference (run metadata).
 OTHER_VARIABLES = frozenset({
     "ROBO_WANDB_KEY_SECRET_NAME", "ROBO_HF_TOKEN_SECRET_NAME", "ROBO_LEROBOT_PYTHON", "ROBO_ISAACLAB_PYTHON",
-    "ROBO_PYTHON", "ROBO_VENV", "ROBO_PROPERTY_STATS",
+    "ROBO_PYTHON", "ROBO_VENV", "ROBO_PROPERTY_STATS", "ROBO_IMAGE",
 })  # fmt: skip
 
 
@@ -185,6 +198,53 @@ def _optional_text(text: str) -> str | None:
     return _one_line(text) if text.strip() else None
 
 
+def _correlation_id(text: str) -> str | None:
+    value = text.strip()
+    if not value:
+        return None
+    if not _CORRELATION_ID.fullmatch(value):
+        raise ValueError(
+            "must be 1 to 128 letters, digits or ._:/@+=- characters, starting with a letter or digit"
+        )
+    return value
+
+
+def _alias(text: str) -> str | None:
+    value = text.strip()
+    if not value:
+        return None
+    if not _ALIAS.fullmatch(value) or _RESERVED_ALIAS.fullmatch(value):
+        raise ValueError("must be letters, digits, _ or - (MLflow reserves latest and v<number>)")
+    return value
+
+
+def _model_uri(text: str) -> str:
+    value = _text(text).strip()
+    if not _MODEL_URI.fullmatch(value):
+        raise ValueError(
+            "not a model URI; use models:/<name>/<version>, models:/<name>@<alias>, runs:/<run id>/<path> "
+            "or a path"
+        )
+    return value
+
+
+def _episodes(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_EPISODES:
+        raise ValueError(f"must be at most {MAX_EPISODES} (got {value})")
+    return value
+
+
+def _episode_list(text: str) -> tuple[int, ...]:
+    """Episode indices: a JSON list or comma-separated whole numbers >= 0."""
+    stripped = text.strip()
+    items = json.loads(stripped) if stripped.startswith("[") else stripped.split(",") if stripped else []
+    texts = [str(item).strip() for item in items] if isinstance(items, list) else ["-"]
+    if not all(item.isdigit() for item in texts):
+        raise ValueError("expected episode indices (whole numbers >= 0), e.g. 40,41,42 or [40, 41]")
+    return tuple(int(item) for item in texts)
+
+
 def _one_line(text: str) -> str:
     """Names, paths and URIs are one line: a newline or another control character would forge log lines,
     tags and file names (and no value needs one)."""
@@ -243,6 +303,15 @@ class CommonConfig:
     mode: str = setting("train", _choice(*RUN_MODES), "train, or smoke-test (check tracking and storage, then exit)")
     secret_source: str = setting("env", _choice("env", "keyvault"), "where secrets come from at run time")
     key_vault_uri: str | None = setting(None, _optional_text, "Key Vault URI read with the job's identity")
+    correlation_id: str | None = setting(
+        None, _correlation_id, "id joining the runs of one pipeline (a CI run id): tagged on the run and the version"
+    )
+
+
+def _same_as(cls: type, name: str) -> Any:
+    """A field declared like `cls`'s field `name` (parser, help, variable), for a kind that shares it."""
+    f = cls.__dataclass_fields__[name]
+    return field(default=f.default, metadata=f.metadata)
 
 
 @dataclass(frozen=True)
@@ -299,10 +368,57 @@ class LeRobotConfig(CommonConfig):
     lerobot_args: tuple[str, ...] = setting((), _string_list, "extra lerobot-train arguments (JSON list)")
 
 
-KINDS: dict[str, type[CommonConfig]] = {"rl": RLConfig, "lerobot": LeRobotConfig}
+@dataclass(frozen=True)
+class EvalConfig:
+    """Evaluate a trained model on its task; optionally promote it (an MLflow alias) behind a gate, export it.
+
+    Task, RL library, algorithm and agent config default to the model version's tags (and its agent.yaml)."""
+
+    model_uri: str = setting("", _model_uri, "model to evaluate: models:/name/N, models:/name@alias, runs:/... or a path")
+    task: str | None = setting(None, _optional_text, "task or gymnasium environment id (default: the version's task tag)")
+    rl_library: str | None = setting(
+        None, lambda t: parse_rl_library(t) if t.strip() else None, "skrl or rsl_rl (default: the version's tag)"
+    )
+    algorithm: str | None = setting(None, _choice("ppo", "sac"), "ppo or sac (default: the version's tag)")
+    agent_config: str | None = setting(
+        None, _optional_text, "agent YAML (default: the agent.yaml the model version carries)"
+    )
+    episodes: int = setting(10, _episodes, f"episodes to evaluate, 1 to {MAX_EPISODES}")
+    num_envs: int = setting(1, _num_envs, f"parallel environments, 1 to {MAX_NUM_ENVS}")
+    deterministic: bool = setting(True, _bool, "act with the policy's mean action (false: sample actions)")
+    promote: str | None = setting(None, _alias, "MLflow alias to set on the version when every gate holds")
+    gate: tuple[str, ...] = setting(
+        (), lambda t: gates.normalise(_string_list(t)), "gates, comma separated: METRIC>=VALUE (or <=, >, <), or METRIC>=@ALIAS"
+    )
+    export: str | None = setting(
+        None, lambda t: _choice(*EXPORT_FORMATS)(t) if t.strip() else None, "export the policy: onnx or torchscript"
+    )
+    video_episodes: int = setting(0, _non_negative_int, "episodes to record as video (0: none)")
+    dataset_repo_id: str | None = _same_as(LeRobotConfig, "dataset_repo_id")
+    dataset_root: str | None = _same_as(LeRobotConfig, "dataset_root")
+    heldout_episodes: tuple[int, ...] = setting(
+        (), _episode_list, "LeRobot: dataset episodes to evaluate on (default: those training did not use)"
+    )
+    lerobot_env: str | None = setting(None, _optional_text, "LeRobot: gym environment type to roll the policy out in")
+    headless: bool = _same_as(RLConfig, "headless")
+    physics: str | None = _same_as(RLConfig, "physics")
+    asset_root: str | None = _same_as(RLConfig, "asset_root")
+    mlflow: bool = setting(True, _bool, "log the evaluation to MLflow (off: no tags, no promotion)")
+    experiment_name: str | None = _same_as(CommonConfig, "experiment_name")
+    job_name: str | None = _same_as(CommonConfig, "job_name")
+    seed: int = _same_as(CommonConfig, "seed")
+    device: str = _same_as(CommonConfig, "device")
+    output_dir: str = setting("outputs", _text, "folder for the episode table, videos and exports")
+    secret_source: str = _same_as(CommonConfig, "secret_source")
+    key_vault_uri: str | None = _same_as(CommonConfig, "key_vault_uri")
+    correlation_id: str | None = _same_as(CommonConfig, "correlation_id")
 
 
-def to_env(config: CommonConfig) -> dict[str, str]:
+AnyConfig = CommonConfig | EvalConfig
+KINDS: dict[str, type[AnyConfig]] = {"rl": RLConfig, "lerobot": LeRobotConfig, "evaluate": EvalConfig}
+
+
+def to_env(config: AnyConfig) -> dict[str, str]:
     """Environment variables for every setting that is set, in field order.
 
     Every value is written, defaults included, so a job spec says exactly what runs.
@@ -320,7 +436,7 @@ def to_env(config: CommonConfig) -> dict[str, str]:
     return env
 
 
-def from_env(kind: str, environ: Mapping[str, str], argv: list[str] | None = None) -> CommonConfig:
+def from_env(kind: str, environ: Mapping[str, str], argv: list[str] | None = None) -> AnyConfig:
     """Parse the environment, then flags on top; raise ConfigError naming the bad input."""
     cls = KINDS[kind]
     _check_names(cls, environ)
@@ -344,7 +460,7 @@ def _parse(f: dataclasses.Field, raw: str, source: str) -> Any:
         raise ConfigError(f"{source}: {exc}") from None
 
 
-def _check_names(cls: type[CommonConfig], environ: Mapping[str, str]) -> None:
+def _check_names(cls: type[AnyConfig], environ: Mapping[str, str]) -> None:
     """A ROBO_* variable no kind reads is a typo (ROBO_TIMESTEP): refused, not silently ignored."""
     known = {env_name(f) for kind in KINDS.values() for f in fields(kind)} | OTHER_VARIABLES
     for name in sorted(environ):
@@ -355,11 +471,11 @@ def _check_names(cls: type[CommonConfig], environ: Mapping[str, str]) -> None:
             raise ConfigError(f"{name}: not a trainer setting{hint}")
 
 
-def _kind_of(cls: type[CommonConfig]) -> str:
+def _kind_of(cls: type[AnyConfig]) -> str:
     return next(name for name, kind in KINDS.items() if kind is cls)
 
 
-def _parse_flags(cls: type[CommonConfig], argv: list[str]) -> dict[str, str]:
+def _parse_flags(cls: type[AnyConfig], argv: list[str]) -> dict[str, str]:
     import argparse  # lazy: the CLI imports this module, and start-up time counts
 
     class OneLineParser(argparse.ArgumentParser):
@@ -378,8 +494,11 @@ def _parse_flags(cls: type[CommonConfig], argv: list[str]) -> dict[str, str]:
     return {k: v for k, v in vars(namespace).items() if v is not None}
 
 
-def validate(config: CommonConfig) -> None:
+def validate(config: AnyConfig) -> None:
     """Cross-field rules shared with the CLI's settings model."""
+    if isinstance(config, EvalConfig):
+        _validate_eval(config)
+        return
     if config.checkpoint_mode in ("resume", "warm-start") and not config.checkpoint_uri:
         raise ConfigError(f"{ENV_PREFIX}CHECKPOINT_MODE: {config.checkpoint_mode} needs a checkpoint URI")
     if config.checkpoint_mode in ("from-scratch", "fresh") and config.checkpoint_uri:
@@ -411,6 +530,23 @@ def _validate_rl(config: RLConfig) -> None:
             f"{ENV_PREFIX}HEADLESS: a window (--gui) is for Isaac Lab tasks; {config.task} trains without one; "
             "drop it"
         )
+
+
+def _validate_eval(config: EvalConfig) -> None:
+    if not config.model_uri:
+        raise ConfigError(
+            f"{ENV_PREFIX}MODEL_URI: a model to evaluate is needed: models:/<name>/<version>, models:/<name>@<alias>, "
+            "runs:/<run id>/<path> or a path"
+        )
+    if not config.mlflow and (config.promote or any("@" in gate for gate in config.gate)):
+        what = f"{ENV_PREFIX}PROMOTE" if config.promote else f"{ENV_PREFIX}GATE"
+        raise ConfigError(f"{what}: needs MLflow (the alias lives in the model registry); drop it or turn MLflow on")
+    if config.video_episodes > config.episodes:
+        raise ConfigError(
+            f"{ENV_PREFIX}VIDEO_EPISODES: {config.video_episodes} is more than the {config.episodes} episodes evaluated"
+        )
+    if config.task and not is_isaaclab_task(config.task) and config.physics:
+        raise ConfigError(f"{ENV_PREFIX}PHYSICS: presets are for Isaac Lab tasks; {config.task} has none; drop it")
 
 
 def rl_library_problem(library: str, algorithm: str, wandb: bool) -> tuple[str, str] | None:
@@ -463,6 +599,15 @@ def lerobot_model_name(policy_type: str, dataset_repo_id: str) -> str:
     """The registered model of a LeRobot run given no name: its policy type and the dataset's own name.
     The CLI renders it; the trainer derives the same when the spec has none (a resume without a dataset)."""
     return derive_model_name(f"lerobot-{policy_type}-{dataset_repo_id.split('/')[-1]}")
+
+
+def correlation_id_problem(value: str) -> str | None:
+    """Why `value` is not a correlation id the trainer accepts, else None (the CLI applies the same rule)."""
+    try:
+        _correlation_id(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def describe(kind: str) -> list[tuple[str, str, str]]:

@@ -136,9 +136,14 @@ def _lerobot_stopped(exc: BaseException, signum: int) -> str:
     )
 
 
+def _evaluate_stopped(exc: BaseException, signum: int) -> str:
+    return f"evaluation stopped by signal {signum}; no tag or alias was changed"
+
+
 KINDS = {
     "rl": Lines("error: training failed; nothing was registered", _rl_stopped),
     "lerobot": Lines("error: LeRobot training failed; nothing was registered", _lerobot_stopped),
+    "evaluate": Lines("error: evaluation failed; no tag or alias was changed", _evaluate_stopped),
 }
 
 

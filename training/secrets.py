@@ -65,7 +65,7 @@ def needs(config: CommonConfig, environ: MutableMapping[str, str]) -> list[Need]
     """Which secrets this run wants, and which of them it cannot start without."""
     wanted: list[Need] = []
     vault = config.secret_source == "keyvault"
-    if config.wandb:
+    if getattr(config, "wandb", False):  # an evaluation logs to MLflow only
         keyless = _wandb_mode(config, environ) in _WANDB_KEYLESS_MODES
         wanted.append(
             _need("WANDB_API_KEY", environ, required=not keyless, why=f"{ENV_PREFIX}WANDB=true", vault=vault)

@@ -153,3 +153,66 @@ def test_the_trainers_own_flags_fail_on_one_line(argv: list[str], message: str) 
     with pytest.raises(ConfigError) as raised:
         from_env("rl", {}, argv)
     assert str(raised.value) == message
+
+
+# The evaluate kind (issue 16): settings, the round trip through the environment, and one-line refusals.
+def test_an_evaluation_reads_its_settings_and_writes_them_back_the_same() -> None:
+    from training.config import EvalConfig, to_env
+
+    environ = {
+        "ROBO_MODEL_URI": "models:/cartpole-v1@champion",
+        "ROBO_GATE": "mean_return >= 450, std_return<2.5,mean_return>@champion",
+        "ROBO_HELDOUT_EPISODES": "[3, 4]",
+        "ROBO_CORRELATION_ID": "gh-123-1",
+        "ROBO_EXPORT": "ONNX",
+    }
+    config = from_env("evaluate", environ, ["--promote", "champion", "--episodes", "5"])
+    assert isinstance(config, EvalConfig)
+    assert config.gate == ("mean_return>=450", "std_return<2.5", "mean_return>@champion")
+    assert (config.promote, config.episodes, config.export, config.heldout_episodes) == ("champion", 5, "onnx", (3, 4))
+    assert (config.task, config.rl_library, config.algorithm) == (None, None, None)  # from the version's tags
+    assert from_env("evaluate", to_env(config)) == config
+
+
+def test_every_kind_takes_a_correlation_id() -> None:
+    for kind, base in (("rl", {}), ("lerobot", {}), ("evaluate", {"ROBO_MODEL_URI": "models:/m/1"})):
+        assert from_env(kind, {**base, "ROBO_CORRELATION_ID": "run-7/attempt-1"}).correlation_id == "run-7/attempt-1"
+
+
+EVAL = {"ROBO_MODEL_URI": "models:/m/1"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"ROBO_MODEL_URI": ""}, "ROBO_MODEL_URI: must not be empty"),
+        ({"ROBO_MODEL_URI": "cartpole v1"}, "ROBO_MODEL_URI: not a model URI; use models:/<name>/<version>, "
+         "models:/<name>@<alias>, runs:/<run id>/<path> or a path"),
+        ({**EVAL, "ROBO_GATE": "reward>=1"}, "ROBO_GATE: 'reward' is not a metric the evaluation produces; "
+         "accepted: mean_return, std_return, min_return, max_return, mean_episode_length, success_rate, "
+         "action_mse, action_mae"),
+        ({**EVAL, "ROBO_PROMOTE": "latest"}, "ROBO_PROMOTE: must be letters, digits, _ or - (MLflow reserves latest "
+         "and v<number>)"),
+        ({**EVAL, "ROBO_PROMOTE": "v2"}, "ROBO_PROMOTE: must be letters, digits, _ or - (MLflow reserves latest "
+         "and v<number>)"),
+        ({**EVAL, "ROBO_PROMOTE": "a b"}, "ROBO_PROMOTE: must be letters, digits, _ or - (MLflow reserves latest "
+         "and v<number>)"),
+        ({**EVAL, "ROBO_EXPORT": "tflite"}, "ROBO_EXPORT: accepted values: onnx, torchscript"),
+        ({**EVAL, "ROBO_EPISODES": "0"}, "ROBO_EPISODES: must be a whole number of at least 1"),
+        ({**EVAL, "ROBO_HELDOUT_EPISODES": "1,x"}, "ROBO_HELDOUT_EPISODES: expected episode indices (whole numbers "
+         ">= 0), e.g. 40,41,42 or [40, 41]"),
+        ({**EVAL, "ROBO_VIDEO_EPISODES": "11"}, "ROBO_VIDEO_EPISODES: 11 is more than the 10 episodes evaluated"),
+        ({**EVAL, "ROBO_MLFLOW": "false", "ROBO_PROMOTE": "champion"}, "ROBO_PROMOTE: needs MLflow (the alias lives "
+         "in the model registry); drop it or turn MLflow on"),
+        ({**EVAL, "ROBO_MLFLOW": "false", "ROBO_GATE": "mean_return>@champion"}, "ROBO_GATE: needs MLflow (the alias "
+         "lives in the model registry); drop it or turn MLflow on"),
+        ({**EVAL, "ROBO_TASK": "CartPole-v1", "ROBO_PHYSICS": "newton"}, "ROBO_PHYSICS: presets are for Isaac Lab "
+         "tasks; CartPole-v1 has none; drop it"),
+        ({**EVAL, "ROBO_CORRELATION_ID": "${{ github.run_id }}"}, "ROBO_CORRELATION_ID: must be 1 to 128 letters, "
+         "digits or ._:/@+=- characters, starting with a letter or digit"),
+    ],
+)  # fmt: skip
+def test_an_evaluation_setting_it_cannot_use_is_refused_on_one_line(environ: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        from_env("evaluate", environ)
+    assert str(raised.value) == message

@@ -128,12 +128,19 @@ def test_help_exits_0_and_the_trainers_own_cli_errors_are_one_line(tmp_path: Pat
 
     shown = trainer("--help")
     assert (shown.returncode, shown.stderr) == (0, "")
-    assert shown.stdout.startswith("usage: python -m training {rl,lerobot}")
+    evaluate = trainer("evaluate", "--help")
+    assert evaluate.returncode == 0 and "ROBO_GATE" in evaluate.stdout and "--correlation-id" in evaluate.stdout
+    assert shown.stdout.startswith("usage: python -m training {rl,lerobot,evaluate}")
     for args, line in [
         (("rl", "--seed"), "error: argument --seed: expected one argument; see python -m training rl --help"),
         (("rl", "--timestep", "5"), "error: unknown argument '--timestep'; did you mean --timesteps?"),
-        (("train",), "error: unknown kind 'train'; usage: python -m training {rl,lerobot} [--flag value ...]; "
+        (("train",), "error: unknown kind 'train'; usage: python -m training {rl,lerobot,evaluate} [--flag value ...]; "
                      "settings: ROBO_* variables; --help per kind"),
+        (("evaluate", "--gate", "reward>=1"), "error: --gate: 'reward' is not a metric the evaluation produces; "
+         "accepted: mean_return, std_return, min_return, max_return, mean_episode_length, success_rate, "
+         "action_mse, action_mae"),
+        (("evaluate",), "error: ROBO_MODEL_URI: a model to evaluate is needed: models:/<name>/<version>, "
+         "models:/<name>@<alias>, runs:/<run id>/<path> or a path"),
     ]:  # fmt: skip
         done = trainer(*args)
         assert (done.returncode, done.stdout, done.stderr) == (2, "", line + "\n")
