@@ -294,9 +294,6 @@ class CommonConfig:
     wandb_entity: str | None = setting(None, _optional_text, "Weights & Biases entity")
     experiment_name: str | None = setting(None, _optional_text, "MLflow experiment name")
     job_name: str | None = setting(None, _optional_text, "job name, used for the run name and output folder")
-    correlation_id: str | None = setting(
-        None, _optional_text, "free text tying the run to what started it (a CI run id): an MLflow tag of the run and version"
-    )
     seed: int = setting(42, _seed, f"random seed, 0 to {MAX_SEED}")
     device: str = setting("auto", parse_device, "torch device: auto, cpu, cuda, cuda:N, mps")
     output_dir: str = setting("outputs", _text, "folder for checkpoints and logs (the job's checkpoint output)")

@@ -28,7 +28,7 @@ TRAINER_ONLY = (
     "output_dir", "asset_root", "max_depth", "system_metrics", "checkpoint_interval", "metrics_flush_timeout",
     "log_freq", "num_workers",
     # Issue 16's new trainer settings, until the CLI side (branch i16c) declares them: then drop them here.
-    "correlation_id", "model_uri", "episodes", "deterministic", "promote", "gate", "export", "video_episodes",
+    "model_uri", "episodes", "deterministic", "promote", "gate", "export", "video_episodes",
     "heldout_episodes", "lerobot_env",
 )  # fmt: skip
 
