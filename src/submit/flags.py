@@ -118,6 +118,44 @@ lerobot_registration = group(
 
 lerobot_args = f.LEROBOT_ARG.option()
 
+# ---- evaluation: a trained model on its task; what the version's tags give is not asked for -------------
+
+evaluation_model = group(
+    f.MODEL.option(),
+    f.TASK.option(envvar=None, help="Task or gymnasium id. [default: the model version's task tag]"),
+    f.EPISODES.option(),
+    f.NUM_ENVS.option(envvar=None, help="Parallel environments. [default 1]"),
+    f.SEED.option(),
+    f.RL_LIBRARY.option(envvar=None, help="RL library that trained it: skrl or rsl_rl. [default: the version's tag]"),
+    f.ALGORITHM.option(help="Algorithm that trained it: ppo or sac. [default: the version's tag]"),
+    f.HEADLESS.option(),
+    f.PHYSICS.option(),
+)
+
+promotion = group(f.PROMOTE.option(), f.GATE.option(), f.EXPORT.option(), f.VIDEO_EPISODES.option())
+
+# Any of these makes it a LeRobot policy's evaluation, run in the LeRobot image (the trainer's rule).
+evaluation_lerobot = group(
+    f.DATASET_REPO_ID.option(envvar=None, help="LeRobot: the dataset whose held-out episodes the policy is evaluated on."),
+    f.HELDOUT_EPISODES.option(),
+    f.LEROBOT_ENV.option(),
+)
+
+evaluation_job = group(
+    evaluation_model,
+    promotion,
+    evaluation_lerobot,
+    f.IMAGE.option(help="Container image (default: the trainer image of the model's library: RL, or LeRobot with a LeRobot flag)."),
+)
+
+evaluation_tracking = group(
+    f.MLFLOW.option(help="Log the evaluation to MLflow and tag the version (default on; needed by --promote)."),
+    f.MLFLOW_TOKEN_RETRIES.option(),
+    f.MLFLOW_HTTP_TIMEOUT.option(),
+)
+
+evaluation_gpus = f.GPUS_PER_NODE.option(help="GPUs: 1, or 0 for a CPU evaluation. [default 1]")
+
 BLOB_FLAGS = ("from_blob", "storage_account", "storage_container", "blob_prefix")
 
 

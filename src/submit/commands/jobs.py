@@ -19,7 +19,7 @@ from submit.output import emit, print_json_result, say
 from submit.params import primary_flag
 
 # Job command -> the job kind it validates into (models/jobs.py).
-JOB_KINDS = {"training": "isaaclab-skrl", "lerobot-training": "lerobot"}
+JOB_KINDS = {"training": "isaaclab-skrl", "lerobot-training": "lerobot", "evaluation": "evaluation"}
 TRACK_VERBS = ("status", "logs", "cancel")
 
 
@@ -229,6 +229,8 @@ def _plain(message: str, error: dict[str, Any]) -> str:
         return f"accepted values: {ctx.get('expected', '').replace(' or ', ', ')}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than", "finite_number"):
         return message.replace("Input should be", "must be")
+    if kind == "missing":
+        return "needed"
     if kind in ("string_too_short", "string_too_long"):
         return message.replace("String should have", "must have")
     return message

@@ -74,6 +74,18 @@ class Tracking(Strict):
         return self
 
 
+class EvaluationTracking(Strict):
+    """Tracking of an evaluation: MLflow only (the run linked to the version, its tags, the alias)."""
+
+    mlflow: bool = declared(f.MLFLOW, True)
+    token_retries: int = declared(f.MLFLOW_TOKEN_RETRIES, 3, ge=0, le=100)
+    http_timeout: int = declared(f.MLFLOW_HTTP_TIMEOUT, 60, ge=1, le=3600)
+
+    @property
+    def wandb(self) -> bool:
+        return False
+
+
 class RLTracking(Tracking):
     """Tracking of an RL job: the update wrapper's interval and metric filter too."""
 
