@@ -68,7 +68,7 @@ FLAGS: dict[str, tuple[list[str], Callable[[str, dict], Any], Callable[[str, str
         "mean_return>=450",
         st.builds(
             lambda metric, op, right, pad: f"{pad}{metric}{pad}{op}{pad}{right}{pad}",
-            st.sampled_from(EVAL_METRICS + ("reward", "")),
+            st.sampled_from((*EVAL_METRICS, "reward", "")),
             st.sampled_from([">=", "<=", ">", "<", "=>", "=="]),
             st.one_of(st.from_regex(r"-?[0-9]{1,4}(\.[0-9]{1,3})?(e[0-9])?", fullmatch=True), st.just("@champion"),
                       st.sampled_from(["inf", "nan", "@", "{{x}}", "1,2"])),
