@@ -20,7 +20,7 @@ anything else MLflow can download (``mlflow-artifacts:/``, ``azureml://``, ...),
 paths. An ``https://`` URL is fetched through MLflow too, so it must be an MLflow artifact server's
 (``.../api/2.0/mlflow-artifacts/artifacts/...``); any other (a blob URL with a SAS token, say) is
 refused by `check_uri` before the environment is built. A folder resolves to ``agent.pt`` (a registered
-model) or its highest ``agent_<timestep>.pt`` (skrl) or ``model_<iteration>.pt`` (RSL-RL). `fetch_checkpoint`
+model: ``artifacts/agent.pt`` of its MLflow model) or its highest ``agent_<timestep>.pt`` (skrl) or ``model_<iteration>.pt`` (RSL-RL). `fetch_checkpoint`
 downloads and reads the checkpoint before the environment is built, and refuses one written by the other RL
 library (`check_library`). A missing, unreadable or mismatched checkpoint is a
 `CheckpointError` raised before training starts; a download that fails for another reason (network,
@@ -43,6 +43,7 @@ from training.exits import RunError, first_line
 
 PARTS = ("weights", "preprocessors", "optimizer", "trainer_state")
 MODEL_FILE = "agent.pt"  # the file inside a registered model's folder
+MODEL_ARTIFACTS = "artifacts"  # where a registered version's MLflow model keeps it (training/rl/policy_model.py)
 TRAINER_STATE = "trainer_state"
 _SOURCE = f"{ENV_PREFIX}CHECKPOINT_URI"
 _MODE_PARTS = {
@@ -183,11 +184,14 @@ def resolve_checkpoint(uri: str, download_dir: Path) -> Path:
 
 
 def pick_checkpoint_file(path: Path, uri: str) -> Path:
-    """The file itself, or inside a folder `agent.pt`, else the highest agent_<timestep>.pt / model_<iteration>.pt."""
+    """The file itself, or inside a folder `agent.pt` (a registered version: `artifacts/agent.pt` of its MLflow
+    model, or at the top in versions registered before they were MLflow models), else the highest
+    agent_<timestep>.pt / model_<iteration>.pt."""
     if path.is_file():
         return path
-    if (path / MODEL_FILE).is_file():
-        return path / MODEL_FILE
+    for model_file in (path / MODEL_FILE, path / MODEL_ARTIFACTS / MODEL_FILE):
+        if model_file.is_file():
+            return model_file
     candidates = [p for p in path.rglob("*_*.pt") if _TIMESTEPPED.match(p.name)]
     if not candidates:
         raise CheckpointError(

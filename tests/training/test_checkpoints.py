@@ -148,6 +148,13 @@ def test_a_folder_resolves_to_agent_pt_before_timestepped_files(tmp_path: Path) 
     assert pick_checkpoint_file(tmp_path, "x") == model
 
 
+def test_a_registered_versions_mlflow_model_folder_resolves_to_its_raw_checkpoint(tmp_path: Path) -> None:
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    _save(tmp_path / "artifacts" / "policy.pt", {"not": "the checkpoint"})
+    model = _save(tmp_path / "artifacts" / "agent.pt", {"policy": {}})
+    assert pick_checkpoint_file(tmp_path, "x") == model
+
+
 def test_a_folder_resolves_to_the_highest_timestep_not_the_newest_or_best(tmp_path: Path) -> None:
     _save(tmp_path / "checkpoints" / "agent_1000.pt", {"policy": {}})
     _save(tmp_path / "checkpoints" / "agent_200.pt", {"policy": {}})

@@ -39,6 +39,9 @@ from training.tracking.wrapper import UpdateLogger, resolve_interval
 log = logging.getLogger("training.rl")
 CHECKPOINTS_ARTIFACT = CHECKPOINT_ARTIFACTS["rl"]
 MODEL_ARTIFACT = "model"
+BEST_CHECKPOINT = "best_agent.pt"  # skrl keeps the checkpoint of the best mean reward under this name
+# Every registered RL version: where its agent config is inside the model, and that nobody evaluated it yet.
+MODEL_TAGS = {"agent_config": "artifacts/agent.yaml", "evaluated": "false"}
 
 
 @dataclass
@@ -93,6 +96,7 @@ class Session:
     ) -> None:
         self.config, self.agent_cfg = config, agent_cfg
         self._run, self.pipeline, self.logger = run, pipeline, logger
+        self.agent: Any = None  # the trained agent whose policy the registered model carries (skrl)
         self.output_dir = Path(config.output_dir)
         self.latest: dict[str, float] = pipeline.latest if pipeline else {}
 
@@ -112,7 +116,9 @@ class Session:
         interval = resolve_interval(config.log_interval, rollouts(agent_cfg))
         logger = UpdateLogger(agent, interval, pipeline.submit, deferred=True)
         logger.attach()
-        return cls(config, agent_cfg, run, pipeline, logger)
+        session = cls(config, agent_cfg, run, pipeline, logger)
+        session.agent = agent
+        return session
 
     @classmethod
     def start_tracking(
@@ -235,6 +241,27 @@ class Session:
         }
         if self.config.checkpoint_uri:
             tags["checkpoint_source_uri"] = shown(self.config.checkpoint_uri)
+        tags.update(MODEL_TAGS, framework=self.config.rl_library)
+        if self.config.correlation_id:
+            tags["correlation_id"] = self.config.correlation_id
+        tags.update(self.best_checkpoint_tags())
+        return tags
+
+    def best_checkpoint_tags(self) -> dict[str, str]:
+        """skrl's best_agent.pt (uploaded with the checkpoints): where it is, its sha256, its timestep and reward."""
+        from training.registration import sha256_file  # lazy: hashlib only, but kept with its caller
+
+        best = self.checkpoints_folder() / BEST_CHECKPOINT
+        if not best.is_file() or self.run is None:
+            return {}
+        tags = {
+            "best_checkpoint": f"runs:/{self.run.run_id}/{CHECKPOINTS_ARTIFACT}/{BEST_CHECKPOINT}",
+            "best_checkpoint_sha256": sha256_file(best),
+        }
+        kept = getattr(self.agent, "checkpoint_best_modules", None) or {}
+        if kept.get("modules"):
+            tags["best_timestep"] = str(kept["timestep"])
+            tags["best_reward"] = f"{float(kept['reward']):.6g}"
         return tags
 
     def _upload_checkpoints(self) -> None:
@@ -242,14 +269,29 @@ class Session:
         if folder.is_dir() and any(folder.iterdir()):
             upload(self.run, folder, CHECKPOINTS_ARTIFACT)
 
+    def write_model(self, model_dir: Path, checkpoint: Path, agent_config: Path) -> Path:
+        """The registered version's folder: an MLflow pyfunc model (training/rl/policy_model.py) holding the
+        TorchScript policy, the raw checkpoint and the agent config. Returns the checkpoint inside it."""
+        from training.rl.policy_model import ARTIFACTS_DIR, CHECKPOINT_FILE, save_pyfunc_model  # lazy: mlflow
+
+        scripted, size = self.scripted_policy()
+        save_pyfunc_model(model_dir, scripted=scripted, size=size, checkpoint=checkpoint, agent_config=agent_config)
+        return model_dir / ARTIFACTS_DIR / CHECKPOINT_FILE
+
+    def scripted_policy(self) -> tuple[Any, int]:
+        """The trained policy as TorchScript (observations -> actions) and its observation size."""
+        from training.rl.policy_model import observation_size, traced_policy  # lazy: torch
+
+        return traced_policy(self.agent), observation_size(self.agent)
+
     def _register(self, checkpoint: Path) -> tuple[str, str]:
         from training.registration import register_checkpoint  # lazy: imports mlflow
 
         model_dir = self.output_dir / MODEL_ARTIFACT
-        model_dir.mkdir(parents=True, exist_ok=True)
-        model_file = model_dir / "agent.pt"
-        shutil.copy2(checkpoint, model_file)
-        _write_yaml(model_dir / "agent.yaml", self.agent_cfg)
+        shutil.rmtree(model_dir, ignore_errors=True)  # MLflow writes a model only into a new folder
+        agent_config = self.output_dir / "agent.yaml"
+        _write_yaml(agent_config, self.agent_cfg)
+        model_file = self.write_model(model_dir, checkpoint, agent_config)
         upload(self.run, model_dir, MODEL_ARTIFACT)
         tags = self.registration_tags(checkpoint)
         name = self.config.register_model or derive_model_name(self.config.task)

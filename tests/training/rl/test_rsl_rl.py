@@ -94,6 +94,9 @@ def test_trains_logs_every_iteration_window_and_registers_with_rl_library(
     version = client.get_model_version("rsl-cartpole", result["model_version"])
     assert version.source == f"runs:/{result['run_id']}/model"
     assert version.tags == {
+        "agent_config": "artifacts/agent.yaml",
+        "evaluated": "false",
+        "framework": "rsl_rl",
         "task": "CartPole-v1",
         "rl_library": "rsl_rl",
         "algorithm": "ppo",
@@ -104,6 +107,13 @@ def test_trains_logs_every_iteration_window_and_registers_with_rl_library(
         "checkpoint_file": "agent.pt",
         "sha256": sha256_file(result["checkpoint"]),
     }
+    import mlflow
+    import numpy as np
+
+    # An MLflow model (issue 16): RSL-RL's own TorchScript export of the policy behind the pyfunc.
+    model = mlflow.pyfunc.load_model(f"models:/rsl-cartpole/{result['model_version']}")
+    actions = model.predict(np.zeros((3, 4), dtype=np.float32))
+    assert actions.shape[0] == 3 and np.isfinite(actions).all()
     run_data = client.get_run(result["run_id"]).data
     assert run_data.tags["rl_library"] == "rsl_rl" and run_data.params["runner.num_steps_per_env"] == str(
         STEPS

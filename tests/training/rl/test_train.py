@@ -54,8 +54,21 @@ def test_success_registers_one_version_with_tags_and_the_files_sha256(
     version = versions[0]
     assert version.source == f"runs:/{result['run_id']}/model"
     downloaded = Path(client.download_artifacts(result["run_id"], "model", str(tmp_path / "dl")))
-    assert sorted(p.name for p in downloaded.iterdir()) == ["agent.pt", "agent.yaml"]
+    assert {"MLmodel", "pyfunc_policy.py", "artifacts"} <= {p.name for p in downloaded.iterdir()}
+    assert sorted(p.name for p in (downloaded / "artifacts").iterdir()) == ["agent.pt", "agent.yaml", "policy.pt"]
+    assert_same_tensors(
+        torch.load(downloaded / "artifacts" / "agent.pt", weights_only=True),
+        torch.load(result["checkpoint"], weights_only=True),
+    )  # the raw checkpoint, unchanged
+    best = Path(result["checkpoint"]).parent / "best_agent.pt"
+    assert version.tags.pop("best_checkpoint") == f"runs:/{result['run_id']}/checkpoints/best_agent.pt"
+    assert version.tags.pop("best_checkpoint_sha256") == sha256_file(best)
+    best_timestep = int(version.tags.pop("best_timestep"))
+    assert 0 < best_timestep <= 160 and float(version.tags.pop("best_reward")) > 0
     assert version.tags == {
+        "agent_config": "artifacts/agent.yaml",
+        "evaluated": "false",
+        "framework": "skrl",
         "task": "CartPole-v1",
         "rl_library": "skrl",
         "algorithm": "ppo",
@@ -63,7 +76,7 @@ def test_success_registers_one_version_with_tags_and_the_files_sha256(
         "timestep": "160",
         "source_run_id": result["run_id"],
         "checkpoint_file": "agent.pt",
-        "sha256": sha256_file(downloaded / "agent.pt"),
+        "sha256": sha256_file(downloaded / "artifacts" / "agent.pt"),
     }
     assert sha256_file(result["checkpoint"]) == version.tags["sha256"]
     run = client.get_run(result["run_id"])

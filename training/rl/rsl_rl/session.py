@@ -46,6 +46,13 @@ class RslRlSession(Session):
     def checkpoints_folder(self) -> Path:
         return log_dir(self.config)
 
+    def scripted_policy(self) -> tuple[Any, int]:
+        """RSL-RL's own TorchScript export of the policy (normaliser and deterministic head included)."""
+        import torch  # lazy: start-up time
+
+        policy = self.agent.alg.get_policy()  # the runner (rsl_rl OnPolicyRunner)
+        return torch.jit.script(policy.as_jit().to("cpu")), int(policy.obs_dim)
+
     def registration_tags(self, checkpoint: Path) -> dict[str, str]:
         tags = super().registration_tags(checkpoint)
         match = _ITERATION.match(checkpoint.name)

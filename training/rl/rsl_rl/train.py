@@ -75,6 +75,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         session = RslRlSession.open(
             config, runner_cfg, start=plan.start * steps, num_envs=env.num_envs, tags=tags
         )
+        session.agent = runner  # its policy becomes the registered model's
         print_result(train(runner, plan, session, stop, total=total, steps=steps))
     finally:
         _close(env)
