@@ -43,7 +43,7 @@ def render_azureml(settings: AzureMLSubmission, *, code_path: str) -> dict[str, 
     spec["compute"] = f"azureml:{target.compute}" if target.compute else None
     spec["resources"] = _resources(settings)
     spec["distribution"] = _distribution(settings)
-    spec["environment_variables"] = {**STATIC_ENV, **trainer_env(job, target)}
+    spec["environment_variables"] = {**STATIC_ENV, **trainer_env(job, target), "ROBO_IMAGE": _image_reference(spec["environment"])}
     if output != "checkpoints":
         spec["outputs"] = {output: spec["outputs"]["checkpoints"]}
     if kind == "evaluate" and re.fullmatch(AZUREML_MODEL, job.model):
@@ -93,6 +93,14 @@ def _environment(settings: AzureMLSubmission, kind: str, code_path: str) -> str 
     if image:
         return {"image": image}
     return {"build": {"path": code_path, "dockerfile_path": trainer_dockerfile(kind)}}
+
+
+def _image_reference(environment: str | dict[str, Any]) -> str:
+    """What the job runs in, for its run metadata: the pinned image, the registered environment, or the Dockerfile
+    Azure ML builds (its environment version is the build context's content hash, known after submission)."""
+    if isinstance(environment, str):
+        return environment
+    return environment.get("image") or f"build:{environment['build']['dockerfile_path']}"
 
 
 def _resources(settings: AzureMLSubmission) -> dict[str, Any]:

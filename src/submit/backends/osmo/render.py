@@ -113,7 +113,8 @@ def _task(settings: Settings, kind: str, code: tuple[CodeFile, ...], rank: int) 
     task["lead"] = True if nodes > 1 and lead else None
     task["image"] = job.image or trainer_image(image_kind(job))
     task["command"] = _command(settings, kind, rank)
-    task["environment"] = {**task["environment"], **_environment(settings)}
+    # The image the job runs in, for its run metadata (the trainer tags runs and versions with it).
+    task["environment"] = {**task["environment"], **_environment(settings), "ROBO_IMAGE": task["image"]}
     # Rank 0 (on the lead) is the only process that tracks, registers and writes the output folder.
     task["credentials"] = _credentials(settings) if lead else None
     task["outputs"] = [{"url": target.output_url}] if lead and target.output_url else None
