@@ -139,7 +139,7 @@ def evaluation(**params: Any) -> None:
             params[name] = str(Path(params[name]).resolve())
     job = _job(params, "evaluation")
     _model_resolves(job, params)
-    _run(job, params, {"ROBO_NUM_WORKERS": "0"} if _lerobot(job, params) else {})
+    _run(job, params, {})
 
 
 def _lerobot(job: Any, params: dict[str, Any]) -> bool:
