@@ -24,6 +24,7 @@ def register_checkpoint(
     name: str,
     checkpoint_file: str | Path,
     tags: Mapping[str, object] | None = None,
+    description: str | None = None,
 ) -> tuple[str, str]:
     """Create version N of registered model `name` from `runs:/<run_id>/<artifact_path>`.
 
@@ -43,6 +44,7 @@ def register_checkpoint(
         source=f"runs:/{run_id}/{artifact_path.strip('/')}",
         run_id=run_id,
         tags=version_tags,
+        description=description,
     )
     return name, str(version.version)
 

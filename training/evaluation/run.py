@@ -1,10 +1,179 @@
-"""Placeholder until the evaluation phases land (issue 16, step c)."""
+"""`python -m training evaluate`: evaluate a model on its task, gate it, promote it, export its policy.
+
+The phases, in order: config -> resolve the model (registry, tags, files) -> settings from its tags -> gates
+checked against what this evaluation produces -> seed -> environment -> policy -> episodes -> metrics -> (only
+now is anything written) episode table and export in the output folder -> MLflow run, version tags, gates,
+alias -> ROBO_RESULT -> exit code: 0 evaluated (and promoted when asked), 3 a gate did not hold (alias
+unchanged), 2 bad settings or an unusable model (nothing written), 1 a failure.
+
+Everything before the MLflow phase writes nothing: a refusal after the episodes (a gate on success_rate for a
+task that reports none) still leaves no run, no tag and no file.
+"""
 
 from __future__ import annotations
 
-from training.config import EvalConfig
-from training.exits import RunError
+import csv
+import importlib.util
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from training import gate as gates
+from training.checkpoints import CheckpointError, apply_checkpoint, check_library, read_checkpoint
+from training.config import (
+    ENV_PREFIX,
+    RESULT_PREFIX,
+    ConfigError,
+    EvalConfig,
+    RLConfig,
+    check_device,
+    validate,
+)
+from training.evaluation.model import SOURCE, Target, resolve
+from training.evaluation.outcome import EPISODES_TABLE, Outcome, Plan, check, table
+from training.evaluation.rollout import Episode, metrics, run_episodes
+
+log = logging.getLogger("training.evaluate")
+GATE_NOT_MET = 3
 
 
 def main(config: EvalConfig) -> int:
-    raise RunError("evaluation is not implemented in this build yet; no tag or alias was changed")
+    """Evaluate; returns 0, or 3 when a gate did not hold (raises for the caller to map)."""
+    check_device(config.device)
+    # MLflow's download progress bar is a screenful of carriage returns in a job log, and would follow a refusal.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    if config.export == "onnx" and importlib.util.find_spec("onnxscript") is None:
+        raise ConfigError(
+            f"{ENV_PREFIX}EXPORT: onnx needs the onnxscript package (torch's ONNX exporter), not installed here; "
+            "install robo-submit[train] or use --export torchscript"
+        )
+    if config.video_episodes:
+        raise ConfigError(f"{ENV_PREFIX}VIDEO_EPISODES: video recording is not available in this build yet; drop it")
+    with tempfile.TemporaryDirectory(prefix="robo-evaluate-") as scratch:
+        plan = make_plan(config, resolve(config, Path(scratch, "model")))
+        episodes, policy, example = evaluate(config, plan, Path(scratch, "skrl"))
+        produced = metrics(episodes)
+        check_produced(plan.gates, produced, plan.task)
+        outcome = Outcome(plan, config, episodes, produced)
+        output = Path(config.output_dir)
+        write_table(output, episodes)
+        if config.export:
+            from training.evaluation.export import export_policy  # lazy: onnx is imported only to export
+
+            outcome.export = export_policy(policy, example, config.export, output / "export")
+    if config.mlflow:
+        from training.evaluation.tracking import record  # lazy: imports mlflow
+
+        record(outcome, output)
+    else:
+        outcome.checks = [check(g, produced, None, None) for g in plan.gates]
+    print(RESULT_PREFIX + json.dumps(outcome.as_dict()), flush=True)
+    return GATE_NOT_MET if outcome.gate_passed is False else 0
+
+
+def make_plan(config: EvalConfig, target: Target) -> Plan:
+    """Task, library and algorithm from the settings, else the version's tags; refusals name what to pass."""
+    tags = target.tags
+    if tags.get("framework") == "lerobot":
+        raise ConfigError(
+            f"{SOURCE}: {target.uri} is a LeRobot policy; LeRobot evaluation is not available in this build yet"
+        )
+    task = config.task or tags.get("task")
+    if not task:
+        where = "the version has no task tag" if target.version else "a run or path carries no tags"
+        raise ConfigError(f"{SOURCE}: {target.uri}: {where}; pass --task (the task or gymnasium id it was trained on)")
+    library = config.rl_library or tags.get("rl_library") or "skrl"
+    if library != "skrl":
+        raise ConfigError(f"{ENV_PREFIX}RL_LIBRARY: evaluating {library} versions is not available in this build yet")
+    plan = Plan(target, task, library, config.algorithm or tags.get("algorithm") or "ppo", gates.gates_of(config.gate))
+    for item in plan.gates:
+        if item.metric not in gates.RL_METRICS:
+            raise ConfigError(
+                f"{ENV_PREFIX}GATE: {item}: an RL evaluation produces {', '.join(gates.RL_METRICS)}, not {item.metric}"
+            )
+    if target.checkpoint is None:
+        raise ConfigError(f"{SOURCE}: {target.uri}: holds no agent.pt checkpoint to evaluate")
+    return plan
+
+
+def evaluate(config: EvalConfig, plan: Plan, scratch: Path) -> tuple[list[Episode], Any, Any]:
+    """Build the environment and the agent from the model, run the episodes; (episodes, the deterministic policy,
+    a batch of example observations for tracing it)."""
+    from training.rl.agent_config import apply_overrides, load_agent_cfg  # lazy: imports skrl and torch
+    from training.rl.envs import make_env
+    from training.rl.loop import build_runner
+    from training.rl.policy_model import deterministic_policy, example_observations
+    from training.rl.train import seed
+
+    settings = rl_settings(config, plan, scratch)
+    payload = read_model_checkpoint(plan)
+    seed(settings)
+    environment = make_env(settings)
+    try:
+        agent_cfg = apply_overrides(
+            load_agent_cfg(settings, environment.task_agent_cfg), settings, gymnasium=environment.gymnasium
+        )
+        agent = build_runner(environment.env, agent_cfg).agent
+        try:
+            apply_checkpoint(agent, payload, "warm-start", plan.target.uri)  # weights and preprocessors
+        except CheckpointError as exc:
+            raise ConfigError(str(exc).replace(f"{ENV_PREFIX}CHECKPOINT_URI", SOURCE)) from None
+        agent.enable_training_mode(False, apply_to_models=True)
+        policy = deterministic_policy(agent)
+        if config.deterministic:
+            act = policy
+        else:
+            def act(observations: Any) -> Any:
+                return agent.act(observations, None, timestep=0, timesteps=1)[0]
+        episodes = run_episodes(environment.env, act, config.episodes)
+        example = example_observations(agent, 8)
+    finally:
+        environment.env.close()
+    return episodes, policy, example
+
+
+def rl_settings(config: EvalConfig, plan: Plan, scratch: Path) -> RLConfig:
+    """The RL trainer's settings for the environment and agent phases (skrl writes under `scratch` only)."""
+    agent_config = config.agent_config or (str(plan.target.agent_config) if plan.target.agent_config else None)
+    settings = RLConfig(
+        task=plan.task, num_envs=config.num_envs, seed=config.seed, device=config.device, algorithm=plan.algorithm,
+        rl_library=plan.rl_library, agent_config=agent_config, headless=config.headless, physics=config.physics,
+        asset_root=config.asset_root, output_dir=str(scratch), mlflow=False, register=False,
+    )  # fmt: skip
+    validate(settings)
+    return settings
+
+
+def read_model_checkpoint(plan: Plan) -> dict[str, Any]:
+    """The model's raw checkpoint, read safely and checked to be skrl's; refusals name ROBO_MODEL_URI."""
+    try:
+        payload = read_checkpoint(plan.target.checkpoint, plan.target.uri)
+        check_library(payload, plan.rl_library, plan.target.uri)
+    except CheckpointError as exc:
+        raise ConfigError(str(exc).replace(f"{ENV_PREFIX}CHECKPOINT_URI", SOURCE)) from None
+    return payload
+
+
+def check_produced(wanted: list[gates.Gate], produced: dict[str, float], task: str) -> None:
+    """A gate on a metric this evaluation did not produce (success_rate of a task that reports none) is a bad
+    setting: exit 2, before anything is written."""
+    for item in wanted:
+        if item.metric not in produced:
+            raise ConfigError(
+                f"{ENV_PREFIX}GATE: {item}: {task} reports no success, so there is no {item.metric}; "
+                f"gate on one of {', '.join(produced)}"
+            )
+
+
+def write_table(output: Path, episodes: list[Episode]) -> None:
+    """episodes.csv and episodes.json in the output folder."""
+    output.mkdir(parents=True, exist_ok=True)
+    rows = [e.row() for e in episodes]
+    with open(output / "episodes.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (output / EPISODES_TABLE).write_text(json.dumps(table(episodes)) + "\n", encoding="utf-8")

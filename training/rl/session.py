@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from training.checkpoints import shown
 from training.config import RLConfig, derive_model_name, is_rank_zero
 from training.exits import RunError, first_line
+from training.metadata import version_tags
 from training.mlflow_run import (
     CHECKPOINT_ARTIFACTS,
     TrackingRun,
@@ -39,6 +40,7 @@ from training.tracking.wrapper import UpdateLogger, resolve_interval
 log = logging.getLogger("training.rl")
 CHECKPOINTS_ARTIFACT = CHECKPOINT_ARTIFACTS["rl"]
 MODEL_ARTIFACT = "model"
+TENSORBOARD_ARTIFACT, METRICS_ARTIFACT = "tensorboard", "metrics"
 BEST_CHECKPOINT = "best_agent.pt"  # skrl keeps the checkpoint of the best mean reward under this name
 # Every registered RL version: where its agent config is inside the model, and that nobody evaluated it yet.
 MODEL_TAGS = {"agent_config": "artifacts/agent.yaml", "evaluated": "false"}
@@ -164,11 +166,14 @@ class Session:
         """
         result = Result(outcome, step, run_id=self.run.run_id if self.run else None)
         result.checkpoint = str(checkpoint) if checkpoint else None
+        if self.config.correlation_id:
+            result.extra["correlation_id"] = self.config.correlation_id
         self._flush_metrics(step, result)
         if isinstance(self._run, DeferredRun) and self._run.run is None:
             self._reach_late(outcome, result, checkpoint)
         if not self.run:
             return result
+        self._best_effort(self._upload_logs, "upload the TensorBoard events and the metrics ledger")
         if outcome != "succeeded":
             self._best_effort(lambda: self._upload_checkpoints(), "upload checkpoints")
             self._best_effort(lambda: finish_run(self.run, outcome), "end the MLflow run")
@@ -242,10 +247,21 @@ class Session:
         if self.config.checkpoint_uri:
             tags["checkpoint_source_uri"] = shown(self.config.checkpoint_uri)
         tags.update(MODEL_TAGS, framework=self.config.rl_library)
-        if self.config.correlation_id:
-            tags["correlation_id"] = self.config.correlation_id
+        tags.update(version_tags(self.config.correlation_id))
         tags.update(self.best_checkpoint_tags())
         return tags
+
+    def description(self, tags: dict[str, str], step: int) -> str:
+        """The version's description: what was trained, how long, how well, from which run and code."""
+        code = tags.get("git_commit", "")[:12] + (" (uncommitted changes)" if tags.get("git_dirty") == "true" else "")
+        reward = self.latest.get("episode_reward_mean")
+        return (
+            f"{self.config.algorithm.upper()} ({self.config.rl_library}) on {self.config.task}, {step} timesteps"
+            + (f", final mean episode reward {reward:.4g}" if reward is not None else "")
+            + f"; {self.config.checkpoint_mode}; run {self.run_id}"
+            + (f"; code {code}" if code else f"; code sha256 {tags.get('code_sha256', '')[:12]}")
+            + (f"; image {tags['image']}" if tags.get("image", "unknown") != "unknown" else "")
+        )
 
     def best_checkpoint_tags(self) -> dict[str, str]:
         """skrl's best_agent.pt (uploaded with the checkpoints): where it is, its sha256, its timestep and reward."""
@@ -264,6 +280,19 @@ class Session:
             tags["best_reward"] = f"{float(kept['reward']):.6g}"
         return tags
 
+    def tensorboard_files(self) -> list[Path]:
+        """The library's TensorBoard event files (skrl writes them next to its checkpoints folder)."""
+        return sorted(self.checkpoints_folder().parent.glob("events.out.tfevents.*"))
+
+    def _upload_logs(self) -> None:
+        """TensorBoard events under `tensorboard/`, the metrics ledger under `metrics/`: what a run's charts
+        came from, kept with the run."""
+        for events in self.tensorboard_files():
+            upload(self.run, events, TENSORBOARD_ARTIFACT)
+        ledger = self.output_dir / "metrics.jsonl"
+        if ledger.is_file():
+            upload(self.run, ledger, METRICS_ARTIFACT)
+
     def _upload_checkpoints(self) -> None:
         folder = self.checkpoints_folder()
         if folder.is_dir() and any(folder.iterdir()):
@@ -272,11 +301,24 @@ class Session:
     def write_model(self, model_dir: Path, checkpoint: Path, agent_config: Path) -> Path:
         """The registered version's folder: an MLflow pyfunc model (training/rl/policy_model.py) holding the
         TorchScript policy, the raw checkpoint and the agent config. Returns the checkpoint inside it."""
-        from training.rl.policy_model import ARTIFACTS_DIR, CHECKPOINT_FILE, save_pyfunc_model  # lazy: mlflow
+        from training.rl.policy_model import (  # lazy: mlflow
+            AGENT_CONFIG_FILE,
+            ARTIFACTS_DIR,
+            CHECKPOINT_FILE,
+            save_pyfunc_model,
+        )
 
-        scripted, size = self.scripted_policy()
-        save_pyfunc_model(model_dir, scripted=scripted, size=size, checkpoint=checkpoint, agent_config=agent_config)
-        return model_dir / ARTIFACTS_DIR / CHECKPOINT_FILE
+        try:
+            scripted, size = self.scripted_policy()
+            save_pyfunc_model(model_dir, scripted=scripted, size=size, checkpoint=checkpoint, agent_config=agent_config)
+            return model_dir / ARTIFACTS_DIR / CHECKPOINT_FILE
+        except Exception as exc:  # a policy it cannot trace, an MLflow without pyfunc: still register the checkpoint
+            log.warning("the version is registered as a plain checkpoint folder, not an MLflow model: %s", first_line(exc))
+            shutil.rmtree(model_dir, ignore_errors=True)
+            model_dir.mkdir(parents=True)
+            shutil.copy2(agent_config, model_dir / AGENT_CONFIG_FILE)
+            shutil.copy2(checkpoint, model_dir / CHECKPOINT_FILE)
+            return model_dir / CHECKPOINT_FILE
 
     def scripted_policy(self) -> tuple[Any, int]:
         """The trained policy as TorchScript (observations -> actions) and its observation size."""
@@ -294,6 +336,9 @@ class Session:
         model_file = self.write_model(model_dir, checkpoint, agent_config)
         upload(self.run, model_dir, MODEL_ARTIFACT)
         tags = self.registration_tags(checkpoint)
+        tags["mlflow_model"] = "true" if (model_dir / "MLmodel").is_file() else "false"
+        if tags["mlflow_model"] == "false":
+            tags["agent_config"] = "agent.yaml"
         name = self.config.register_model or derive_model_name(self.config.task)
         return register_checkpoint(
             self.run.client,
@@ -302,6 +347,7 @@ class Session:
             name=name,
             checkpoint_file=model_file,
             tags=tags,
+            description=self.description(tags, int(tags.get("timestep") or 0)),
         )
 
     def _best_effort(self, action: Any, what: str) -> None:

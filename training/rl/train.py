@@ -179,11 +179,15 @@ def load_checkpoint(
 
 
 def run_tags(config: RLConfig, plan: CheckpointPlan) -> dict[str, str]:
+    from training import metadata  # lazy: git and package look-ups only for a run that trains
+
     tags = {
         "task": config.task,
         "rl_library": config.rl_library,
         "algorithm": config.algorithm,
         "checkpoint_mode": config.checkpoint_mode,
+        "framework": config.rl_library,
+        **metadata.run_tags(config.correlation_id, config.device),
     }
     if plan.uri:
         tags["checkpoint_source_uri"] = shown(plan.uri)

@@ -44,7 +44,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
         patch.setenv("MLFLOW_TRACKING_URI", uri)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            assert main(rl_config(root / "train", register_model=MODEL), stop=StopFlag()) == 0
+            config = rl_config(root / "train", register_model=MODEL, correlation_id="ci-16/attempt-1")
+            assert main(config, stop=StopFlag()) == 0
         line = next(x for x in out.getvalue().splitlines() if x.startswith(RESULT_PREFIX))
         yield Trained(uri, json.loads(line.removeprefix(RESULT_PREFIX)), root)
 
@@ -124,9 +125,35 @@ def test_resume_and_warm_start_read_the_raw_checkpoint_inside_the_mlflow_model(
     assert_same_tensors(fetched.payload, torch.load(trained.result["checkpoint"], weights_only=True))
 
 
-def test_the_version_keeps_the_checkpoints_sha256_and_the_agent_config(trained: Trained, tracking: str) -> None:
+def test_the_version_keeps_the_checkpoints_sha256_and_carries_the_correlation_id(trained: Trained, tracking: str) -> None:
     from training.registration import sha256_file
 
-    version = MlflowClient(tracking).get_model_version(MODEL, "1")
+    client = MlflowClient(tracking)
+    version = client.get_model_version(MODEL, "1")
     assert version.tags["sha256"] == sha256_file(trained.result["checkpoint"])
     assert version.tags["checkpoint_file"] == "agent.pt"
+    # The correlation id joins the pipeline's runs: on the training run, the version and the result line.
+    assert version.tags["correlation_id"] == "ci-16/attempt-1"
+    assert client.get_run(trained.result["run_id"]).data.tags["correlation_id"] == "ci-16/attempt-1"
+    assert trained.result["correlation_id"] == "ci-16/attempt-1"
+
+
+def test_a_policy_that_cannot_become_an_mlflow_model_still_registers_its_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An image whose MLflow lacks pyfunc, or a policy that does not trace, must not fail a finished training:
+    the version is the plain checkpoint folder it used to be, tagged mlflow_model=false, and resume reads it."""
+    from training.rl import policy_model
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ImportError("No module named 'mlflow.pyfunc'")
+
+    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setattr(policy_model, "save_pyfunc_model", refuse)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(rl_config(tmp_path / "train", register_model="plain"), stop=StopFlag()) == 0
+    version = MlflowClient(uri).get_model_version("plain", "1")
+    assert (version.tags["mlflow_model"], version.tags["agent_config"]) == ("false", "agent.yaml")
+    fetched = fetch_checkpoint("models:/plain/1", "resume", "skrl", "CartPole-v1")
+    assert fetched is not None and fetched.file_name == "agent.pt"

@@ -17,6 +17,7 @@ from mlflow import MlflowClient
 from tests.training.conftest import assert_same_tensors, rl_config
 from training.checkpoints import CheckpointError, fetch_checkpoint
 from training.config import ConfigError, from_env, to_env
+from training.metadata import code_tags
 from training.registration import sha256_file
 from training.rl import train as skrl_train
 from training.rl.loop import StopFlag
@@ -93,9 +94,12 @@ def test_trains_logs_every_iteration_window_and_registers_with_rl_library(
 
     version = client.get_model_version("rsl-cartpole", result["model_version"])
     assert version.source == f"runs:/{result['run_id']}/model"
+    for key, value in {**code_tags(), "image": "unknown"}.items():
+        assert version.tags.pop(key) == value, key
     assert version.tags == {
         "agent_config": "artifacts/agent.yaml",
         "evaluated": "false",
+        "mlflow_model": "true",
         "framework": "rsl_rl",
         "task": "CartPole-v1",
         "rl_library": "rsl_rl",
@@ -118,6 +122,7 @@ def test_trains_logs_every_iteration_window_and_registers_with_rl_library(
     assert run_data.tags["rl_library"] == "rsl_rl" and run_data.params["runner.num_steps_per_env"] == str(
         STEPS
     )
+    assert client.list_artifacts(result["run_id"], "tensorboard")  # RSL-RL's event files
     artifacts = {a.path for a in client.list_artifacts(result["run_id"], "checkpoints")}
     assert {"checkpoints/model_0.pt", "checkpoints/model_3.pt"} <= artifacts
     assert client.list_artifacts(result["run_id"], "checkpoints/git") == []  # no git diff of this checkout

@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import mlflow
 import pytest
 import torch
 from mlflow import MlflowClient
 
 from tests.training.conftest import assert_same_tensors, build_agent, rl_config
 from training.checkpoints import CheckpointError, Fetched, TrainerState, fetch_checkpoint, modules_to_load
+from training.metadata import code_tags
 from training.registration import sha256_file
 from training.rl.loop import StopFlag
 from training.rl.train import RESULT_PREFIX, CheckpointPlan, checkpoint_plan, load_checkpoint, main
@@ -60,6 +62,11 @@ def test_success_registers_one_version_with_tags_and_the_files_sha256(
         torch.load(downloaded / "artifacts" / "agent.pt", weights_only=True),
         torch.load(result["checkpoint"], weights_only=True),
     )  # the raw checkpoint, unchanged
+    code = code_tags()  # this checkout's commit and dirty flag (training/metadata.py)
+    for key, value in {**code, "image": "unknown"}.items():
+        assert version.tags.pop(key) == value, key
+    assert version.description.startswith("PPO (skrl) on CartPole-v1, 160 timesteps, final mean episode reward ")
+    assert f"from-scratch; run {result['run_id']}; code {code['git_commit'][:12]}" in version.description
     best = Path(result["checkpoint"]).parent / "best_agent.pt"
     assert version.tags.pop("best_checkpoint") == f"runs:/{result['run_id']}/checkpoints/best_agent.pt"
     assert version.tags.pop("best_checkpoint_sha256") == sha256_file(best)
@@ -68,6 +75,7 @@ def test_success_registers_one_version_with_tags_and_the_files_sha256(
     assert version.tags == {
         "agent_config": "artifacts/agent.yaml",
         "evaluated": "false",
+        "mlflow_model": "true",
         "framework": "skrl",
         "task": "CartPole-v1",
         "rl_library": "skrl",
@@ -81,6 +89,17 @@ def test_success_registers_one_version_with_tags_and_the_files_sha256(
     assert sha256_file(result["checkpoint"]) == version.tags["sha256"]
     run = client.get_run(result["run_id"])
     assert run.info.status == "FINISHED" and run.data.tags["training_outcome"] == "succeeded"
+    for key, value in {**code, "image": "unknown", "framework": "skrl", "device": "cpu",
+                       "versions.skrl": "2.1.1", "versions.mlflow": mlflow.__version__,
+                       "versions.torch": torch.__version__, "versions.isaaclab": "none"}.items():  # fmt: skip
+        assert run.data.tags[key] == value, key
+    assert run.data.tags["versions.python"].count(".") == 2 and run.data.tags["host"]
+    events = sorted(p.name for p in Path(result["checkpoint"]).parents[1].glob("events.out.tfevents.*"))
+    assert events and [a.path for a in client.list_artifacts(result["run_id"], "tensorboard")] == [
+        f"tensorboard/{name}" for name in events
+    ]
+    ledger = Path(client.download_artifacts(result["run_id"], "metrics/metrics.jsonl", str(tmp_path / "ledger")))
+    assert ledger.read_text() == (tmp_path / "first" / "metrics.jsonl").read_text()
     assert run.data.params["agent.rollouts"] == "8" and run.data.params["task"] == "CartPole-v1"
     assert checkpoint_names(result) == ["agent_40.pt", "agent_80.pt", "agent_120.pt", "agent_160.pt"]
     assert result["final_reward_mean"] == run.data.metrics["episode_reward_mean"]

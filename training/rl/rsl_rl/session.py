@@ -46,6 +46,9 @@ class RslRlSession(Session):
     def checkpoints_folder(self) -> Path:
         return log_dir(self.config)
 
+    def tensorboard_files(self) -> list[Path]:
+        return sorted(self.checkpoints_folder().glob("events.out.tfevents.*"))  # RSL-RL writes them with its models
+
     def scripted_policy(self) -> tuple[Any, int]:
         """RSL-RL's own TorchScript export of the policy (normaliser and deterministic head included)."""
         import torch  # lazy: start-up time
