@@ -43,7 +43,7 @@ def _alias_version(cwd: Path, alias: str) -> str | None:
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{cwd / 'mlruns.db'}")
     try:
-        return client.get_model_version_by_alias("cartpole-v1", alias).version
+        return str(client.get_model_version_by_alias("cartpole-v1", alias).version)
     except MlflowException:
         return None
 
