@@ -26,3 +26,10 @@ class AuthError(SubmitError):
 class UnreadableSpec(SpecError):
     """A file that cannot be read as the backend's spec it was given as (`submit validate` then names the backend
     it looks like)."""
+
+
+class GateFailed(SubmitError):
+    """An evaluation that ran and was logged, but a --gate did not hold: the alias is unchanged. Exit 3, as the
+    trainer's (a pipeline tells "not good enough" from "broken")."""
+
+    exit_code = 3

@@ -53,7 +53,7 @@ tracking = group(
 
 resources = group(f.NUM_NODES.option(), f.GPUS_PER_NODE.option())
 
-naming = group(f.EXPERIMENT_NAME.option(), f.JOB_NAME.option(), f.DISPLAY_NAME.option())
+naming = group(f.EXPERIMENT_NAME.option(), f.JOB_NAME.option(), f.DISPLAY_NAME.option(), f.CORRELATION_ID.option())
 
 lerobot_policy = group(
     f.DATASET_REPO_ID.option(),
@@ -117,6 +117,44 @@ lerobot_registration = group(
 )
 
 lerobot_args = f.LEROBOT_ARG.option()
+
+# ---- evaluation: a trained model on its task; what the version's tags give is not asked for -------------
+
+evaluation_model = group(
+    f.MODEL.option(),
+    f.TASK.option(envvar=None, help="Task or gymnasium id. [default: the model version's task tag]"),
+    f.EPISODES.option(),
+    f.NUM_ENVS.option(envvar=None, help="Parallel environments. [default 1]"),
+    f.SEED.option(),
+    f.RL_LIBRARY.option(envvar=None, help="RL library that trained it: skrl or rsl_rl. [default: the version's tag]"),
+    f.ALGORITHM.option(help="Algorithm that trained it: ppo or sac. [default: the version's tag]"),
+    f.HEADLESS.option(),
+    f.PHYSICS.option(),
+)
+
+promotion = group(f.PROMOTE.option(), f.GATE.option(), f.EXPORT.option(), f.VIDEO_EPISODES.option())
+
+# Any of these makes it a LeRobot policy's evaluation, run in the LeRobot image (the trainer's rule).
+evaluation_lerobot = group(
+    f.DATASET_REPO_ID.option(envvar=None, help="LeRobot: the dataset whose held-out episodes the policy is evaluated on."),
+    f.HELDOUT_EPISODES.option(),
+    f.LEROBOT_ENV.option(),
+)
+
+evaluation_job = group(
+    evaluation_model,
+    promotion,
+    evaluation_lerobot,
+    f.IMAGE.option(help="Container image (default: the trainer image of the model's library: RL, or LeRobot with a LeRobot flag)."),
+)
+
+evaluation_tracking = group(
+    f.MLFLOW.option(help="Log the evaluation to MLflow and tag the version (default on; needed by --promote)."),
+    f.MLFLOW_TOKEN_RETRIES.option(),
+    f.MLFLOW_HTTP_TIMEOUT.option(),
+)
+
+evaluation_gpus = f.GPUS_PER_NODE.option(help="GPUs: 1, or 0 for a CPU evaluation. [default 1]")
 
 BLOB_FLAGS = ("from_blob", "storage_account", "storage_container", "blob_prefix")
 
@@ -207,6 +245,11 @@ def output(checks: str, terraform: str) -> Decorator:
         ),
         output_format,
         click.option("--stream", is_flag=True, help="Stream the job's logs after submission."),
+        click.option(
+            "--wait", is_flag=True,
+            help="Wait for the job to end, saying each status change on stderr: exit 0 when it succeeds, 1 when it fails "
+            "or is cancelled, 130 on Ctrl-C (the job keeps running).",
+        ),
         click.option("--preflight/--no-preflight", default=True, help=f"Check {checks} before submitting. [default on]"),
         profile,
         terraform_dir(terraform),
@@ -214,4 +257,4 @@ def output(checks: str, terraform: str) -> Decorator:
 
 
 # Parameters that fill no settings field: how to emit, where values come from, what --from-blob builds.
-NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream", "preflight", "profile", "terraform_dir", *BLOB_FLAGS}
+NOT_SETTINGS = {"dry_run", "output_file", "output_format", "stream", "wait", "preflight", "profile", "terraform_dir", *BLOB_FLAGS}

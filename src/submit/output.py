@@ -33,9 +33,14 @@ def emit(backend: str, spec: dict[str, Any], *, output_format: str, output_file:
         except OSError as exc:
             raise _unwritable(output_file, exc, backend, job_id) from None
     if output_format == "json":
-        click.echo(json.dumps({"backend": backend, "job_id": job_id, "url": url, "spec": spec}, sort_keys=False))
+        print_json_result(backend, spec, job_id=job_id, url=url)
     elif not output_file and job_id is None:
         click.echo(text, nl=False)
+
+
+def print_json_result(backend: str, spec: dict[str, Any], *, job_id: str | None, url: str | None, **more: Any) -> None:
+    """The one JSON object of a job command: backend, job id, URL, the spec, and what `more` adds (the final status)."""
+    click.echo(json.dumps({"backend": backend, "job_id": job_id, "url": url, **more, "spec": spec}, sort_keys=False))
 
 
 def unwritable_reason(exc: OSError) -> str:

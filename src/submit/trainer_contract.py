@@ -15,11 +15,11 @@ from typing import Any
 
 from submit.models.base import Strict, declaration
 from submit.models.fields import JOB_SETTINGS
-from submit.models.jobs import TRAINER_KINDS, IsaacLabSkrlJob, LeRobotJob, registers
+from submit.models.jobs import TRAINER_KINDS, AnyJob, registers
 from submit.templates import load_template
-from training.config import KINDS, OUTPUT_DIR_FLAG, CommonConfig, env_name, to_env
+from training.config import KINDS, OUTPUT_DIR_FLAG, AnyConfig, env_name, to_env
 
-Job = IsaacLabSkrlJob | LeRobotJob
+Job = AnyJob
 
 # Trainer fields the CLI derives from other settings.
 DERIVED = ("register", "register_model", "secret_source")
@@ -27,9 +27,7 @@ DERIVED = ("register", "register_model", "secret_source")
 TRAINER_ONLY = (
     "output_dir", "asset_root", "max_depth", "system_metrics", "checkpoint_interval", "metrics_flush_timeout",
     "log_freq", "num_workers",
-    # Issue 16's new trainer settings, until the CLI side (branch i16c) declares them: then drop them here.
-    "correlation_id", "model_uri", "episodes", "deterministic", "promote", "gate", "export", "video_episodes",
-    "heldout_episodes", "lerobot_env",
+    "deterministic",  # an evaluation acts with the policy's mean action, as a deployment does
 )  # fmt: skip
 
 
@@ -45,7 +43,7 @@ def trainer_command(kind: str, output_dir: str) -> list[str]:
 
 
 def trainer_kind(job: Job) -> str:
-    """`rl` or `lerobot`: the trainer's kind, the first word of its command."""
+    """`rl`, `lerobot` or `evaluate`: the trainer's kind, the first word of its command."""
     return TRAINER_KINDS[job.kind]
 
 
@@ -67,11 +65,13 @@ def trainer_sources() -> Path:
     return Path(training.__file__).resolve().parent
 
 
-def trainer_config(job: Job, target: Any = None) -> CommonConfig:
+def trainer_config(job: Job, target: Any = None) -> AnyConfig:
     """The trainer's view of a job: what reaches the container as ROBO_* variables."""
     config = KINDS[trainer_kind(job)]
     wanted = {f.name for f in fields(config)}
-    values: dict[str, Any] = {"register": registers(job), "register_model": job.model_name}
+    values: dict[str, Any] = {}
+    if "register" in wanted:  # a training kind
+        values |= {"register": registers(job), "register_model": job.model_name}
     for declared, value in [*_declared_values(job), *_declared_values(target)]:
         if declared.get("trainer") in wanted:
             values[declared["trainer"]] = value

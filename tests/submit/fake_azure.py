@@ -89,6 +89,9 @@ class Workspace:
     run_statuses: list[str] = field(
         default_factory=lambda: ["Completed"]
     )  # run history answers, one per poll
+    # Job statuses a GET of a job answers, one per GET, the last one kept (--wait polls these); empty: the
+    # status the job was created or cancelled with.
+    job_statuses: list[str] = field(default_factory=list)
     log_text: str = "training: iteration 1 reward 1.0\n"
     # Versions of the anonymous environments Azure ML built from a build context (versioned by content): by
     # default this checkout's, for each job image. A first build uploads the context to blob storage, which is
@@ -297,6 +300,8 @@ def _job_put(ws: Workspace, match: re.Match, query: dict, body: Any) -> tuple[in
 
 def _job_get(ws: Workspace, match: re.Match, query: dict, body: Any) -> tuple[int, Any]:
     job = ws.jobs.get(match["name"])
+    if job and ws.job_statuses:
+        job["properties"]["status"] = ws.job_statuses.pop(0) if len(ws.job_statuses) > 1 else ws.job_statuses[0]
     return (200, job) if job else (404, _error("UserError", f"job {match['name']} not found"))
 
 

@@ -35,6 +35,11 @@ elif args[:2] in (["workflow", "query"], ["workflow", "cancel"], ["workflow", "l
 elif args[:1] == ["credential"]:
     key = "credential list"
 answer = answers.get(key)
+if isinstance(answer, list):  # a sequence: one answer per call, the last one kept
+    counter = state / (key.replace(" ", "_") + ".count")
+    calls = int(counter.read_text()) if counter.exists() else 0
+    counter.write_text(str(calls + 1))
+    answer = answer[min(calls, len(answer) - 1)]
 if answer is None:
     print("osmo: error: argument command: invalid choice", file=sys.stderr)
     sys.exit(2)
@@ -141,8 +146,9 @@ class FakeOsmo:
         log = self.state / "argv.jsonl"
         return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
-    def answer(self, **answers: dict[str, Any]) -> None:
-        """Set answers by command: workflow_submit=..., credential_list=..., pool_list=..., ..."""
+    def answer(self, **answers: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Set answers by command: workflow_submit=..., credential_list=..., pool_list=..., ...; a list is a
+        sequence, one answer per call, its last kept (workflow_query=[queried("RUNNING"), queried("COMPLETED")])."""
         current = json.loads((self.state / "answers.json").read_text())
         current.update({key.replace("_", " "): value for key, value in answers.items()})
         (self.state / "answers.json").write_text(json.dumps(current))
@@ -151,7 +157,7 @@ class FakeOsmo:
         return (self.state / "submitted.yaml").read_text()
 
 
-def install(folder: Path, **answers: dict[str, Any]) -> FakeOsmo:
+def install(folder: Path, **answers: dict[str, Any] | list[dict[str, Any]]) -> FakeOsmo:
     bin_dir, state = folder / "bin", folder / "state"
     bin_dir.mkdir(parents=True)
     state.mkdir(parents=True)

@@ -49,8 +49,26 @@ AZUREML_LEROBOT = {
     ],
 }
 
+# Evaluations: an MLflow alias behind gates (what docs/ci.md runs), a workspace model as a job input, LeRobot.
+AZUREML_EVALUATION = {
+    "evaluation-promote": [
+        "--model", "models:/isaac-cartpole-direct@candidate", "--episodes", "50", "--num-envs", "16",
+        "--gate", "mean_return>=@champion", "--gate", "mean_return>=400", "--promote", "champion",
+        "--export", "onnx", "--video-episodes", "2", "--compute", "gpu-a100", "--correlation-id", "gh-1234.1",
+    ],
+    "evaluation-model-input": [
+        "--model", "azureml:isaac-cartpole-direct:3", "-t", "Isaac-Cartpole-Direct", "--model-input-type", "custom_model",
+        "--compute", "gpu-a100", "--job-name", "cartpole-eval-3",
+    ],
+    "evaluation-lerobot": [
+        "--model", "models:/lerobot-act-aloha/2", "-d", "lerobot/aloha_sim_insertion_human", "--heldout-episodes", "40,41,42",
+        "--gate", "action_mse<0.05", "--compute", "gpu-a100",
+    ],
+}
+
 SPECS = {f"azureml/{name}.yaml": ["azureml", "training", *args, "--dry-run"] for name, args in AZUREML_TRAINING.items()}
 SPECS |= {f"azureml/{name}.yaml": ["azureml", "lerobot-training", *args, "--dry-run"] for name, args in AZUREML_LEROBOT.items()}
+SPECS |= {f"azureml/{name}.yaml": ["azureml", "evaluation", *args, "--dry-run"] for name, args in AZUREML_EVALUATION.items()}
 
 # OSMO workflows (tests/submit/backends/osmo/test_render.py); regen-golden renders these too.
 OSMO_TRAINING = {
@@ -88,5 +106,18 @@ OSMO_LEROBOT = {
     ],
 }
 
+OSMO_EVALUATION = {
+    "evaluation-promote": [
+        "--model", "models:/isaac-cartpole-direct@candidate", "--episodes", "50", "--gate", "mean_return>@champion",
+        "--promote", "champion", "--pool", "gpu-pool", "--mlflow-tracking-uri", "https://mlflow.example.com",
+        "--mlflow-credential", "mlflow", "--correlation-id", "gh-1234.1",
+    ],
+    "evaluation-lerobot-env": [
+        "--model", "models:/lerobot-act-aloha/2", "--lerobot-env", "aloha", "--episodes", "20", "--video-episodes", "2",
+        "--gate", "success_rate>=0.8", "--hf-credential", "huggingface",
+    ],
+}
+
 OSMO_SPECS = {f"osmo/{name}.yaml": ["osmo", "training", *args, "--dry-run"] for name, args in OSMO_TRAINING.items()}
 OSMO_SPECS |= {f"osmo/{name}.yaml": ["osmo", "lerobot-training", *args, "--dry-run"] for name, args in OSMO_LEROBOT.items()}
+OSMO_SPECS |= {f"osmo/{name}.yaml": ["osmo", "evaluation", *args, "--dry-run"] for name, args in OSMO_EVALUATION.items()}

@@ -10,7 +10,7 @@ import yaml
 
 from submit import trainer_contract
 from submit.backends import registry
-from training.config import KINDS, env_name
+from training.config import KINDS, env_name, from_env
 
 
 def _declared_trainer_names() -> set[str]:
@@ -58,6 +58,7 @@ RL_VALUES = {
     "metric_filter": (["--metric-filter", "Reward"], '["Reward"]'),
     "experiment_name": (["--experiment-name", "exp"], "exp"),
     "job_name": (["-j", "job-1"], "job-1"),
+    "correlation_id": (["--correlation-id", "gh-run-1234/2"], "gh-run-1234/2"),
 }
 
 
@@ -89,3 +90,41 @@ def test_the_key_vault_reaches_the_trainer_only_where_the_backend_has_one(run_cl
 def test_a_local_runs_own_settings_reach_the_trainer_by_its_variable_names():
     env = trainer_contract.local_trainer_env({"device": "cpu", "timesteps": 64, "agent_config": None})
     assert env == {"ROBO_DEVICE": "cpu", "ROBO_TIMESTEPS": "64"}
+
+
+# The same for the evaluation's own settings (the trainer kind evaluate): a value, and its ROBO_* text.
+EVALUATION_VALUES = {
+    "model_uri": ([], "models:/m/1"),
+    "task": (["-t", "CartPole-v1"], "CartPole-v1"),
+    "rl_library": (["--rl-library", "rsl-rl"], "rsl_rl"),
+    "algorithm": (["--algorithm", "sac"], "sac"),
+    "episodes": (["--episodes", "7"], "7"),
+    "num_envs": (["-n", "3"], "3"),
+    "seed": (["--seed", "5"], "5"),
+    "promote": (["--promote", "champion"], "champion"),
+    "gate": (["--gate", "mean_return>=1", "--gate", "std_return<2"], '["mean_return>=1", "std_return<2"]'),
+    "export": (["--export", "onnx"], "onnx"),
+    "video_episodes": (["--video-episodes", "2"], "2"),
+    "dataset_repo_id": (["-d", "lerobot/pusht"], "lerobot/pusht"),
+    "heldout_episodes": (["-d", "lerobot/pusht", "--heldout-episodes", "4,5"], "[4, 5]"),
+    "lerobot_env": (["--lerobot-env", "aloha"], "aloha"),
+    "headless": (["-t", "Isaac-Cartpole-Direct", "--gui"], "false"),
+    "physics": (["-t", "Isaac-Cartpole-Direct", "--physics", "newton_mjwarp"], "newton_mjwarp"),
+    "mlflow": (["--no-mlflow"], "false"),
+    "experiment_name": (["--experiment-name", "exp"], "exp"),
+    "job_name": (["-j", "job-1"], "job-1"),
+    "correlation_id": (["--correlation-id", "gh-1"], "gh-1"),
+}
+
+
+@pytest.mark.parametrize("backend", ["azureml", "osmo"])
+@pytest.mark.parametrize("field", sorted(EVALUATION_VALUES))
+def test_an_evaluation_flag_value_reaches_its_trainer_variable(run_cli, backend, field):
+    args, expected = EVALUATION_VALUES[field]
+    result = run_cli(backend, "evaluation", "--model", "models:/m/1", *args, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    spec = yaml.safe_load(result.stdout)
+    env = spec["environment_variables"] if backend == "azureml" else spec["workflow"]["tasks"][0]["environment"]
+    variable = env_name(next(f for f in fields(KINDS["evaluate"]) if f.name == field))
+    assert env[variable] == expected
+    assert from_env("evaluate", {k: v for k, v in env.items() if k.startswith("ROBO_")})  # and the trainer takes it

@@ -75,7 +75,7 @@ class Backend(ABC):
     name: str
     texts: Texts
     # The job commands it offers (submit.commands.jobs.JOB_KINDS names the job kind of each).
-    job_commands: tuple[str, ...] = ("training", "lerobot-training")
+    job_commands: tuple[str, ...] = ("training", "lerobot-training", "evaluation")
     # The reference-script variables each job command reads no more: a note when one is set (submit.reference).
     unread_env: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 - read only
     # Parameters of its commands that fill no settings field.
@@ -135,6 +135,11 @@ class Backend(ABC):
 
     @abstractmethod
     def status(self, job_id: str, target: Any) -> dict[str, Any]: ...
+
+    def outcome(self, status: str) -> str | None:
+        """What a job status means for `--wait`: "succeeded", "failed" (failed or cancelled), or None while the
+        job may still change."""
+        return None
 
     @abstractmethod
     def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None: ...

@@ -108,7 +108,9 @@ def _job_params() -> dict[str, list[click.Parameter]]:
     found: dict[str, list[click.Parameter]] = {}
     for name in registry.names():
         group = backend_group(name)
-        for command_name in registry.get(name).job_commands:
+        # An evaluation's --task and --num-envs read no environment variable (the version's tags are their defaults):
+        # what `config show` says of them is the training commands'.
+        for command_name in (c for c in registry.get(name).job_commands if c != "evaluation"):
             for param in group.commands[command_name].params:
                 found.setdefault(param.name, []).append(param)  # type: ignore[arg-type]
     return found

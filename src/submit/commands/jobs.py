@@ -14,12 +14,12 @@ import click
 from submit import flags, reference, sources
 from submit.backends import registry
 from submit.backends.base import Backend
-from submit.errors import BadInput
-from submit.output import emit, say
+from submit.errors import BadInput, SubmitError
+from submit.output import emit, print_json_result, say
 from submit.params import primary_flag
 
 # Job command -> the job kind it validates into (models/jobs.py).
-JOB_KINDS = {"training": "isaaclab-skrl", "lerobot-training": "lerobot"}
+JOB_KINDS = {"training": "isaaclab-skrl", "lerobot-training": "lerobot", "evaluation": "evaluation"}
 TRACK_VERBS = ("status", "logs", "cancel")
 
 
@@ -61,9 +61,13 @@ def _settings(backend: Backend, command: str, params: dict[str, Any], ctx: click
 
 def render_and_submit(backend: Backend, settings: Any, params: dict[str, Any]) -> None:
     """Print (or write) the spec of a dry run; else submit it, print the result and follow it if asked."""
+    if params["wait"] and params["dry_run"]:
+        raise BadInput("--wait: waits for a submitted job, and --dry-run submits nothing; drop one")
     rendered = backend.render(settings, params)
     notes = "\n".join(rendered.notes)
-    output = {"output_format": params["output_format"], "output_file": params["output_file"]}
+    json_output = params["output_format"] == "json"
+    # With --wait the JSON result comes once the job has ended, with its final status.
+    output = {"output_format": "text" if params["wait"] else params["output_format"], "output_file": params["output_file"]}
     if params["dry_run"]:
         # Notes after the spec is written: an -o that cannot be written is then the only line.
         emit(backend.name, rendered.spec, **output)
@@ -74,10 +78,23 @@ def render_and_submit(backend: Backend, settings: Any, params: dict[str, Any]) -
         say(notes)
     result = backend.submit(rendered, settings, preflight=params["preflight"])
     emit(backend.name, rendered.spec, **output, job_id=result.job_id, url=result.url)
-    if params["output_format"] == "text":
+    if not json_output:
         say(f"submitted {result.job_id}" + (f"\n{result.url}" if result.url else ""))
     if params["stream"]:
-        backend.logs(result.job_id, settings.target, to_stderr=params["output_format"] == "json")
+        backend.logs(result.job_id, settings.target, to_stderr=json_output)
+    if params["wait"]:
+        _wait(backend, result, rendered.spec, settings.target, json_output)
+
+
+def _wait(backend: Backend, submitted: Any, spec: dict[str, Any], target: Any, json_output: bool) -> None:
+    """Follow the job to its end: the JSON result with its final status, then exit 1 unless it succeeded."""
+    from submit import waiting
+
+    status = waiting.wait(backend, submitted.job_id, target)["status"]
+    if json_output:
+        print_json_result(backend.name, spec, job_id=submitted.job_id, url=submitted.url, status=status)
+    if backend.outcome(status) != "succeeded":
+        raise SubmitError(f"{backend.name} job {submitted.job_id} ended {status}")
 
 
 def track_command(backend: Backend, verb: str) -> click.Command:
@@ -212,6 +229,8 @@ def _plain(message: str, error: dict[str, Any]) -> str:
         return f"accepted values: {ctx.get('expected', '').replace(' or ', ', ')}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than", "finite_number"):
         return message.replace("Input should be", "must be")
+    if kind == "missing":
+        return "needed"
     if kind in ("string_too_short", "string_too_long"):
         return message.replace("String should have", "must have")
     return message

@@ -51,6 +51,7 @@ def _device(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 local_naming = group(
     f.EXPERIMENT_NAME.option(help="MLflow experiment name."),
     f.JOB_NAME.option(help="Run name: the outputs folder and the MLflow run. [default: <task>-<date>-<time>]"),
+    f.CORRELATION_ID.option(help="Id tying the run to what started it (a CI run id): an MLflow tag of the run and model version."),
     gone("--display-name", instead="a local run is named by --job-name (its outputs folder and MLflow run); drop it"),
 )
 
@@ -113,6 +114,49 @@ def lerobot_training(**params: Any) -> None:
     if params["dataset_root"] is not None:
         params["dataset_root"] = str(Path(params["dataset_root"]).resolve())
     _run(_job(params, "lerobot"), params, {"ROBO_NUM_WORKERS": "0"})
+
+
+EVALUATION_EXAMPLE = """
+\b
+Example:
+  submit local evaluation --model models:/cartpole-v1/1 --episodes 20 --gate mean_return>=@champion --promote champion
+"""
+
+
+@local.command("evaluation", epilog=EVALUATION_EXAMPLE)
+@flags.evaluation_model
+@flags.promotion
+@flags.evaluation_lerobot
+@f.DATASET_ROOT.option(help="LeRobot: local dataset folder of the held-out episodes.")
+@f.AGENT_CONFIG.option(help="Agent YAML. [default: the agent.yaml the model version carries]")
+@flags.evaluation_tracking
+@local_naming
+@local_run
+def evaluation(**params: Any) -> None:
+    """Evaluate a trained model on this machine; --promote sets an MLflow alias when every --gate holds (exit 3 when one does not)."""
+    for name in ("agent_config", "dataset_root"):
+        if params[name] is not None:
+            params[name] = str(Path(params[name]).resolve())
+    job = _job(params, "evaluation")
+    _model_resolves(job, params)
+    _run(job, params, {})
+
+
+def _lerobot(job: Any, params: dict[str, Any]) -> bool:
+    """A LeRobot policy's evaluation (its flags, or a local dataset folder), run in the LeRobot environment."""
+    return job.kind == "evaluation" and (job.lerobot or params.get("dataset_root") is not None)
+
+
+def _model_resolves(job: Any, params: dict[str, Any]) -> None:
+    """The model URI against the store the run will use, before anything starts (one line, nothing written)."""
+    from submit.backends.local import runner
+    from submit.backends.local.model_check import model_problem
+    from submit.errors import BadInput
+
+    uri = runner.tracking_uri(Path.cwd(), dict(os.environ))
+    problem = model_problem(job, uri, task_given=job.task is not None, lerobot_given=_lerobot(job, params))
+    if problem:
+        raise BadInput(problem)
 
 
 def _gpus(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
@@ -224,7 +268,7 @@ def _job(params: dict[str, Any], kind: str) -> Any:
 
 def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
     from submit.backends.local import runner
-    from submit.errors import BadInput, SubmitError
+    from submit.errors import BadInput, GateFailed, SubmitError
     from submit.trainer_contract import local_trainer_env
 
     own = {name: params[name] for name in TO_TRAINER if name in params}
@@ -239,18 +283,27 @@ def _run(job: Any, params: dict[str, Any], extra: dict[str, str]) -> None:
             raise BadInput(f"--job-name: {output_dir} exists (an earlier run's outputs); choose another name or remove it")
         raise SubmitError(f"{output_dir} exists (a run started in the same second); start again or give --job-name")
     _check_writable(output_dir, params["output_root"])
-    python = runner.trainer_python(job, _repo(), dict(os.environ))
-    say(f"training {name} locally -> {output_dir}")
+    python = runner.trainer_python(job, _repo(), dict(os.environ), lerobot=_lerobot(job, params))
+    evaluating = job.kind == "evaluation"
+    say(f"{'evaluating' if evaluating else 'training'} {name} locally -> {output_dir}")
     outcome = runner.run(job, python=python, workdir=workdir, output_dir=output_dir, extra_env=extra | {"ROBO_JOB_NAME": name})
     if _stopped(outcome):
         # A trainer killed before its own handler ran reports -N: a shell would say 128 + N.
         code = outcome.exit_code if outcome.exit_code > 0 else 128 - outcome.exit_code
         raise runner.Interrupted(_interrupted(outcome), code if code > 128 else 130)
     kept = f". Outputs: {output_dir}" if output_dir.exists() else ""
+    unchanged = "no tag or alias changed" if evaluating else "nothing was registered"
     if outcome.exit_code == 2:  # the trainer refused a setting before training
-        raise BadInput(f"the trainer refused its settings (its error line above); nothing was trained or registered{kept}")
+        done = "nothing was evaluated or tagged" if evaluating else "nothing was trained or registered"
+        raise BadInput(f"the trainer refused its settings (its error line above); {done}{kept}")
+    if evaluating and outcome.exit_code == 3:
+        _report_evaluation(outcome, params["output_format"])
+        raise GateFailed(_gate_failure(outcome.result, job))
     if outcome.exit_code != 0:
-        raise SubmitError(f"training failed (trainer exit {outcome.exit_code}); nothing was registered{kept}")
+        raise SubmitError(f"{'evaluation' if evaluating else 'training'} failed (trainer exit {outcome.exit_code}); {unchanged}{kept}")
+    if evaluating:
+        _report_evaluation(outcome, params["output_format"])
+        return
     _report(outcome, params["output_format"])
 
 
@@ -326,6 +379,33 @@ def _report(outcome: Any, output_format: str) -> None:
         say(f"tracked at:       {outcome.tracking_uri}")
 
 
+def _report_evaluation(outcome: Any, output_format: str) -> None:
+    result = outcome.result
+    if output_format == "json":
+        click.echo(json.dumps({"backend": "local", "tracking_uri": outcome.tracking_uri, "output_dir": str(outcome.output_dir), **result}))
+        return
+    model = f"{result.get('model_name')} version {result.get('model_version')}" if result.get("model_version") else result.get("model_uri")
+    say(f"model:            {model}")
+    say(f"episodes:         {result.get('episodes')} on {result.get('task')}")
+    for metric, value in (result.get("metrics") or {}).items():
+        say(f"{metric + ':':<18}{value:.4g}" if isinstance(value, int | float) else f"{metric}: {value}")
+    for gate in result.get("gates") or []:
+        say(f"gate {gate.get('gate')}: {'holds' if gate.get('holds') else 'does not hold'} (measured {gate.get('measured')})")
+    if result.get("promoted"):
+        say(f"promoted:         alias {result['promoted']} -> version {result.get('alias_version')}")
+    if result.get("run_id"):
+        say(f"run id:           {result['run_id']}")
+    say(f"outputs:          {outcome.output_dir}")
+
+
+def _gate_failure(result: dict[str, Any], job: Any) -> str:
+    """One line: which gate did not hold, and that the alias stays where it was."""
+    failed = [gate for gate in result.get("gates") or [] if not gate.get("holds")]
+    said = ", ".join(f"{gate.get('gate')} (measured {gate.get('measured')})" for gate in failed) or "a gate"
+    alias = f"alias {job.promote} unchanged" if job.promote else "nothing promoted"
+    return f"gate did not hold: {said}; {alias}"
+
+
 def _interrupted(outcome: Any) -> str:
     """One line: where the run stopped, that nothing was registered, and how to resume it."""
     return _resumable(outcome) or (
@@ -350,6 +430,8 @@ def _resumable(outcome: Any) -> str | None:
 def _slug(job: Any) -> str:
     from training.config import derive_model_name
 
+    if job.kind == "evaluation":
+        return "evaluation"
     return derive_model_name(getattr(job, "task", None) or f"lerobot-{job.policy_type}")
 
 

@@ -37,6 +37,30 @@ def _free_text(value: str) -> str:
 
 FreeText = Annotated[str, Field(max_length=512), AfterValidator(_free_text)]
 
+
+def trainer_rule(kind: str, name: str):
+    """The trainer's own parser of its config field `name` (training/config.py), as a validator: what the CLI
+    accepts, the trainer accepts, in the form the trainer reads it (no spaces it would strip)."""
+
+    def check(value: Any) -> Any:
+        from dataclasses import fields
+
+        from training.config import KINDS
+
+        parse = next(f for f in fields(KINDS[kind]) if f.name == name).metadata["parse"]
+        parsed = parse(value)  # a ValueError says what is wrong, in the trainer's words
+        if parsed is None:
+            raise ValueError("must not be blank")
+        if parsed != value:
+            raise ValueError("must not start or end with spaces")
+        return value
+
+    return AfterValidator(check)
+
+
+# A tag value on every system it reaches (MLflow runs and versions, Azure ML job tags): the trainer's rule.
+CorrelationId = Annotated[str, trainer_rule("rl", "correlation_id")]
+
 # Azure ML's naming rule for experiments and jobs (the service refuses what it refuses; load_job does not).
 AzureName = Annotated[
     str, pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}", "must start with a letter or digit and use only letters, digits, '-' and '_' (at most 255)")

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from submit.params import AliasedChoice, Decorator, FlagValues
-from training.config import RL_LIBRARIES, RL_LIBRARY_ALIASES
+from training.config import EXPORT_FORMATS, RL_LIBRARIES, RL_LIBRARY_ALIASES
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,45 @@ BLOB_URLS = Setting(
     "blob_urls", "job.blob_urls", ("--blob-url",), "https:// URL of a dataset file or folder to download before training (repeatable).", multiple=True, trainer="blob_urls",
 )
 
+# ---- the evaluation job: a trained model on its task, metrics to MLflow, a promotion behind gates -----
+
+MODEL = Setting(
+    "model", "job.model", ("--model", "--model-uri"),
+    "Model to evaluate: models:/<name>/<version>, models:/<name>@<alias>, runs:/<run id>/<path>, or a path "
+    "(Azure ML also azureml:<name>:<version>, a job input).", trainer="model_uri", metavar="URI",
+)
+EPISODES = Setting("episodes", "job.episodes", ("--episodes",), "Episodes to evaluate, over all environments. [default 10]", type=int, trainer="episodes")
+PROMOTE = Setting(
+    "promote", "job.promote", ("--promote",), "Set this MLflow alias (e.g. champion) on the version when every --gate holds.",
+    trainer="promote", metavar="ALIAS",
+)
+GATE = Setting(
+    "gate", "job.gates", ("--gate",),
+    "METRIC>=VALUE (or <=, >, <), or METRIC>=@ALIAS against the version holding ALIAS; all must hold (repeatable).",
+    multiple=True, trainer="gate", metavar="GATE",
+)
+EXPORT = Setting("export", "job.export", ("--export",), "Also export the policy, with a .sha256 file: onnx or torchscript.", type=click.Choice(EXPORT_FORMATS), trainer="export")
+VIDEO_EPISODES = Setting("video_episodes", "job.video_episodes", ("--video-episodes",), "Episodes recorded as video and logged. [default 0]", type=int, trainer="video_episodes")
+
+
+def _episode_indices(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9]{1,9}(,[0-9]{1,9})*", value):
+        raise click.BadParameter("must be episode indices, comma-separated, such as 40,41,42")
+    return tuple(int(item) for item in value.split(","))
+
+
+HELDOUT_EPISODES = Setting(
+    "heldout_episodes", "job.heldout_episodes", ("--heldout-episodes",),
+    "LeRobot: dataset episodes to evaluate on, e.g. 40,41. [default: those training did not use]", trainer="heldout_episodes",
+    metavar="N,M", callback=_episode_indices,
+)
+LEROBOT_ENV = Setting(
+    "lerobot_env", "job.lerobot_env", ("--lerobot-env",), "LeRobot: roll the policy out in this gym environment type instead of held-out episodes.",
+    trainer="lerobot_env",
+)
+
 # ---- shared parts: checkpoint, registration, tracking, resources, naming -----------------------------
 
 CHECKPOINT_MODE_CHOICES = ("from-scratch", "warm-start", "resume", "fresh")
@@ -191,6 +230,11 @@ GPUS_PER_NODE = Setting("gpus_per_node", "job.resources.gpus_per_node", ("--gpus
 EXPERIMENT_NAME = Setting("experiment_name", "job.naming.experiment_name", ("--experiment-name",), "Experiment name.", trainer="experiment_name")
 JOB_NAME = Setting("job_name", "job.naming.job_name", ("-j", "--job-name"), "Job name (unique in the workspace).", trainer="job_name")
 DISPLAY_NAME = Setting("display_name", "job.naming.display_name", ("--display-name",), "Display name.")
+CORRELATION_ID = Setting(
+    "correlation_id", "job.naming.correlation_id", ("--correlation-id",),
+    "Id tying the job to what started it (a CI run id): an MLflow tag of its run and model version, and an Azure ML job tag.",
+    trainer="correlation_id", note="what ties the job to what started it (a CI run id): 1 to 128 letters, digits or ._:/@+=-",
+)
 
 # ---- a local run's own settings: straight to the trainer, no settings field ---------------------------
 

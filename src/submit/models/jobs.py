@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from submit.models import fields as f
-from submit.models.base import DEFAULTS, FreeText, ImageRef, Strict, TaskId, declared, pattern
-from submit.models.parts import Checkpoint, Naming, Registration, Resources, RLTracking, Tracking
+from submit.models.base import DEFAULTS, FreeText, ImageRef, Strict, TaskId, declared, pattern, trainer_rule
+from submit.models.parts import (
+    Checkpoint,
+    EvaluationTracking,
+    Naming,
+    Registration,
+    Resources,
+    RLTracking,
+    Tracking,
+)
 from training.config import (
+    EXPORT_FORMATS,
     ISAACLAB_TASK_PREFIXES,
+    MAX_EPISODES,
     MAX_NUM_ENVS,
     POLICY_TYPES,
     RL_LIBRARIES,
+    checkpoint_uri_problem,
     derive_model_name,
     is_isaaclab_task,
     lerobot_model_name,
     rl_library_problem,
 )
+from training.gate import OFFLINE_METRICS, RL_METRICS, parse_gate
 
 # The reference documented --policy-repo-id as the policy to fine-tune from; here it is only where to push.
 POLICY_REPO_ALONE = (
@@ -27,6 +40,7 @@ POLICY_REPO_ALONE = (
 )
 
 RepoId = Annotated[str, pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*", "must be <owner>/<name>")]
+Physics = Annotated[str, pattern(r"[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*", "must be Isaac Lab preset names, comma-separated, such as newton_mjwarp")]
 
 
 class IsaacLabSkrlJob(Strict):
@@ -41,7 +55,7 @@ class IsaacLabSkrlJob(Strict):
     rl_library: Literal[RL_LIBRARIES] = declared(f.RL_LIBRARY, "skrl")  # type: ignore[valid-type]
     headless: bool = declared(f.HEADLESS, True)
     mode: Literal["train", "smoke-test"] = declared(f.MODE, "train")
-    physics: Annotated[str, pattern(r"[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*", "must be Isaac Lab preset names, comma-separated, such as newton_mjwarp")] | None = declared(f.PHYSICS)
+    physics: Physics | None = declared(f.PHYSICS)
     image: ImageRef | None = declared(f.IMAGE)
     checkpoint: Checkpoint = DEFAULTS
     registration: Registration = DEFAULTS
@@ -124,14 +138,121 @@ class LeRobotJob(Strict):
         return lerobot_model_name(self.policy_type, self.dataset_repo_id)
 
 
-Job = Annotated[IsaacLabSkrlJob | LeRobotJob, Field(discriminator="kind")]
+# An Azure ML model asset, given to the job as an input: azureml:<name>:<version> or azureml:<name>@latest.
+AZUREML_MODEL = r"azureml:[A-Za-z0-9][A-Za-z0-9._-]{0,254}(:[0-9]{1,9}|@latest)"
+
+
+def _model_uri(value: str) -> str:
+    if re.fullmatch(AZUREML_MODEL, value):
+        return value
+    problem = checkpoint_uri_problem(value)  # the trainer's rule for ROBO_MODEL_URI (the checkpoint URI forms)
+    if problem:
+        raise ValueError(problem.replace("checkpoint URI", "model URI").replace(" or a path", ", a path, or azureml:<name>:<version> on Azure ML"))
+    return value
+
+
+def _gate(value: str) -> str:
+    parse_gate(value)  # the trainer's own rule  # ValueError naming what is wrong
+    return value
+
+
+Gate = Annotated[str, AfterValidator(_gate)]
+Alias = Annotated[str, trainer_rule("evaluate", "promote")]
+EnvType = Annotated[str, pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "must be a LeRobot env type such as aloha or pusht")]
+
+
+class EvaluationJob(Strict):
+    """Evaluation of a trained model on its task (RL; or LeRobot on held-out episodes or in a gym environment):
+    metrics to an MLflow run linked to the version, and an alias set only when every gate holds."""
+
+    kind: Literal["evaluation"] = "evaluation"
+    model: Annotated[str, AfterValidator(_model_uri)] = declared(f.MODEL, ...)
+    task: TaskId | None = declared(f.TASK)
+    rl_library: Literal[RL_LIBRARIES] | None = declared(f.RL_LIBRARY)  # type: ignore[valid-type]
+    algorithm: Literal["ppo", "sac"] | None = declared(f.ALGORITHM)
+    episodes: int = declared(f.EPISODES, 10, ge=1, le=MAX_EPISODES)
+    num_envs: int = declared(f.NUM_ENVS, 1, ge=1, le=MAX_NUM_ENVS)
+    seed: int = declared(f.SEED, 42, ge=0, le=2**31 - 1)
+    headless: bool = declared(f.HEADLESS, True)
+    physics: Physics | None = declared(f.PHYSICS)
+    promote: Alias | None = declared(f.PROMOTE)
+    gates: tuple[Gate, ...] = declared(f.GATE, ())
+    export: Literal[EXPORT_FORMATS] | None = declared(f.EXPORT)  # type: ignore[valid-type]
+    video_episodes: int = declared(f.VIDEO_EPISODES, 0, ge=0, le=MAX_EPISODES)
+    dataset_repo_id: RepoId | None = declared(f.DATASET_REPO_ID)
+    heldout_episodes: tuple[Annotated[int, Field(ge=0)], ...] = declared(f.HELDOUT_EPISODES, ())
+    lerobot_env: EnvType | None = declared(f.LEROBOT_ENV)
+    image: ImageRef | None = declared(f.IMAGE)
+    tracking: EvaluationTracking = DEFAULTS
+    resources: Resources = DEFAULTS
+    naming: Naming = DEFAULTS
+
+    @property
+    def lerobot(self) -> bool:
+        """A LeRobot policy's evaluation (the trainer's rule: any LeRobot setting given), run in the LeRobot image."""
+        return bool(self.dataset_repo_id or self.heldout_episodes or self.lerobot_env)
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """What this evaluation produces: returns in an environment, action errors on held-out dataset episodes."""
+        return OFFLINE_METRICS if self.lerobot and not self.lerobot_env else RL_METRICS
+
+    @model_validator(mode="after")
+    def _evaluation_rules(self) -> EvaluationJob:
+        _evaluation_rules(self)
+        return self
+
+
+Job = Annotated[IsaacLabSkrlJob | LeRobotJob | EvaluationJob, Field(discriminator="kind")]
+AnyJob = IsaacLabSkrlJob | LeRobotJob | EvaluationJob
 # The trainer kind (`python -m training <kind>`) of each job kind.
-TRAINER_KINDS = {"isaaclab-skrl": "rl", "lerobot": "lerobot"}
+TRAINER_KINDS = {"isaaclab-skrl": "rl", "lerobot": "lerobot", "evaluation": "evaluate"}
 
 
-def registers(job: IsaacLabSkrlJob | LeRobotJob) -> bool:
+def image_kind(job: AnyJob) -> str:
+    """`rl` or `lerobot`: whose image the job runs in (workflows/images/images.yaml); an evaluation runs in the
+    image its model was trained in."""
+    if isinstance(job, EvaluationJob):
+        return "lerobot" if job.lerobot else "rl"
+    return TRAINER_KINDS[job.kind]
+
+
+def registers(job: AnyJob) -> bool:
     """Whether the trained checkpoint is registered: unless skipped, and only through MLflow's registry."""
+    if isinstance(job, EvaluationJob):
+        return False
     return not job.registration.skip and job.tracking.mlflow
+
+
+def _evaluation_rules(job: EvaluationJob) -> None:
+    """What the trainer would refuse once the job has a machine, refused here (training/config.py, training/gate.py)."""
+    _family_rules(job)
+    if job.video_episodes > job.episodes:
+        raise ValueError(f"video_episodes: {job.video_episodes} is more than the {job.episodes} episodes evaluated")
+    for gate in job.gates:
+        metric = parse_gate(gate).metric
+        if metric not in job.metrics:
+            what = "a LeRobot evaluation on held-out episodes" if job.metrics == OFFLINE_METRICS else "an evaluation in an environment"
+            raise ValueError(f"gates: {metric!r} is not a metric {what} produces; accepted: {', '.join(job.metrics)}")
+    if not job.tracking.mlflow and (job.promote or any("@" in gate for gate in job.gates)):
+        raise ValueError("promote: needs MLflow (the alias lives in its model registry), but --no-mlflow is set; drop one")
+    if job.resources.gpus_per_node > 1:
+        raise ValueError("resources.gpus_per_node: an evaluation is one process: 0 or 1 GPU")
+    if job.resources.num_nodes != 1:
+        raise ValueError("resources.num_nodes: an evaluation is one process on one node")
+
+
+def _family_rules(job: EvaluationJob) -> None:
+    """An RL model's settings and a LeRobot policy's do not mix."""
+    if job.lerobot:
+        rl_only = [name for name in ("rl_library", "algorithm", "physics") if getattr(job, name)]
+        if rl_only or not job.headless:
+            name = rl_only[0] if rl_only else "headless"
+            raise ValueError(f"{name}: is for an RL model; a LeRobot evaluation (--dataset-repo-id, --heldout-episodes, --lerobot-env) takes none")
+    if job.heldout_episodes and job.lerobot_env:
+        raise ValueError("heldout_episodes: are dataset episodes, and --lerobot-env rolls the policy out in a gym environment; drop one")
+    if job.physics and job.task and not is_isaaclab_task(job.task):
+        raise ValueError(f"physics: presets are for Isaac Lab tasks ({', '.join(ISAACLAB_TASK_PREFIXES)}...); {job.task} has none")
 
 
 def _registration_rules(job: IsaacLabSkrlJob | LeRobotJob) -> None:

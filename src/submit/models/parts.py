@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from submit.models import fields as f
-from submit.models.base import AzureName, FreeText, LogInterval, ModelName, Strict, declared
+from submit.models.base import AzureName, CorrelationId, FreeText, LogInterval, ModelName, Strict, declared
 from training.config import CHECKPOINT_MODES, checkpoint_uri_problem
 
 CheckpointMode = Literal["from-scratch", "warm-start", "resume", "fresh"]
@@ -74,6 +74,18 @@ class Tracking(Strict):
         return self
 
 
+class EvaluationTracking(Strict):
+    """Tracking of an evaluation: MLflow only (the run linked to the version, its tags, the alias)."""
+
+    mlflow: bool = declared(f.MLFLOW, True)
+    token_retries: int = declared(f.MLFLOW_TOKEN_RETRIES, 3, ge=0, le=100)
+    http_timeout: int = declared(f.MLFLOW_HTTP_TIMEOUT, 60, ge=1, le=3600)
+
+    @property
+    def wandb(self) -> bool:
+        return False
+
+
 class RLTracking(Tracking):
     """Tracking of an RL job: the update wrapper's interval and metric filter too."""
 
@@ -93,3 +105,4 @@ class Naming(Strict):
     experiment_name: AzureName | None = declared(f.EXPERIMENT_NAME)
     job_name: AzureName | None = declared(f.JOB_NAME)
     display_name: FreeText | None = declared(f.DISPLAY_NAME)
+    correlation_id: CorrelationId | None = declared(f.CORRELATION_ID)

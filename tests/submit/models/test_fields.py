@@ -9,7 +9,7 @@ from submit.backends import registry
 from submit.backends.azureml.target import AzureMLSubmission, Workspace
 from submit.backends.osmo.target import OsmoSubmission
 from submit.models.base import Strict, declaration
-from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
+from submit.models.jobs import EvaluationJob, IsaacLabSkrlJob, LeRobotJob
 
 # Fields that are structure, not settings: the job kind's tag and the parts themselves.
 STRUCTURE = {"job.kind"}
@@ -35,6 +35,7 @@ def _target(submission: type[Strict]) -> type[Strict]:
 MODELS = {
     "isaaclab-skrl": _leaves(IsaacLabSkrlJob, "job"),
     "lerobot": _leaves(LeRobotJob, "job"),
+    "evaluation": _leaves(EvaluationJob, "job"),
     "azureml": _leaves(_target(AzureMLSubmission), "target"),
     "osmo": _leaves(_target(OsmoSubmission), "target"),
 }

@@ -35,6 +35,7 @@ class AzureML(Backend):
         commands={
             "training": "Train an Isaac Lab task with skrl on Azure ML.",
             "lerobot-training": "Train a LeRobot policy (ACT, Diffusion) on Azure ML.",
+            "evaluation": "Evaluate a trained model on Azure ML; --promote sets an MLflow alias when every --gate holds.",
             "status": "Show the status and studio URL of Azure ML job JOB.",
             "logs": "Stream the logs of Azure ML job JOB until it ends; exit 1 if it fails.",
             "cancel": "Cancel Azure ML job JOB and show its status.",
@@ -42,6 +43,10 @@ class AzureML(Backend):
         examples={
             "training": "\n\b\nExample:\n  submit-azureml-training -t Isaac-Cartpole-Direct -n 512 -m 300 --compute gpu-a100 --dry-run\n",
             "lerobot-training": "\n\b\nExample:\n  submit-azureml-lerobot-training -d lerobot/aloha_sim_insertion_human -p act --steps 20000 --compute gpu-a100 --dry-run\n",
+            "evaluation": (
+                "\n\b\nExample:\n  submit azureml evaluation --model models:/cartpole-v1@candidate --episodes 50 "
+                "--gate mean_return>=@champion --promote champion --compute gpu-a100 --wait\n"
+            ),
             **{verb: TRACK_EXAMPLE.format(name=verb) for verb in ("status", "logs", "cancel")},
         },
         job_word="JOB",
@@ -113,6 +118,12 @@ class AzureML(Backend):
         from submit.backends.azureml import client
 
         return client.status(job_id, target)
+
+    def outcome(self, status: str) -> str | None:
+        # Azure ML's final job statuses (azure.ai.ml.entities JobStatus); CancelRequested is not final yet.
+        if status == "Completed":
+            return "succeeded"
+        return "failed" if status in ("Failed", "Canceled", "NotResponding") else None
 
     def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None:
         from submit.backends.azureml import client

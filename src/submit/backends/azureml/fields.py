@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import click
+
 from submit.models.fields import Setting, by_name
 
 SUBSCRIPTION_ID = Setting("subscription_id", "target.subscription_id", ("--subscription-id",), "Azure subscription. [env AZURE_SUBSCRIPTION_ID]", envvar="AZURE_SUBSCRIPTION_ID", note="Azure subscription id")
@@ -27,4 +29,10 @@ KEY_VAULT_URI = Setting(
     "Key Vault the job reads secrets from with its managed identity. [env AZUREML_KEY_VAULT_URI]", envvar="AZUREML_KEY_VAULT_URI", trainer="key_vault_uri",
 )
 
-SETTINGS = by_name([SUBSCRIPTION_ID, RESOURCE_GROUP, WORKSPACE_NAME, COMPUTE, INSTANCE_TYPE, ENVIRONMENT_NAME, ENVIRONMENT_VERSION, KEY_VAULT_URI])
+MODEL_INPUT_TYPE = Setting(
+    "model_input_type", "target.model_input_type", ("--model-input-type",),
+    "Evaluation of an azureml:<name>:<version> model: its input type, mlflow_model or custom_model. [default mlflow_model]",
+    type=click.Choice(["mlflow_model", "custom_model"]), note="Azure ML input type of an azureml: model (mlflow_model, custom_model)",
+)
+
+SETTINGS = by_name([SUBSCRIPTION_ID, RESOURCE_GROUP, WORKSPACE_NAME, COMPUTE, INSTANCE_TYPE, ENVIRONMENT_NAME, ENVIRONMENT_VERSION, KEY_VAULT_URI, MODEL_INPUT_TYPE])

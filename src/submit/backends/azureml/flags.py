@@ -9,6 +9,7 @@ from submit.backends.azureml.fields import (
     ENVIRONMENT_VERSION,
     INSTANCE_TYPE,
     KEY_VAULT_URI,
+    MODEL_INPUT_TYPE,
     RESOURCE_GROUP,
     SUBSCRIPTION_ID,
     WORKSPACE_NAME,
@@ -54,9 +55,21 @@ JOB_FLAGS = {
         flags.naming,
         target,
     ),
+    "evaluation": group(
+        flags.evaluation_job,
+        MODEL_INPUT_TYPE.option(),
+        flags.evaluation_tracking,
+        flags.evaluation_gpus,
+        flags.naming,
+        target,
+    ),
 }
-# The reference flags each command refuses by name (after the output group).
-GONE = {"training": reference.azureml_gone, "lerobot-training": group(reference.azureml_gone, reference.lerobot_gone)}
+# The reference flags each command refuses by name (after the output group); evaluation is new.
+GONE = {
+    "training": reference.azureml_gone,
+    "lerobot-training": group(reference.azureml_gone, reference.lerobot_gone),
+    "evaluation": group(),
+}
 
 # The flags of status, logs and cancel: the workspace, resolved like a job command's.
 TRACK_FLAGS = group(workspace, flags.resolution)

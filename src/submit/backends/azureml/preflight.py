@@ -26,9 +26,12 @@ def check(ml: Any, settings: Any) -> None:
     if target.compute:
         _azureml_compute(ml, target.compute)
         checked.append(f"compute {target.compute}")
-    if job.checkpoint.uri and _azureml_checkpoint(ml, job.checkpoint.uri):
+    if job.kind == "evaluation":
+        if _azureml_checkpoint(ml, _as_models_uri(job.model), flag="--model", shown=job.model):
+            checked.append(f"model {job.model}")
+    elif job.checkpoint.uri and _azureml_checkpoint(ml, job.checkpoint.uri):
         checked.append(f"checkpoint {job.checkpoint.uri}")
-    if job.model_name:
+    if job.kind != "evaluation" and job.model_name:
         _model_name(job.model_name)
         checked.append(f"model name {job.model_name}")
     say("preflight: " + ", ".join(checked) + " ok")
@@ -58,7 +61,15 @@ def _azureml_compute(ml: Any, name: str) -> None:
         ) from None
 
 
-def _azureml_checkpoint(ml: Any, uri: str) -> bool:
+def _as_models_uri(uri: str) -> str:
+    """A workspace model asset (azureml:NAME:VERSION, azureml:NAME@latest) in the models:/ form checked below."""
+    if not uri.startswith("azureml:") or uri.startswith("azureml:/"):
+        return uri
+    name, _, version = uri.removeprefix("azureml:").replace("@", ":").partition(":")
+    return f"models:/{name}/{version}"
+
+
+def _azureml_checkpoint(ml: Any, uri: str, flag: str = "--checkpoint-uri", shown: str | None = None) -> bool:
     """True when the URI was checked; paths and storage URLs are resolved inside the job."""
     from azure.core.exceptions import ResourceNotFoundError  # lazy: start-up time
 
@@ -77,9 +88,7 @@ def _azureml_checkpoint(ml: Any, uri: str) -> bool:
         else:
             return False
     except ResourceNotFoundError:
-        raise SubmitError(
-            f"--checkpoint-uri: {uri} does not resolve in the workspace (no such run or model version)"
-        ) from None
+        raise SubmitError(f"{flag}: {shown or uri} does not resolve in the workspace (no such run or model version)") from None
     return True
 
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from submit.backends.azureml.target import AzureMLSubmission
+from submit.models.jobs import AZUREML_MODEL, image_kind
 from submit.templates import load_template
 from submit.trainer_contract import trainer_command, trainer_dockerfile, trainer_env, trainer_kind
 
-OUTPUT_BINDING = "${{outputs.checkpoints}}"
+# The job's one output folder, by trainer kind: checkpoints of a training, the episode table, videos and
+# exports of an evaluation.
+OUTPUT_NAMES = {"rl": "checkpoints", "lerobot": "checkpoints", "evaluate": "evaluation"}
+# An Azure ML model given as a job input: mounted, and its folder handed to the trainer on the command line.
+MODEL_INPUT = "model"
 
-DEFAULT_EXPERIMENT = {"rl": "isaaclab-training", "lerobot": "lerobot-training"}
+DEFAULT_EXPERIMENT = {"rl": "isaaclab-training", "lerobot": "lerobot-training", "evaluate": "robo-evaluation"}
 DEFAULT_DISPLAY_NAME = {"rl": "Isaac Lab SKRL training", "lerobot": "LeRobot training"}
 DEFAULT_INSTANCE_TYPE = "gpuspot"
 # An Azure ML job runs in its code snapshot (training/ only: snapshot.AMLIGNORE), which the trainer must
@@ -31,29 +37,48 @@ def render_azureml(settings: AzureMLSubmission, *, code_path: str) -> dict[str, 
     spec["description"] = f"robo-submit {kind} job"
     spec["tags"] = _tags(settings)
     spec["code"] = code_path
-    spec["command"] = " ".join(trainer_command(kind, OUTPUT_BINDING))
-    spec["environment"] = _environment(settings, kind, code_path)
+    output = OUTPUT_NAMES[kind]
+    spec["command"] = " ".join(trainer_command(kind, "${{outputs." + output + "}}"))
+    spec["environment"] = _environment(settings, image_kind(job), code_path)
     spec["compute"] = f"azureml:{target.compute}" if target.compute else None
     spec["resources"] = _resources(settings)
     spec["distribution"] = _distribution(settings)
-    spec["environment_variables"] = {**STATIC_ENV, **trainer_env(job, target)}
+    spec["environment_variables"] = {**STATIC_ENV, **trainer_env(job, target), "ROBO_IMAGE": _image_reference(spec["environment"])}
+    if output != "checkpoints":
+        spec["outputs"] = {output: spec["outputs"]["checkpoints"]}
+    if kind == "evaluate" and re.fullmatch(AZUREML_MODEL, job.model):
+        # A workspace model asset is a job input; the trainer gets its folder (a binding, never user text) as
+        # the flag that overrides ROBO_MODEL_URI, which would hold a URI it does not read.
+        # Mounted, never downloaded: Azure ML does not substitute a download-mode input in the command on
+        # Kubernetes compute (tests/submit/backends/azureml/test_bindings.py).
+        inputs = {MODEL_INPUT: {"type": target.model_input_type or "mlflow_model", "path": job.model, "mode": "ro_mount"}}
+        spec = {**{k: v for k, v in spec.items() if k != "outputs"}, "inputs": inputs, "outputs": spec["outputs"]}
+        spec["command"] += " --model-uri ${{inputs." + MODEL_INPUT + "}}"
+        del spec["environment_variables"]["ROBO_MODEL_URI"]
     return {key: value for key, value in spec.items() if value is not None}
 
 
 def _tags(settings: AzureMLSubmission) -> dict[str, str]:
     job = settings.job
-    tags = {"robo-submit": "1", "checkpoint_mode": job.checkpoint.mode}
     # Free-text values live in environment_variables only (one place each); tags carry choices.
+    if job.kind == "evaluation":
+        tags = {"robo-submit": "1", "job": "evaluation", "model_family": image_kind(job)}
+    else:
+        tags = {"robo-submit": "1", "checkpoint_mode": job.checkpoint.mode}
     if job.kind == "isaaclab-skrl":
         tags |= {"algorithm": job.algorithm}
         if job.rl_library != "skrl":  # skrl is the default: its jobs' tags stay as they were
             tags |= {"rl_library": job.rl_library}
-    else:
+    elif job.kind == "lerobot":
         tags |= {"policy_type": job.policy_type}
+    if job.naming.correlation_id:  # the one free text a tag carries: what CI pipelines look jobs up by
+        tags["correlation_id"] = job.naming.correlation_id
     return tags
 
 
 def _display_name(job: Any, kind: str) -> str:
+    if kind == "evaluate":
+        return "LeRobot evaluation" if image_kind(job) == "lerobot" else "Isaac Lab evaluation"
     if kind == "rl" and job.rl_library == "rsl_rl":
         return "Isaac Lab RSL-RL training"
     return DEFAULT_DISPLAY_NAME[kind]
@@ -68,6 +93,14 @@ def _environment(settings: AzureMLSubmission, kind: str, code_path: str) -> str 
     if image:
         return {"image": image}
     return {"build": {"path": code_path, "dockerfile_path": trainer_dockerfile(kind)}}
+
+
+def _image_reference(environment: str | dict[str, Any]) -> str:
+    """What the job runs in, for its run metadata: the pinned image, the registered environment, or the Dockerfile
+    Azure ML builds (its environment version is the build context's content hash, known after submission)."""
+    if isinstance(environment, str):
+        return environment
+    return environment.get("image") or f"build:{environment['build']['dockerfile_path']}"
 
 
 def _resources(settings: AzureMLSubmission) -> dict[str, Any]:

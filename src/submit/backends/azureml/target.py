@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Literal
 
 from pydantic import model_validator
 
 from submit.backends.azureml import fields as a
 from submit.backends.azureml.workspace import workspace
 from submit.models.base import ResourceGroup, Strict, SubscriptionId, WorkspaceName, declared, pattern
-from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
+from submit.models.jobs import AZUREML_MODEL, AnyJob, EvaluationJob, LeRobotJob
 from submit.models.submission import Submission, Target, spec_url_rules
 
 AssetName = Annotated[
@@ -37,6 +38,7 @@ class AzureMLTarget(Target):
     environment_name: AssetName | None = declared(a.ENVIRONMENT_NAME)
     environment_version: AssetName | None = declared(a.ENVIRONMENT_VERSION)
     key_vault_uri: KeyVaultUri | None = declared(a.KEY_VAULT_URI)
+    model_input_type: Literal["mlflow_model", "custom_model"] | None = declared(a.MODEL_INPUT_TYPE)
 
     @model_validator(mode="after")
     def _environment_pair(self) -> AzureMLTarget:
@@ -44,9 +46,14 @@ class AzureMLTarget(Target):
             raise ValueError("environment_name: --environment-version needs --environment-name")
         return self
 
-    def check_job(self, job: IsaacLabSkrlJob | LeRobotJob) -> None:
+    def check_job(self, job: AnyJob) -> None:
         _secret_rules(job, self)
         spec_url_rules(job, self)
+        model_input = isinstance(job, EvaluationJob) and re.fullmatch(AZUREML_MODEL, job.model)
+        if model_input and not job.task and not job.lerobot:
+            raise ValueError("job.task: needed with an azureml: model, a job input that carries no MLflow version tags")
+        if self.model_input_type and not model_input:
+            raise ValueError("target.model_input_type: only for an azureml:<name>:<version> model; drop it")
         resources = job.resources
         if isinstance(job, LeRobotJob) and job.blob_urls and resources.num_nodes * resources.processes_per_node > 1:
             # Every process would download into the same folder at once (docs/lerobot.md).
@@ -70,7 +77,7 @@ class Workspace(Strict):
         return self
 
 
-def _secret_rules(job: IsaacLabSkrlJob | LeRobotJob, target: AzureMLTarget) -> None:
+def _secret_rules(job: AnyJob, target: AzureMLTarget) -> None:
     """On Azure ML the trainer reads secrets from Key Vault (training/secrets.py): a job that needs one
     and names no vault would fail only once it has a machine, so it is refused here."""
     if target.key_vault_uri:

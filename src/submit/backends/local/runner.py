@@ -55,9 +55,10 @@ def tracking_uri(workdir: Path, environ: dict[str, str]) -> str:
     return environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(workdir / LOCAL_STORE).resolve()}"
 
 
-def trainer_python(job: Any, repo: Path, environ: dict[str, str]) -> str:
-    """The interpreter that can run this job's trainer; a clear error naming the set-up step when missing."""
-    runtime = _runtime(job)
+def trainer_python(job: Any, repo: Path, environ: dict[str, str], *, lerobot: bool = False) -> str:
+    """The interpreter that can run this job's trainer; a clear error naming the set-up step when missing.
+    `lerobot`: a LeRobot policy's evaluation (the LeRobot environment)."""
+    runtime = "lerobot" if lerobot else _runtime(job)
     if runtime is None:
         return sys.executable
     variable, venv, setup = VENVS[runtime]
@@ -89,7 +90,7 @@ def _finds(python: str, module: str) -> bool:
 def _runtime(job: Any) -> str | None:
     if trainer_kind(job) == "lerobot":
         return "lerobot"
-    if is_isaaclab_task(job.task):
+    if job.task and is_isaaclab_task(job.task):  # an evaluation without --task: the version's, an Isaac Lab one needs --task
         return "isaaclab"
     return None
 

@@ -31,6 +31,7 @@ class Osmo(Backend):
         commands={
             "training": "Train an Isaac Lab task with skrl on OSMO.",
             "lerobot-training": "Train a LeRobot ACT or Diffusion policy on OSMO (one GPU).",
+            "evaluation": "Evaluate a trained model on OSMO; --promote sets an MLflow alias when every --gate holds.",
             "status": "Show the status of OSMO workflow WORKFLOW_ID and of its tasks.",
             "logs": "Stream the logs of OSMO workflow WORKFLOW_ID.",
             "cancel": "Cancel OSMO workflow WORKFLOW_ID.",
@@ -38,6 +39,10 @@ class Osmo(Backend):
         examples={
             "training": "\n\b\nExample:\n  submit-osmo-training -t Isaac-Cartpole-Direct -n 512 -m 300 --pool h100 --dry-run\n",
             "lerobot-training": "\n\b\nExample:\n  submit-osmo-lerobot-training -d lerobot/aloha_sim_insertion_human -p act --steps 20000 --dry-run\n",
+            "evaluation": (
+                "\n\b\nExample:\n  submit osmo evaluation --model models:/cartpole-v1/3 --gate mean_return>=450 "
+                "--promote champion --pool h100 -i IMAGE --wait\n"
+            ),
             **{verb: TRACK_EXAMPLE.format(name=verb) for verb in ("status", "logs", "cancel")},
         },
         job_word="WORKFLOW_ID",
@@ -105,6 +110,12 @@ class Osmo(Backend):
 
         return client.status(job_id)
 
+    def outcome(self, status: str) -> str | None:
+        # OSMO's final workflow statuses: COMPLETED, and FAILED with its reasons (FAILED_CANCELED, FAILED_PREEMPTED...).
+        if status == "COMPLETED":
+            return "succeeded"
+        return "failed" if status.startswith("FAILED") else None
+
     def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None:
         from submit.backends.osmo import client
 
@@ -162,9 +173,10 @@ def _workspace_given(ctx: Any, target: Any) -> None:
 
 def _no_image(settings: Any) -> str:
     """OSMO has no build service: the image must be in a registry the cluster pulls from."""
-    from submit.trainer_contract import trainer_image, trainer_kind
+    from submit.models.jobs import image_kind
+    from submit.trainer_contract import trainer_image
 
-    kind = trainer_kind(settings.job)
+    kind = image_kind(settings.job)
     return (
         f"no image is configured and OSMO only pulls from a registry ({trainer_image(kind)} is a local tag); "
         f"run `submit image build {kind} --push REGISTRY` and pass the reference it prints as -i/--image "

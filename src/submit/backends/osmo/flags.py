@@ -23,6 +23,7 @@ def naming_flags(experiment_envvar: str | None = None) -> Decorator:
     return group(
         f.EXPERIMENT_NAME.option(envvar=experiment_envvar, help=f"MLflow experiment name.{env}"),
         f.JOB_NAME.option(help="Workflow name (OSMO appends a number). [default isaaclab-training / lerobot-training]"),
+        f.CORRELATION_ID.option(help="Id tying the workflow to what started it (a CI run id): an MLflow tag of its run and model version."),
     )
 
 
@@ -76,8 +77,21 @@ JOB_FLAGS = {
         click.option(*f.NUM_NODES.flags, f.NUM_NODES.name, cls=ProfileOnly, type=int, hidden=True),
         code_dir,
     ),
+    "evaluation": group(
+        flags.evaluation_job,
+        flags.evaluation_tracking,
+        flags.evaluation_gpus,
+        naming_flags(),
+        target,
+        o.HF_CREDENTIAL.option(),
+        code_dir,
+    ),
 }
-GONE = {"training": group(reference.osmo_gone, reference.osmo_rl_gone), "lerobot-training": group(reference.osmo_gone, reference.lerobot_gone)}
+GONE = {
+    "training": group(reference.osmo_gone, reference.osmo_rl_gone),
+    "lerobot-training": group(reference.osmo_gone, reference.lerobot_gone),
+    "evaluation": group(),
+}
 
 # status, logs and cancel need nothing but the workflow id (the osmo CLI holds the login).
 TRACK_FLAGS = group()

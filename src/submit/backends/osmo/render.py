@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from submit.backends.osmo.target import OsmoSubmission
+from submit.models.jobs import image_kind
 from submit.templates import load_template
 from submit.trainer_contract import trainer_command, trainer_env, trainer_image, trainer_kind
 
@@ -22,6 +23,7 @@ OUTPUT_BINDING = "{{output}}"
 CODE_ROOT = "/opt/robo-submit/code"
 MASTER_PORT = "29500"
 NODE_TASK = "node"
+EVALUATION_TASK = "evaluate"  # an evaluation's one task
 
 # Stored OSMO credential -> (environment variable in the container, default payload key).
 CREDENTIALS = {
@@ -46,7 +48,7 @@ def render_osmo(settings: OsmoSubmission, *, code: tuple[CodeFile, ...] = ()) ->
     """The workflow of any job kind. `code` is shipped only with --code-source local."""
     job, target = settings.job, settings.target
     kind = trainer_kind(job)
-    defaults = load_template("osmo/defaults.yaml")[kind]
+    defaults = load_template("osmo/defaults.yaml")[_defaults_key(job)]
     spec = copy.deepcopy(load_template("osmo/workflow.yaml"))
     workflow = spec["workflow"]
     workflow["name"] = job.naming.job_name or defaults["name"]
@@ -58,6 +60,8 @@ def render_osmo(settings: OsmoSubmission, *, code: tuple[CodeFile, ...] = ()) ->
     }
     nodes = job.resources.num_nodes
     tasks = [_task(settings, kind, code, rank) for rank in range(nodes)]
+    if kind == "evaluate":
+        tasks[0]["name"] = EVALUATION_TASK
     if nodes == 1:
         workflow["tasks"] = tasks
     else:
@@ -66,6 +70,11 @@ def render_osmo(settings: OsmoSubmission, *, code: tuple[CodeFile, ...] = ()) ->
         group["tasks"] = tasks
         workflow["groups"] = [group]
     return _prune(spec)
+
+
+def _defaults_key(job: Any) -> str:
+    """The job kind's defaults in osmo/defaults.yaml: rl, lerobot, rl-evaluation, lerobot-evaluation."""
+    return image_kind(job) + ("-evaluation" if job.kind == "evaluation" else "")
 
 
 def task_names(nodes: int) -> list[str]:
@@ -102,9 +111,10 @@ def _task(settings: Settings, kind: str, code: tuple[CodeFile, ...], rank: int) 
     task = copy.deepcopy(load_template("osmo/task.yaml"))
     task["name"] = task_names(nodes)[rank]
     task["lead"] = True if nodes > 1 and lead else None
-    task["image"] = job.image or trainer_image(kind)
+    task["image"] = job.image or trainer_image(image_kind(job))
     task["command"] = _command(settings, kind, rank)
-    task["environment"] = {**task["environment"], **_environment(settings)}
+    # The image the job runs in, for its run metadata (the trainer tags runs and versions with it).
+    task["environment"] = {**task["environment"], **_environment(settings), "ROBO_IMAGE": task["image"]}
     # Rank 0 (on the lead) is the only process that tracks, registers and writes the output folder.
     task["credentials"] = _credentials(settings) if lead else None
     task["outputs"] = [{"url": target.output_url}] if lead and target.output_url else None

@@ -10,7 +10,7 @@ from pydantic import AfterValidator
 from submit.backends.osmo import fields as o
 from submit.backends.osmo import rules as osmo_rules
 from submit.models.base import ResourceGroup, SubscriptionId, WorkspaceName, declared, pattern
-from submit.models.jobs import IsaacLabSkrlJob, LeRobotJob
+from submit.models.jobs import AZUREML_MODEL, AnyJob, EvaluationJob, LeRobotJob
 from submit.models.submission import Submission, Target, spec_url_rules
 
 OSMO_NAME = r"[a-zA-Z]([a-zA-Z0-9_-]*[a-zA-Z0-9])?"
@@ -103,8 +103,10 @@ class OsmoTarget(Target):
             return None
         return {str(setting.envvar): value for setting, value in zip(o.WORKSPACE, values, strict=True)}
 
-    def check_job(self, job: IsaacLabSkrlJob | LeRobotJob) -> None:
+    def check_job(self, job: AnyJob) -> None:
         _job_rules(job, self)
+        if isinstance(job, EvaluationJob) and re.fullmatch(AZUREML_MODEL, job.model):
+            raise ValueError("job.model: an azureml: model is an Azure ML job input; on OSMO use models:/<name>/<version>")
         if isinstance(job, LeRobotJob):
             if job.push_to_hub and not self.hf_credential:
                 raise ValueError("target.hf_credential: --push-to-hub needs the Hugging Face token: add --hf-credential NAME")
@@ -112,7 +114,7 @@ class OsmoTarget(Target):
                 raise ValueError("job.resources.num_nodes: LeRobot training on OSMO runs on one node (multi-node LeRobot: Azure ML)")
 
 
-def _job_rules(job: IsaacLabSkrlJob | LeRobotJob, target: OsmoTarget) -> None:
+def _job_rules(job: AnyJob, target: OsmoTarget) -> None:
     if job.naming.job_name and not re.fullmatch(OSMO_NAME, job.naming.job_name):
         raise ValueError(f"job.naming.job_name: {OSMO_NAME_RULE}")
     too_long = osmo_rules.name_length_problem(job.naming.job_name)  # the workflow's name

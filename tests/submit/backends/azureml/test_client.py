@@ -283,3 +283,30 @@ def test_logs_of_a_failed_job_are_printed_and_the_failure_exits_1(run_cli, azure
     assert result.exit_code == 1
     assert "training: iteration 1 reward 1.0" in result.stdout
     assert result.stderr == "submit: error: job cartpole-1 failed: UserError: training exited with code 1\n"
+
+
+EVALUATION = ("azureml", "evaluation", "--compute", "gpu-a100", "--job-name", "cartpole-eval-1", "--gate", "mean_return>=@champion", "--promote", "champion")
+
+
+@pytest.mark.parametrize("model", ["models:/cartpole/3", "azureml:cartpole:3"])
+def test_an_evaluation_submitted_is_the_dry_run_and_preflight_finds_its_model(run_cli, azure, model, monkeypatch):
+    from submit import waiting
+
+    monkeypatch.setattr(waiting, "POLL_SECONDS", 0)
+    args = (*EVALUATION, "--model", model, "-t", "CartPole-v1")
+    missing = run_cli(*args, *WORKSPACE_FLAGS)
+    assert missing.exit_code == 1
+    assert missing.stderr.splitlines()[-1] == f"submit: error: --model: {model} does not resolve in the workspace (no such run or model version)"
+    assert not azure.calls("PUT", "/jobs/cartpole-eval-1$")
+
+    azure.workspace.models["cartpole"] = {"3"}
+    azure.workspace.job_statuses = ["Running", "Completed"]
+    dry = run_cli(*args, "--dry-run")
+    submitted = run_cli(*args, *WORKSPACE_FLAGS, "--wait", "--output-format", "json")
+    assert submitted.exit_code == 0, submitted.stderr
+    assert f"preflight: workspace robots, compute gpu-a100, model {model} ok" in submitted.stderr
+    expected = backend.load(yaml.safe_load(dry.stdout), run_cli.cwd)._to_job()._to_rest_object().as_dict()["properties"]
+    sent = _sent_job(azure, "cartpole-eval-1")
+    resolved = {"codeId", "computeId", "environmentId", "properties", "inputs"}
+    assert {k: v for k, v in sent.items() if k not in resolved} == {k: v for k, v in expected.items() if k not in resolved}
+    assert json.loads(submitted.stdout)["status"] == "Completed"

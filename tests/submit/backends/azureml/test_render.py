@@ -25,10 +25,12 @@ def test_every_golden_spec_loads_with_azure_ai_ml_and_converts_to_rest(relative)
     assert backend.check(spec, REPO) == []
     rest = backend.load(spec, REPO)._to_job()._to_rest_object().as_dict()["properties"]
     assert rest["jobType"] == "Command"
-    kind = "lerobot" if "lerobot" in relative else "rl"
-    assert rest["command"] == f"python -m training {kind} --output-dir ${{{{outputs.checkpoints}}}}"
+    kind = "evaluate" if "evaluation" in relative else "lerobot" if "lerobot" in relative else "rl"
+    output = "evaluation" if kind == "evaluate" else "checkpoints"
+    model_input = " --model-uri ${{inputs.model}}" if "inputs" in spec else ""  # a workspace model asset
+    assert rest["command"] == f"python -m training {kind} --output-dir ${{{{outputs.{output}}}}}{model_input}"
     assert rest["codeId"] == "."
-    assert rest["outputs"]["checkpoints"] == {"mode": "Upload", "jobOutputType": "uri_folder"}
+    assert rest["outputs"] == {output: {"mode": "Upload", "jobOutputType": "uri_folder"}}
     assert rest["identity"] == {"identityType": "Managed"}
     assert rest["environmentVariables"] == spec["environment_variables"]
 
@@ -183,3 +185,92 @@ def test_a_pinned_image_or_a_registered_environment_wins_over_the_build(run_cli,
     result = run_cli("azureml", "training", "-t", "Isaac-Cartpole-Direct", *flags, "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert yaml.safe_load(result.stdout)["environment"] == environment
+
+
+def test_a_correlation_id_is_a_job_tag_and_the_trainers_variable_and_nothing_without_one(run_cli):
+    spec = _spec(run_cli, "--correlation-id", "gh-run-42/3")
+    assert spec["tags"]["correlation_id"] == "gh-run-42/3"
+    assert spec["environment_variables"]["ROBO_CORRELATION_ID"] == "gh-run-42/3"
+    assert backend.check(spec, run_cli.cwd) == []
+    plain = _spec(run_cli)
+    assert "correlation_id" not in plain["tags"] and "ROBO_CORRELATION_ID" not in plain["environment_variables"]
+
+
+CORRELATION_RULE = "must be 1 to 128 letters, digits or ._:/@+=- characters, starting with a letter or digit"
+
+
+@pytest.mark.parametrize("value", ["a\nb", "${{inputs.x}}", "{{output}}", "a b", "x" * 129, "-x"])
+def test_a_correlation_id_outside_the_trainers_rule_is_bad_input_on_one_line(run_cli, value):
+    result = run_cli("azureml", "training", f"--correlation-id={value}", "--dry-run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: --correlation-id: {CORRELATION_RULE}\n"
+
+
+# ---- evaluation ---------------------------------------------------------------------------
+
+
+def _evaluation(run_cli, *args):
+    result = run_cli("azureml", "evaluation", *args, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    spec = yaml.safe_load(result.stdout)
+    assert backend.check(spec, run_cli.cwd) == []
+    return spec
+
+
+def test_an_evaluation_is_the_constant_command_with_the_model_as_a_variable_in_the_rl_image(run_cli):
+    spec = _evaluation(run_cli, "--model", "models:/cartpole-v1@champion", "--gate", "mean_return >= 450", "--promote", "champion")
+    assert spec["command"] == "python -m training evaluate --output-dir ${{outputs.evaluation}}"
+    env = spec["environment_variables"]
+    assert (env["ROBO_MODEL_URI"], env["ROBO_GATE"], env["ROBO_PROMOTE"]) == ("models:/cartpole-v1@champion", '["mean_return >= 450"]', "champion")
+    assert "ROBO_TASK" not in env  # the version's task tag
+    assert spec["environment"]["build"]["dockerfile_path"] == "workflows/images/Dockerfile.isaaclab"
+    assert "inputs" not in spec and "distribution" not in spec
+
+
+def test_a_workspace_model_is_a_job_input_whose_folder_the_command_hands_over(run_cli):
+    spec = _evaluation(run_cli, "--model", "azureml:cartpole:3", "-t", "CartPole-v1")
+    assert spec["inputs"] == {"model": {"type": "mlflow_model", "path": "azureml:cartpole:3", "mode": "ro_mount"}}
+    assert spec["command"].endswith(" --model-uri ${{inputs.model}}")
+    assert "ROBO_MODEL_URI" not in spec["environment_variables"]
+    rest = backend.load(spec, run_cli.cwd)._to_job()._to_rest_object().as_dict()["properties"]
+    assert rest["inputs"]["model"]["jobInputType"] == "mlflow_model"
+
+
+def test_a_lerobot_flag_makes_it_a_lerobot_evaluation_in_the_lerobot_image(run_cli):
+    spec = _evaluation(run_cli, "--model", "models:/act/1", "--lerobot-env", "aloha", "-i", "robots.azurecr.io/lerobot:1")
+    assert spec["environment"] == {"image": "robots.azurecr.io/lerobot:1"}
+    assert spec["environment_variables"]["ROBO_LEROBOT_ENV"] == "aloha"
+    built = _evaluation(run_cli, "--model", "models:/act/1", "-d", "lerobot/pusht")
+    assert built["environment"]["build"]["dockerfile_path"] == "workflows/images/Dockerfile.lerobot"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        ([], "--model: needed"),
+        (["--model", "cartpole"], "--model: not a model URI; use runs:/<run id>/<path> (on Azure ML the run id is the job name), "
+         "models:/<name>/<version>, models:/<name>@<alias>, a path, or azureml:<name>:<version> on Azure ML"),
+        (["--model", "models:/m/1", "--gate", "reward>=1"], "--gate: 'reward' is not a metric the evaluation produces; accepted: "
+         "mean_return, std_return, min_return, max_return, mean_episode_length, success_rate, action_mse, action_mae"),
+        (["--model", "models:/m/1", "--gate", "action_mse<0.1"], "--gate: 'action_mse' is not a metric an evaluation in an environment "
+         "produces; accepted: mean_return, std_return, min_return, max_return, mean_episode_length, success_rate"),
+        (["--model", "models:/m/1", "-d", "lerobot/pusht", "--gate", "mean_return>=1"], "--gate: 'mean_return' is not a metric a LeRobot "
+         "evaluation on held-out episodes produces; accepted: action_mse, action_mae"),
+        (["--model", "models:/m/1", "--gate", "mean_return=>1"], "--gate: 'mean_return=>1' is not a gate; use METRIC>=VALUE, METRIC<=VALUE, "
+         "METRIC>VALUE, METRIC<VALUE, or METRIC>=@ALIAS (against the version holding ALIAS)"),
+        (["--model", "models:/m/1", "--promote", "latest"], "--promote: must be letters, digits, _ or - (MLflow reserves latest and v<number>)"),
+        (["--model", "models:/m/1", "--promote", "champ", "--no-mlflow"], "--promote: needs MLflow (the alias lives in its model registry), "
+         "but --no-mlflow is set; drop one"),
+        (["--model", "models:/m/1", "--episodes", "5", "--video-episodes", "6"], "--video-episodes: 6 is more than the 5 episodes evaluated"),
+        (["--model", "models:/m/1", "-d", "lerobot/pusht", "--algorithm", "ppo"], "--algorithm: is for an RL model; a LeRobot evaluation "
+         "(--dataset-repo-id, --heldout-episodes, --lerobot-env) takes none"),
+        (["--model", "models:/m/1", "--heldout-episodes", "4,x"], "--heldout-episodes: must be episode indices, comma-separated, such as 40,41,42"),
+        (["--model", "azureml:m:1"], "--task: needed with an azureml: model, a job input that carries no MLflow version tags"),
+        (["--model", "models:/m/1", "--model-input-type", "custom_model"], "--model-input-type: only for an azureml:<name>:<version> model; drop it"),
+    ],
+)
+def test_an_evaluation_the_trainer_would_refuse_is_bad_input_on_one_line_before_anything_is_written(run_cli, args, line):
+    result = run_cli("azureml", "evaluation", *args, "--dry-run", "-o", "job.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: {line}\n"
+    assert not (run_cli.cwd / "job.yaml").exists()

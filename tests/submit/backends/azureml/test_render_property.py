@@ -41,6 +41,10 @@ FLAGS: dict[str, tuple[list[str], Callable[[dict], Any] | None, Callable[[str], 
     "--experiment-name": ([], lambda s: s.get("experiment_name"), str, "exp-1"),
     "--job-name": ([], lambda s: s.get("name"), str, "job-1"),
     "--display-name": ([], lambda s: s.get("display_name"), str, "My job"),
+    # The one free text in two places: the trainer's variable and the job's tag.
+    "--correlation-id": (
+        [], lambda s: (s["environment_variables"].get("ROBO_CORRELATION_ID"), s["tags"].get("correlation_id")), lambda v: (v, v), "gh-1234",
+    ),
     "--compute": ([], lambda s: s.get("compute"), lambda v: f"azureml:{v}", "gpu-a100"),
     "--instance-type": ([], lambda s: s["resources"].get("instance_type"), str, "gpuspot"),
     "--environment-name": (["--environment-version", "7"], lambda s: s["environment"], lambda v: f"azureml:{v}:7", "isaaclab-env"),

@@ -424,3 +424,46 @@ def test_with_mlflow_off_its_server_and_credential_stay_out_of_the_spec(run_cli)
     task = _task(_spec(run_cli, *mlflow))
     assert task["environment"]["MLFLOW_TRACKING_URI"] == "https://mlflow.example.com"
     assert task["credentials"]["mlflow"] == {"MLFLOW_TRACKING_TOKEN": "mlflow_tracking_token"}
+
+
+def test_a_correlation_id_reaches_the_trainer_on_every_task_and_adds_no_label(run_cli):
+    # Workflow labels (and `osmo workflow submit --label`) are newer than OSMO 6.3, whose server refuses an
+    # unknown key: the trainer's MLflow tags carry the id instead.
+    spec = _spec(run_cli, "--correlation-id", "gh-run-42/3", "--num-nodes", "2")
+    tasks = spec["workflow"]["groups"][0]["tasks"]
+    assert [t["environment"]["ROBO_CORRELATION_ID"] for t in tasks] == ["gh-run-42/3"] * 2
+    assert "labels" not in spec["workflow"]
+
+
+# ---- evaluation ---------------------------------------------------------------------------
+
+
+def test_an_evaluation_is_one_task_with_the_constant_command_and_the_model_as_a_variable(run_cli):
+    spec = _spec(run_cli, "--model", "models:/cartpole-v1/3", "--gate", "mean_return>=@champion", "--promote", "champion", command="evaluation")
+    (task,) = spec["workflow"]["tasks"]
+    assert task["name"] == "evaluate" and spec["workflow"]["name"] == "isaaclab-evaluation"
+    assert task["command"] == ["python", "-m", "training", "evaluate", "--output-dir", "{{output}}"]
+    assert task["image"] == "robo-submit/isaaclab:0.1.0"
+    env = task["environment"]
+    assert (env["ROBO_MODEL_URI"], env["ROBO_GATE"], env["ROBO_PROMOTE"]) == ("models:/cartpole-v1/3", '["mean_return>=@champion"]', "champion")
+    assert spec["workflow"]["timeout"]["exec_timeout"] == "4h"
+
+
+def test_a_lerobot_evaluation_runs_in_the_lerobot_image_with_its_defaults(run_cli):
+    spec = _spec(run_cli, "--model", "models:/act/1", "-d", "lerobot/pusht", "--heldout-episodes", "3,4", command="evaluation")
+    (task,) = spec["workflow"]["tasks"]
+    assert task["image"] == "robo-submit/lerobot:0.1.0" and spec["workflow"]["name"] == "lerobot-evaluation"
+    assert task["environment"]["ROBO_HELDOUT_EPISODES"] == "[3, 4]"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--model", "azureml:m:1", "-t", "CartPole-v1"], "--model: an azureml: model is an Azure ML job input; on OSMO use models:/<name>/<version>"),
+        (["--model", "models:/m/1", "--gpus-per-node", "2"], "--gpus-per-node: an evaluation is one process: 0 or 1 GPU"),
+    ],
+)
+def test_an_evaluation_osmo_cannot_run_is_bad_input_on_one_line(run_cli, args, line):
+    result = run_cli("osmo", "evaluation", *args, "--dry-run")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: {line}\n"

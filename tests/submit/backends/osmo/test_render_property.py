@@ -82,6 +82,7 @@ FLAGS: dict[str, Flag] = {
     "--mlflow-log-interval": (TRAINING, [], env("ROBO_LOG_INTERVAL"), log_interval, "step"),
     "--experiment-name": (TRAINING, [], env("ROBO_EXPERIMENT_NAME"), str, "exp-1"),
     "--job-name": (TRAINING, [], lambda s: s["workflow"]["name"], str, "job-1"),
+    "--correlation-id": (TRAINING, [], env("ROBO_CORRELATION_ID"), str, "gh-1234"),
     "--pool": (TRAINING, [], lambda s: s["workflow"]["pool"], str, "h100"),
     "--memory": (TRAINING, [], lambda s: s["workflow"]["resources"]["default"]["memory"], str, "64Gi"),
     "--storage": (TRAINING, [], lambda s: s["workflow"]["resources"]["default"]["storage"], str, "1Ti"),
