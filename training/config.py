@@ -27,6 +27,7 @@ CHECKPOINT_MODES = ("from-scratch", "warm-start", "resume", "fresh")
 LOG_INTERVAL_PRESETS = ("step", "balanced", "rollout")
 RUN_MODES = ("train", "smoke-test")
 POLICY_TYPES = ("act", "diffusion")
+MIXED_PRECISION_MODES = ("no", "fp16", "bf16")  # accelerate's --mixed_precision
 RL_LIBRARIES = ("skrl", "rsl_rl")
 # The reference's train.sh took these spellings of RSL-RL (research/anchor-inventory.md, TRAINING_BACKEND).
 RL_LIBRARY_ALIASES = {"rsl-rl": "rsl_rl", "rslrl": "rsl_rl"}
@@ -294,6 +295,13 @@ class LeRobotConfig(CommonConfig):
     push_to_hub: bool = setting(False, _bool, "push the trained policy to the Hugging Face Hub")
     policy_repo_id: str | None = setting(None, _optional_text, "Hub repo to push to (only with push_to_hub)")
     lerobot_args: tuple[str, ...] = setting((), _string_list, "extra lerobot-train arguments (JSON list)")
+    gpus: int = setting(
+        1, _positive_int, "training processes on this node, one per GPU (more than 1: accelerate launch)",
+        written_at_default=False,
+    )
+    mixed_precision: str = setting(
+        "no", _choice(*MIXED_PRECISION_MODES), "accelerate mixed precision: no, fp16 or bf16", written_at_default=False
+    )
 
 
 KINDS: dict[str, type[CommonConfig]] = {"rl": RLConfig, "lerobot": LeRobotConfig}

@@ -8,7 +8,7 @@ else the job identity (azure-identity's DefaultAzureCredential, when installed),
 Kept from the reference downloader: cache/lock/metadata files are skipped, the dataset id is required,
 and the result must have meta/info.json. Changed: a blob's path may not leave the root (no `..`), files
 that are already present with the same size (and MD5, when the service has one) are not fetched again,
-downloads stream to disk in parallel, and the dataset is never rewritten: LeRobot 0.4.4 reads its
+downloads stream to disk in parallel, and the dataset is never rewritten: LeRobot 0.6.1 reads its
 v3.0 layout directly, and an older layout is refused with the converter to use.
 """
 

@@ -8,8 +8,10 @@ Checkpoint modes:
 - from-scratch / fresh: `--policy.type=<type>`, our dataset, step 0.
 - warm-start: `--policy.path=<checkpoint>/pretrained_model`: weights and processors load, the optimizer
   and scheduler are new, step 0 (LeRobot's fine-tuning path).
-- resume: `--config_path=<checkpoint>/pretrained_model/train_config.json --resume=true`: LeRobot restores
-  the train config, optimizer, scheduler, RNG and step, so checkpoint names and metric steps continue.
+- resume: `--config_path=<checkpoint>/pretrained_model --resume=true`: LeRobot restores the train config,
+  optimizer, scheduler, RNG and step, so checkpoint names and metric steps continue. A checkpoint written
+  by LeRobot 0.4 cannot be resumed by 0.6 (its train config has fields 0.6 no longer reads); it is
+  refused with the warm start to use instead, which loads its policy folder unchanged.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ SETTING_ARGS = {
     "--policy.optimizer_lr": "learning_rate",
     "--steps": "steps",
     "--save_freq": "save_freq",
-    "--eval_freq": "eval_freq",
+    "--env_eval_freq": "eval_freq",
+    "--eval_freq": "eval_freq",  # LeRobot 0.4's name of --env_eval_freq
     "--seed": "seed",
     "--job_name": "job_name",
     "--policy.push_to_hub": "push_to_hub",
@@ -138,8 +141,9 @@ def _start_args(config: LeRobotConfig, checkpoint: LeRobotCheckpoint | None) -> 
     if mode == "resume":
         if checkpoint is None:
             raise ConfigError("ROBO_CHECKPOINT_URI: resume needs a LeRobot checkpoint")
-        # Batch size, learning rate and policy come from the checkpoint's train config on resume.
-        return ["--resume=true", f"--config_path={checkpoint.train_config}"]
+        # Batch size, learning rate and policy come from the checkpoint's train config on resume. LeRobot 0.6
+        # takes the policy folder itself as --config_path and finds train_config.json and training_state/.
+        return ["--resume=true", f"--config_path={checkpoint.pretrained_model}"]
     shaping = [f"--batch_size={config.batch_size}"]
     if config.learning_rate is not None:
         shaping.append(f"--policy.optimizer_lr={config.learning_rate}")
@@ -157,7 +161,7 @@ def _run_args(config: LeRobotConfig) -> list[str]:
         f"--steps={config.steps}",
         f"--save_freq={config.save_freq}",
         f"--log_freq={config.log_freq}",
-        f"--eval_freq={config.eval_freq}",
+        f"--env_eval_freq={config.eval_freq}",
         f"--num_workers={config.num_workers}",
         f"--seed={config.seed}",
         f"--policy.push_to_hub={_flag(config.push_to_hub)}",
@@ -204,12 +208,34 @@ def find_checkpoint(path: Path) -> LeRobotCheckpoint:
     )
 
 
+# Train-config keys LeRobot 0.4 wrote and 0.6 no longer reads (0.6 renamed eval_freq to env_eval_freq).
+LEROBOT_04_KEYS = ("eval_freq",)
+
+
 def check_resumable(checkpoint: LeRobotCheckpoint) -> None:
-    """Resume needs the train config and the optimizer/step state, not only the weights."""
+    """Resume needs the train config and the optimizer/step state, not only the weights, written by this
+    LeRobot's train config format."""
     if not checkpoint.train_config.is_file():
         raise ConfigError(f"ROBO_CHECKPOINT_URI: {checkpoint.train_config} is missing; resume needs it")
+    if written_by_lerobot_04(checkpoint):
+        raise ConfigError(
+            "ROBO_CHECKPOINT_URI: this checkpoint was written by LeRobot 0.4, whose train config LeRobot 0.6 "
+            "cannot resume; start from it with checkpoint mode warm-start (its weights and normalisation "
+            "load, the optimizer and step start fresh)"
+        )
     if not checkpoint.training_state.is_dir():
         raise ConfigError(
             f"ROBO_CHECKPOINT_URI: {checkpoint.training_state} is missing; "
             "this checkpoint can warm-start a policy but not resume a run"
         )
+
+
+def written_by_lerobot_04(checkpoint: LeRobotCheckpoint) -> bool:
+    """Whether the checkpoint's train_config.json is in LeRobot 0.4's format (it has 0.4-only keys)."""
+    import json  # lazy: only resumes read it
+
+    try:
+        saved = json.loads(checkpoint.train_config.read_text())
+    except (OSError, ValueError):
+        return False  # LeRobot's own loader says what is wrong with it
+    return isinstance(saved, dict) and any(key in saved for key in LEROBOT_04_KEYS)

@@ -1,6 +1,7 @@
 """`python -m training lerobot`: LeRobot training in-process, tracked in MLflow, registered once.
 
-Phases, top to bottom: config -> dataset -> checkpoint plan -> LeRobot train config -> MLflow run and
+Phases, top to bottom: config -> (more than one GPU: the same trainer again under `accelerate launch`,
+training.lerobot.launch) -> dataset -> checkpoint plan -> LeRobot train config -> MLflow run and
 logger hook -> train -> final checkpoint upload and registration -> one `ROBO_RESULT {json}` line on
 stdout. Progress goes to stderr. Bad input exits 2, a failed run exits 1 and registers nothing.
 """
@@ -28,7 +29,7 @@ from training.config import (
     lerobot_model_name,
 )
 from training.lerobot import dataset as datasets
-from training.lerobot import plan
+from training.lerobot import launch, plan
 from training.lerobot.plan import Dataset, LeRobotCheckpoint
 from training.mlflow_run import CHECKPOINT_ARTIFACTS, resume_uri
 
@@ -86,8 +87,13 @@ def _main(argv: list[str]) -> int:
         return 1
     secrets.load(config)  # before wandb or huggingface_hub reads the environment
     workspace.resolve_tracking_uri(config.mlflow)  # an OSMO job that names an Azure ML workspace
+    if launch.needs_launch(config, os.environ):
+        datasets.resolve(config)  # blobs are fetched once, here; each worker finds them present
+        return launch.run(config, argv)
+    os.environ.update(launch.mixed_precision_env(config))
     outcome = run(config)
-    print(RESULT_PREFIX + json.dumps(outcome.result(), sort_keys=True), flush=True)
+    if is_rank_zero(os.environ):  # one result line per job, not one per process
+        print(RESULT_PREFIX + json.dumps(outcome.result(), sort_keys=True), flush=True)
     return 0
 
 
