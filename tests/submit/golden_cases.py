@@ -47,6 +47,11 @@ AZUREML_LEROBOT = {
         "--blob-url", "https://contosodata.blob.core.windows.net/datasets/pick-place/data",
         "--pretrained-path", "lerobot/diffusion_pusht", "-M", "from-scratch", "--compute", "gpu-a100",
     ],
+    # One node, four GPUs: the trainer starts four processes through accelerate (no `distribution:`).
+    "lerobot-multi-gpu": [
+        "-d", "lerobot/aloha_sim_insertion_human", "--gpus", "4", "--mixed-precision", "bf16", "--batch-size", "16",
+        "--compute", "gpu-a100-x4", "--instance-type", "gpu4",
+    ],
 }
 
 SPECS = {f"azureml/{name}.yaml": ["azureml", "training", *args, "--dry-run"] for name, args in AZUREML_TRAINING.items()}
@@ -85,6 +90,11 @@ OSMO_LEROBOT = {
         "-d", "contoso/pick-place", "-p", "diffusion", "--from-blob", "--storage-account", "contosodata",
         "--blob-url", "https://contosodata.blob.core.windows.net/datasets/extra/meta.json",
         "--pretrained-path", "lerobot/diffusion_pusht", "-M", "from-scratch",
+    ],
+    # The task asks for the GPUs the trainer starts processes for (the reference hard-coded gpu: 1).
+    "lerobot-multi-gpu": [
+        "-d", "lerobot/aloha_sim_insertion_human", "--gpus", "8", "--mixed-precision", "bf16", "--pool", "h100",
+        "--cpu", "64", "--memory", "480Gi",
     ],
 }
 

@@ -107,6 +107,34 @@ def test_a_lerobot_push_to_hub_without_a_vault_is_refused_naming_the_vault_flag(
     assert with_vault.exit_code == 0, with_vault.stderr
 
 
+# LeRobot jobs on both backends: (backend, args, the one line).
+LEROBOT_CASES = {
+    "no gpus azureml": ("azureml", ["--gpus", "0"], "--gpus: LeRobot needs at least 1 GPU (training process)"),
+    "no gpus osmo": ("osmo", ["--gpu", "0"], "--gpus: LeRobot needs at least 1 GPU (training process)"),
+    "negative gpus": ("osmo", ["--num-gpus", "-1"], "--gpus: must be greater than or equal to 0"),
+    "bad mixed precision azureml": (
+        "azureml", ["--mixed-precision", "fp8"], "--mixed-precision: 'fp8' is not one of 'no', 'fp16', 'bf16'",
+    ),
+    "bad mixed precision osmo": (
+        "osmo", ["--mixed-precision", "FP16"], "--mixed-precision: 'FP16' is not one of 'no', 'fp16', 'bf16'",
+    ),
+    "gpu count from the environment": (
+        "osmo", [], "--gpus: LeRobot needs at least 1 GPU (training process) (from env OSMO_GPU)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEROBOT_CASES))
+def test_bad_lerobot_input_exits_2_with_one_line_naming_the_flag_and_writes_nothing(run_cli, tmp_path, name):
+    backend, args, expected = LEROBOT_CASES[name]
+    target = tmp_path / "job.yaml"
+    env = {"OSMO_GPU": "0"} if name == "gpu count from the environment" else None
+    result = run_cli(backend, "lerobot-training", "-d", "lerobot/pusht", *args, "--dry-run", "-o", str(target), env=env)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: {expected}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_input_from_the_environment_is_reported_against_its_flag(run_cli):
     result = run_cli("azureml", "training", "--dry-run", env={"NUM_ENVS": "0"})
     assert result.exit_code == 2

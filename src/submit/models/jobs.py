@@ -12,6 +12,7 @@ from submit.models.parts import Checkpoint, Naming, Registration, Resources, RLT
 from training.config import (
     ISAACLAB_TASK_PREFIXES,
     MAX_NUM_ENVS,
+    MIXED_PRECISION_MODES,
     POLICY_TYPES,
     RL_LIBRARIES,
     derive_model_name,
@@ -87,6 +88,7 @@ class LeRobotJob(Strict):
     push_to_hub: bool = declared(f.PUSH_TO_HUB, False)
     policy_repo_id: RepoId | None = declared(f.POLICY_REPO_ID)
     extra_args: tuple[Annotated[str, pattern(r"--[a-z_][a-z0-9_.]*=[^\s{}]*", "must look like --name.path=value")], ...] = declared(f.LEROBOT_ARG, ())
+    mixed_precision: Literal[MIXED_PRECISION_MODES] = declared(f.MIXED_PRECISION, "no")  # type: ignore[valid-type]
     image: ImageRef | None = declared(f.IMAGE)
     checkpoint: Checkpoint = DEFAULTS
     registration: Registration = DEFAULTS
@@ -111,6 +113,10 @@ class LeRobotJob(Strict):
                 f"--checkpoint-mode {self.checkpoint.mode}"
             )
         _extra_args_rules(self.extra_args)
+        if self.resources.num_nodes > 1:
+            raise ValueError("resources.num_nodes: LeRobot trains on one node, one process per GPU (--gpus)")
+        if self.resources.gpus_per_node < 1:
+            raise ValueError("resources.gpus_per_node: LeRobot needs at least 1 GPU (training process)")
         return self
 
     @property

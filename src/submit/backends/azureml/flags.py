@@ -50,7 +50,7 @@ JOB_FLAGS = {
         flags.checkpoint,
         flags.lerobot_registration,
         flags.lerobot_tracking,
-        flags.resources,
+        flags.lerobot_resources(),
         flags.naming,
         target,
     ),

@@ -83,7 +83,7 @@ def _resources(settings: AzureMLSubmission) -> dict[str, Any]:
 
 def _distribution(settings: AzureMLSubmission) -> dict[str, Any] | None:
     res = settings.job.resources
-    if res.num_nodes * res.processes_per_node <= 1:
-        return None
+    if res.num_nodes * res.processes_per_node <= 1 or trainer_kind(settings.job) == "lerobot":
+        return None  # LeRobot: the trainer starts its processes itself (accelerate launch, training/lerobot/launch.py)
     # Azure ML starts one process per GPU itself (torchrun-style env), so the command never calls torchrun.
     return {"type": "pytorch", "process_count_per_instance": res.processes_per_node}

@@ -47,13 +47,6 @@ class AzureMLTarget(Target):
     def check_job(self, job: IsaacLabSkrlJob | LeRobotJob) -> None:
         _secret_rules(job, self)
         spec_url_rules(job, self)
-        resources = job.resources
-        if isinstance(job, LeRobotJob) and job.blob_urls and resources.num_nodes * resources.processes_per_node > 1:
-            # Every process would download into the same folder at once (docs/lerobot.md).
-            raise ValueError(
-                "job.blob_urls: a blob dataset is downloaded by each training process, so it needs one process "
-                "(--num-nodes 1 --gpus-per-node 1); use a Hub dataset for multi-GPU LeRobot jobs"
-            )
 
 
 AzureMLSubmission = Submission[AzureMLTarget]

@@ -161,7 +161,7 @@ def test_with_no_image_azure_ml_builds_the_environment_from_our_build_context_ve
     assert spec["environment"] == {"build": {"path": spec["code"], "dockerfile_path": "workflows/images/Dockerfile.lerobot"}}
     assert (
         "environment: Azure ML builds workflows/images/Dockerfile.lerobot from the code snapshot's folder on first "
-        "submission (FROM python:3.11.7-slim-bookworm); -i/--image or --environment-name to use a published one"
+        "submission (FROM python:3.12.12-slim-bookworm); -i/--image or --environment-name to use a published one"
     ) in result.stderr.splitlines()
     environment = load_job(target).environment  # what azure-ai-ml sends: an anonymous, content-versioned build
     assert environment.build.dockerfile_path == "workflows/images/Dockerfile.lerobot"
