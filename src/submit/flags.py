@@ -68,6 +68,7 @@ naming = group(f.EXPERIMENT_NAME.option(), f.JOB_NAME.option(), f.DISPLAY_NAME.o
 
 lerobot_policy = group(
     f.DATASET_REPO_ID.option(),
+    f.DATASET_REVISION.option(),
     f.POLICY_TYPE.option(),
     f.STEPS.option(),
     f.BATCH_SIZE.option(),

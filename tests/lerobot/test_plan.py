@@ -206,3 +206,23 @@ def test_evaluation_frequency_has_its_own_setting_under_both_lerobot_names(name)
     with pytest.raises(ConfigError) as raised:
         plan.check(_config(lerobot_args=(f"{name}=10",)))
     assert str(raised.value) == f"ROBO_LEROBOT_ARGS: {name} has its own setting; use ROBO_EVAL_FREQ"
+
+
+def test_a_dataset_revision_pins_the_hub_dataset_and_only_a_hub_one():
+    args = plan.lerobot_args(_config(dataset_revision="a" * 40), dataset=Dataset(repo_id="lab/pick"), checkpoint=None)
+    assert args[-1] == f"--dataset.revision={'a' * 40}"
+    with pytest.raises(ConfigError) as raised:
+        plan.check(_config(dataset_revision="a" * 40, dataset_dirs=("/mnt/data",)))
+    assert str(raised.value) == "ROBO_DATASET_REVISION: pins a Hub dataset; this one is local, blob or mounted data"
+
+
+def test_the_dataset_digest_covers_names_and_contents_in_path_order(tmp_path):
+    from training.lerobot.dataset import tree_sha256
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.parquet").write_bytes(b"1")
+    (tmp_path / "meta.json").write_bytes(b"2")
+    first = tree_sha256(tmp_path)
+    assert tree_sha256(tmp_path) == first
+    (tmp_path / "a" / "x.parquet").write_bytes(b"3")
+    assert tree_sha256(tmp_path) != first

@@ -346,3 +346,38 @@ def test_two_processes_through_accelerate_train_together_with_one_run_and_one_re
     assert runs[0].data.params["gpus"] == "2"
     added = [v for v in client.search_model_versions(f"name='{MODEL}'") if v.version not in before]
     assert [(v.version, v.run_id) for v in added] == [(result["model_version"], result["run_id"])]
+
+
+def test_two_mounted_datasets_are_merged_with_lerobots_tools_and_their_asset_versions_tagged(
+    offline_env, tiny_dataset, tmp_path, capfd, client
+):
+    # What an Azure ML job with two --dataset-asset inputs runs: the assets' identity in ROBO_DATASET_ASSETS,
+    # their read-only mounts as --dataset-dirs flags after the constant command.
+    from tests.lerobot.synthetic import make_dataset
+
+    second = make_dataset(tmp_path / "second")
+    for folder in (tiny_dataset, second):
+        (folder).chmod(0o555)  # mounted read-only: nothing is written there
+    assets = ["azureml:tiny-a:1", "azureml:tiny-b:2"]
+    settings = {
+        **_settings(tiny_dataset, ROBO_STEPS="2", ROBO_LOG_FREQ="2", ROBO_DATASET_ASSETS=json.dumps(assets)),
+    }
+    del settings["ROBO_DATASET_ROOT"]
+    from training.lerobot import main
+
+    with offline_env.context() as local:
+        for name, value in settings.items():
+            local.setenv(name, value)
+        code = main(["--output-dir", str(tmp_path / "out"), "--dataset-dirs", str(tiny_dataset), "--dataset-dirs", str(second)])
+    captured = capfd.readouterr()
+    for folder in (tiny_dataset, second):
+        folder.chmod(0o755)
+    done = Finished(code, captured.out, captured.err, tmp_path / "out")
+    assert done.returncode == 0, done.stderr[-3000:]
+    merged = json.loads((tmp_path / "out" / "dataset" / "meta" / "info.json").read_text())
+    assert (merged["total_episodes"], merged["total_frames"]) == (2 * EPISODES, 2 * EPISODES * FRAMES_PER_EPISODE)
+    frames = 2 * EPISODES * FRAMES_PER_EPISODE
+    assert _history(client, done.result["run_id"], "train/epochs") == [(2, 2 * BATCH / frames)]
+    run_tags = client.get_run(done.result["run_id"]).data.tags
+    version = client.get_model_version(done.result["model_name"], done.result["model_version"])
+    assert json.loads(run_tags["dataset_assets"]) == json.loads(version.tags["dataset_assets"]) == assets

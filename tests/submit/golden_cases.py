@@ -52,6 +52,13 @@ AZUREML_LEROBOT = {
         "-d", "lerobot/aloha_sim_insertion_human", "--gpus", "4", "--mixed-precision", "bf16", "--batch-size", "16",
         "--compute", "gpu-a100-x4", "--instance-type", "gpu4",
     ],
+    # Two versioned data assets mounted read-only and merged, and a warm start from a registered Azure ML model:
+    # each input reaches the trainer as a flag after the constant command (Azure ML binds inputs there only).
+    "lerobot-data-assets": [
+        "-d", "contoso/pick-place", "--dataset-asset", "azureml:pick-place-day1:3",
+        "--dataset-asset", "azureml://subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/workspaces/ws/data/pick-place-day2/versions/1",
+        "--init-from-policy-model", "azureml:lerobot-act-pick-place:7", "-r", "act-pick-place", "--compute", "gpu-a100",
+    ],
 }
 
 SPECS = {f"azureml/{name}.yaml": ["azureml", "training", *args, "--dry-run"] for name, args in AZUREML_TRAINING.items()}

@@ -14,7 +14,8 @@ relies on:
   ``cfg.wandb.project`` are set (`replaced_logger`);
 - ``<output_dir>/checkpoints/last`` linking the last step folder, which holds ``training_state/``
   (``lerobot.common.train_utils.load_training_step``);
-- ``TrainPipelineConfig.to_dict()``.
+- ``TrainPipelineConfig.to_dict()``;
+- ``lerobot.datasets.dataset_tools.merge_datasets(datasets, output_repo_id, output_dir)`` (several sources).
 
 No `from __future__ import annotations` here: LeRobot's `parser.wrap` reads the real class from the
 wrapped function's annotation.
@@ -131,3 +132,12 @@ def start_step(cfg: Any) -> int:
 def config_dict(cfg: Any) -> dict:
     """The validated train config as plain data (for the run's lerobot_config.json artifact)."""
     return cfg.to_dict()
+
+
+def merge_datasets(roots: list[Path], repo_id: str, target: Path) -> None:
+    """LeRobot's own merge of several local datasets into `target` (lerobot.datasets.dataset_tools)."""
+    from lerobot.datasets.dataset_tools import merge_datasets as merge  # lazy: pulls in torch
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    sources = [LeRobotDataset(f"{repo_id}-part{index}", root=root) for index, root in enumerate(roots)]
+    merge(sources, output_repo_id=repo_id, output_dir=target)

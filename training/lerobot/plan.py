@@ -36,6 +36,7 @@ SETTING_ARGS = {
     "--policy.type": "policy_type",
     "--dataset.repo_id": "dataset_repo_id",
     "--dataset.root": "dataset_root",
+    "--dataset.revision": "dataset_revision",
     "--batch_size": "batch_size",
     "--policy.optimizer_lr": "learning_rate",
     "--steps": "steps",
@@ -112,10 +113,12 @@ def check(config: LeRobotConfig) -> None:
             "ROBO_PRETRAINED_PATH: a pretrained policy starts a new training; it cannot be combined with "
             f"checkpoint mode {config.checkpoint_mode}"
         )
-    if config.checkpoint_mode != "resume" and not (config.dataset_repo_id or config.dataset_root):
+    if config.checkpoint_mode != "resume" and not (config.dataset_repo_id or config.dataset_root or config.dataset_dirs):
         raise ConfigError(
             "ROBO_DATASET_REPO_ID: a dataset is needed (a Hub id, a local root, or blob URLs with an id)"
         )
+    if config.dataset_revision and (config.blob_urls or config.dataset_root or config.dataset_dirs):
+        raise ConfigError("ROBO_DATASET_REVISION: pins a Hub dataset; this one is local, blob or mounted data")
     if config.blob_urls and not config.dataset_repo_id:
         raise ConfigError("ROBO_DATASET_REPO_ID: blob datasets need the dataset id LeRobot knows them by")
 
@@ -133,6 +136,8 @@ def lerobot_args(
         args.append(f"--dataset.repo_id={dataset.repo_id}")
         if dataset.root is not None:
             args.append(f"--dataset.root={dataset.root}")
+        if config.dataset_revision:
+            args.append(f"--dataset.revision={config.dataset_revision}")
     return args + list(config.lerobot_args)
 
 
@@ -194,11 +199,14 @@ def find_checkpoint(path: Path) -> LeRobotCheckpoint:
     path = Path(path)
     if path.is_file():
         path = path.parent
+    # A downloaded model input may hold the registered folder one level down (Azure ML names it).
+    below = [child / PRETRAINED_MODEL_DIR for child in sorted(path.iterdir()) if child.is_dir()] if path.is_dir() else []
     for candidate in (
         path,
         path / PRETRAINED_MODEL_DIR,
         path / "checkpoints" / "last" / PRETRAINED_MODEL_DIR,
         path / TRAIN_SUBDIR / "checkpoints" / "last" / PRETRAINED_MODEL_DIR,
+        *(below if len(below) == 1 else []),
     ):
         if (candidate / "config.json").is_file() and (candidate / MODEL_FILE).is_file():
             return LeRobotCheckpoint(candidate.resolve())

@@ -137,10 +137,11 @@ def _tracked(config: LeRobotConfig, cfg: Any, source_run: str | None) -> Outcome
     from training import mlflow_run
     from training.lerobot import compat
 
+    lineage = _dataset_tags(config, cfg)
     run = mlflow_run.start_run(
         experiment=config.experiment_name,
         run_name=config.job_name or cfg.job_name,
-        tags=_run_tags(config, cfg, source_run),
+        tags={**_run_tags(config, cfg, source_run), **lineage},
         params=_params(config),
     )
     outcome = Outcome(run_id=run.run_id)
@@ -148,7 +149,7 @@ def _tracked(config: LeRobotConfig, cfg: Any, source_run: str | None) -> Outcome
     try:
         outcome.final_loss = _train_logged(config, cfg, run)
         run.client.log_dict(run.run_id, compat.config_dict(cfg), "lerobot_config.json")
-        _finish(config, cfg, run, outcome, source_run)
+        _finish(config, cfg, run, outcome, source_run, lineage)
         result = "succeeded"
     except KeyboardInterrupt:
         result = "interrupted"
@@ -193,7 +194,9 @@ def _close(pipeline: Any, run: Any, ledger: Path) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
-def _finish(config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_run: str | None) -> None:
+def _finish(
+    config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_run: str | None, lineage: dict[str, str]
+) -> None:
     """Upload the final checkpoint once and register it; intermediate ones stay in the output folder."""
     from training.lerobot import compat
 
@@ -224,6 +227,7 @@ def _finish(config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_
             "steps": outcome.step,
             "checkpoint_mode": config.checkpoint_mode,
             **({"checkpoint_run_id": source_run} if source_run else {}),
+            **lineage,
         },
     )
     print(f"registered {outcome.model_name} version {outcome.model_version}", file=sys.stderr)
@@ -319,6 +323,21 @@ def _run_tags(config: LeRobotConfig, cfg: Any, source_run: str | None) -> dict[s
         tags["checkpoint_uri"] = checkpoints.shown(config.checkpoint_uri)
     if source_run:
         tags["checkpoint_run_id"] = source_run
+    return tags
+
+
+def _dataset_tags(config: LeRobotConfig, cfg: Any) -> dict[str, str]:
+    """What the policy was trained on, for the run and the registered version: the Hub revision, the Azure ML
+    data asset versions, or the blob URLs (without SAS) and the sha256 of what they gave."""
+    tags: dict[str, str] = {}
+    revision = config.dataset_revision or getattr(cfg.dataset, "revision", None)
+    if revision:
+        tags["dataset_revision"] = str(revision)
+    if config.dataset_assets:
+        tags["dataset_assets"] = json.dumps(list(config.dataset_assets))
+    if config.blob_urls:
+        tags["dataset_blob_urls"] = json.dumps([checkpoints.shown(url) for url in config.blob_urls])
+        tags["dataset_sha256"] = datasets.tree_sha256(Path(cfg.dataset.root))
     return tags
 
 

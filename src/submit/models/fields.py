@@ -137,6 +137,10 @@ LEROBOT_ARG = Setting(
     "lerobot_arg", "job.extra_args", ("--lerobot-arg",), "Extra lerobot-train argument, given with '=': --lerobot-arg=--policy.dim_model=64 (repeatable).",
     multiple=True, trainer="lerobot_args", cls=FlagValues, metavar="=--NAME=VALUE",
 )
+DATASET_REVISION = Setting(
+    "dataset_revision", "job.dataset_revision", ("--dataset-revision",), "Hub dataset commit (40 hex characters) to train on. [default: the newest]",
+    trainer="dataset_revision", note="Hub dataset commit to train on (pins --dataset-repo-id)",
+)
 MIXED_PRECISION = Setting(
     "mixed_precision", "job.mixed_precision", ("--mixed-precision",), "accelerate's mixed precision: no, fp16 or bf16. [env MIXED_PRECISION; default no]",
     type=click.Choice(MIXED_PRECISION_MODES), envvar="MIXED_PRECISION", trainer="mixed_precision",

@@ -27,4 +27,19 @@ KEY_VAULT_URI = Setting(
     "Key Vault the job reads secrets from with its managed identity. [env AZUREML_KEY_VAULT_URI]", envvar="AZUREML_KEY_VAULT_URI", trainer="key_vault_uri",
 )
 
-SETTINGS = by_name([SUBSCRIPTION_ID, RESOURCE_GROUP, WORKSPACE_NAME, COMPUTE, INSTANCE_TYPE, ENVIRONMENT_NAME, ENVIRONMENT_VERSION, KEY_VAULT_URI])
+# LeRobot on Azure ML: workspace assets as job inputs (the successor's options).
+DATASET_ASSETS = Setting(
+    "dataset_assets", "target.dataset_assets", ("--dataset-asset",),
+    "Azure ML data asset azureml:NAME:VERSION (or azureml://.../data/NAME/versions/N), mounted read-only; repeatable, at most 64, merged.",
+    multiple=True, trainer="dataset_assets", note="Azure ML data assets (versioned) mounted read-only as dataset inputs",
+)
+INIT_FROM_POLICY_MODEL = Setting(
+    "init_from_policy_model", "target.init_from_policy_model", ("--init-from-policy-model",),
+    "Warm start from a registered Azure ML model azureml:NAME:VERSION: its weights, a fresh optimizer, step 0 (-M warm-start).",
+    note="registered Azure ML model (versioned) to warm-start from",
+)
+
+SETTINGS = by_name([
+    SUBSCRIPTION_ID, RESOURCE_GROUP, WORKSPACE_NAME, COMPUTE, INSTANCE_TYPE, ENVIRONMENT_NAME, ENVIRONMENT_VERSION, KEY_VAULT_URI,
+    DATASET_ASSETS, INIT_FROM_POLICY_MODEL,
+])

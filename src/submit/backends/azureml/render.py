@@ -10,6 +10,8 @@ from submit.templates import load_template
 from submit.trainer_contract import trainer_command, trainer_dockerfile, trainer_env, trainer_kind
 
 OUTPUT_BINDING = "${{outputs.checkpoints}}"
+DATASET_INPUT = "dataset_"  # dataset_0, dataset_1, ...: --dataset-asset inputs
+POLICY_INPUT = "init_policy"  # --init-from-policy-model
 
 DEFAULT_EXPERIMENT = {"rl": "isaaclab-training", "lerobot": "lerobot-training"}
 DEFAULT_DISPLAY_NAME = {"rl": "Isaac Lab SKRL training", "lerobot": "LeRobot training"}
@@ -31,13 +33,38 @@ def render_azureml(settings: AzureMLSubmission, *, code_path: str) -> dict[str, 
     spec["description"] = f"robo-submit {kind} job"
     spec["tags"] = _tags(settings)
     spec["code"] = code_path
-    spec["command"] = " ".join(trainer_command(kind, OUTPUT_BINDING))
+    spec["command"] = " ".join([*trainer_command(kind, OUTPUT_BINDING), *_input_flags(target)])
+    spec["inputs"] = _inputs(target) or None
     spec["environment"] = _environment(settings, kind, code_path)
     spec["compute"] = f"azureml:{target.compute}" if target.compute else None
     spec["resources"] = _resources(settings)
     spec["distribution"] = _distribution(settings)
     spec["environment_variables"] = {**STATIC_ENV, **trainer_env(job, target)}
+    if target.init_from_policy_model:  # -M warm-start, from the model input bound on the command line
+        spec["environment_variables"]["ROBO_CHECKPOINT_MODE"] = "warm-start"
+        spec["tags"]["checkpoint_mode"] = "warm-start"
     return {key: value for key, value in spec.items() if value is not None}
+
+
+def _inputs(target: Any) -> dict[str, Any]:
+    """Workspace assets as job inputs, mounted read-only (data, and the model a warm start loads)."""
+    inputs: dict[str, Any] = {
+        f"{DATASET_INPUT}{index}": {"type": "uri_folder", "mode": "ro_mount", "path": asset}
+        for index, asset in enumerate(target.dataset_assets)
+    }
+    if target.init_from_policy_model:
+        # Mounted, not downloaded: on Kubernetes compute a download-mode input is not substituted in the command.
+        inputs[POLICY_INPUT] = {"type": "custom_model", "mode": "ro_mount", "path": target.init_from_policy_model}
+    return inputs
+
+
+def _input_flags(target: Any) -> list[str]:
+    """Where each input lands, as trainer flags after the constant command: Azure ML substitutes
+    ${{inputs.X}} in `command:` only (never in environment_variables)."""
+    flags = [arg for index in range(len(target.dataset_assets)) for arg in ("--dataset-dirs", f"${{{{inputs.{DATASET_INPUT}{index}}}}}")]
+    if target.init_from_policy_model:
+        flags += ["--checkpoint-uri", f"${{{{inputs.{POLICY_INPUT}}}}}"]
+    return flags
 
 
 def _tags(settings: AzureMLSubmission) -> dict[str, str]:

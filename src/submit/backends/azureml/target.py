@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import model_validator
@@ -37,16 +38,49 @@ class AzureMLTarget(Target):
     environment_name: AssetName | None = declared(a.ENVIRONMENT_NAME)
     environment_version: AssetName | None = declared(a.ENVIRONMENT_VERSION)
     key_vault_uri: KeyVaultUri | None = declared(a.KEY_VAULT_URI)
+    dataset_assets: tuple[str, ...] = declared(a.DATASET_ASSETS, ())
+    init_from_policy_model: str | None = declared(a.INIT_FROM_POLICY_MODEL)
 
     @model_validator(mode="after")
     def _environment_pair(self) -> AzureMLTarget:
         if self.environment_version and not self.environment_name:
             raise ValueError("environment_name: --environment-version needs --environment-name")
+        if len(self.dataset_assets) > MAX_DATASET_ASSETS:
+            raise ValueError(f"dataset_assets: at most {MAX_DATASET_ASSETS} data assets (got {len(self.dataset_assets)})")
+        for asset in self.dataset_assets:
+            problem = asset_problem(asset, "data")
+            if problem:
+                raise ValueError(f"dataset_assets: {problem}")
+        problem = self.init_from_policy_model and asset_problem(self.init_from_policy_model, "models")
+        if problem:
+            raise ValueError(f"init_from_policy_model: {problem}")
         return self
 
     def check_job(self, job: IsaacLabSkrlJob | LeRobotJob) -> None:
         _secret_rules(job, self)
         spec_url_rules(job, self)
+        if self.init_from_policy_model and (job.checkpoint.uri or job.checkpoint.mode != "from-scratch"):
+            raise ValueError("target.init_from_policy_model: is a warm start of its own; drop -M/--checkpoint-uri")
+        if self.init_from_policy_model and isinstance(job, LeRobotJob) and job.pretrained_path:
+            raise ValueError("target.init_from_policy_model: and --pretrained-path both name the starting policy; keep one")
+        if self.dataset_assets and isinstance(job, LeRobotJob) and job.dataset_revision:
+            raise ValueError("job.dataset_revision: pins a Hub dataset; drop it with --dataset-asset")
+
+
+MAX_DATASET_ASSETS = 64  # the successor's limit on dataset inputs of one job
+_ASSET_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}"
+
+
+def asset_problem(reference: str, kind: str) -> str | None:
+    """Why `reference` is not a pinned Azure ML asset (azureml:NAME:VERSION or azureml://.../<kind>/NAME/versions/N),
+    else None. A version is required: `azureml:NAME` and `@latest` would train on whatever is newest."""
+    if re.fullmatch(rf"azureml:{_ASSET_NAME}:[0-9]+", reference):
+        return None
+    if re.fullmatch(rf"azureml://[^\s{{}}]+/{kind}/{_ASSET_NAME}/versions/[0-9]+", reference):
+        return None
+    if "@" in reference or re.fullmatch(rf"azureml:{_ASSET_NAME}", reference) or reference.endswith(":latest"):
+        return f"{reference} has no version; pin one (azureml:NAME:VERSION): latest would change what a rerun uses"
+    return f"{reference} is not azureml:NAME:VERSION or azureml://.../{kind}/NAME/versions/N"
 
 
 AzureMLSubmission = Submission[AzureMLTarget]

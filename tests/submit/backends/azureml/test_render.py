@@ -26,7 +26,10 @@ def test_every_golden_spec_loads_with_azure_ai_ml_and_converts_to_rest(relative)
     rest = backend.load(spec, REPO)._to_job()._to_rest_object().as_dict()["properties"]
     assert rest["jobType"] == "Command"
     kind = "lerobot" if "lerobot" in relative else "rl"
-    assert rest["command"] == f"python -m training {kind} --output-dir ${{{{outputs.checkpoints}}}}"
+    command = f"python -m training {kind} --output-dir ${{{{outputs.checkpoints}}}}"
+    inputs = spec.get("inputs", {})  # each mounted input follows as a trainer flag (lerobot-data-assets)
+    bound = [f"{'--checkpoint-uri' if name == 'init_policy' else '--dataset-dirs'} ${{{{inputs.{name}}}}}" for name in inputs]
+    assert rest["command"] == " ".join([command, *bound])
     assert rest["codeId"] == "."
     assert rest["outputs"]["checkpoints"] == {"mode": "Upload", "jobOutputType": "uri_folder"}
     assert rest["identity"] == {"identityType": "Managed"}
