@@ -381,3 +381,24 @@ def test_two_mounted_datasets_are_merged_with_lerobots_tools_and_their_asset_ver
     run_tags = client.get_run(done.result["run_id"]).data.tags
     version = client.get_model_version(done.result["model_name"], done.result["model_version"])
     assert json.loads(run_tags["dataset_assets"]) == json.loads(version.tags["dataset_assets"]) == assets
+
+
+def test_warm_start_from_a_mounted_azure_ml_model_input_given_as_a_flag(
+    scratch, offline_env, tiny_dataset, tmp_path, capfd, client
+):
+    # --init-from-policy-model: ROBO_CHECKPOINT_MODE=warm-start, and the mounted model folder (the registered
+    # checkpoint one level down, as a model input holds it) after the constant command.
+    mounted = tmp_path / "INPUT_init_policy"
+    shutil.copytree(Path(scratch.result["checkpoint"]), mounted / "checkpoint")
+    settings = _settings(tiny_dataset, ROBO_STEPS="2", ROBO_LOG_FREQ="1", ROBO_CHECKPOINT_MODE="warm-start")
+    from training.lerobot import main
+
+    with offline_env.context() as local:
+        for name, value in settings.items():
+            local.setenv(name, value)
+        code = main(["--output-dir", str(tmp_path / "out"), "--checkpoint-uri", str(mounted)])
+    captured = capfd.readouterr()
+    warm = Finished(code, captured.out, captured.err, tmp_path / "out")
+    assert warm.returncode == 0, warm.stderr[-3000:]
+    assert [s for s, _ in _history(client, warm.result["run_id"], "train/loss")] == [1, 2]
+    assert _adam_step(Path(warm.result["checkpoint"])) == 2.0
