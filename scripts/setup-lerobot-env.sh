@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Create .venv-lerobot: LeRobot 0.4.4, torch 2.14.1 / torchvision 0.29.1, MLflow 3.15.0 and this repo's
-# trainer, for the LeRobot test tier and `submit local lerobot-training`.
+# Create .venv-lerobot: LeRobot 0.6.1 on Python 3.12, torch 2.11.0 / torchvision 0.26.0, MLflow 3.15.0 and
+# this repo's trainer, for the LeRobot test tier and `submit local lerobot-training`.
 #
-# Why a separate environment (docs/lerobot.md): lerobot 0.4.4 declares torch<2.11 and torchvision<0.26,
-# while the main .venv runs the CPU torch 2.13.0 from disk, next to which no torchvision loads.
-# Letting pip resolve lerobot would swap torch for another multi-GB build in the main venv.
+# Why a separate environment (docs/lerobot.md): lerobot 0.6.1 needs Python >= 3.12 and torch<2.12,
+# torchvision<0.27, while the main .venv is Python 3.11 with the CPU torch 2.13.0 from disk, next to
+# which no torchvision loads.
 #
 # How: workflows/images/requirements-lerobot.txt is a full lock (every package, exact version), installed
 # with --no-deps so pip never re-resolves lerobot's torch caps. The job image installs the same file.
@@ -13,7 +13,7 @@
 # with the same inputs checks a few installed versions and exits within seconds. Downloads go through
 # pip's cache, so rebuilding the venv after `rm -rf .venv-lerobot` is much faster than the first time.
 #
-# Environment: LEROBOT_VENV (default <repo>/.venv-lerobot), LEROBOT_PYTHON (a Python 3.11 interpreter).
+# Environment: LEROBOT_VENV (default <repo>/.venv-lerobot), LEROBOT_PYTHON (a Python 3.12 interpreter).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,7 +43,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-want = {"lerobot": "0.4.4", "torch": "2.14.1", "torchvision": "0.29.1", "mlflow": "3.15.0", "pytest": "8.4.2"}
+want = {"lerobot": "0.6.1", "torch": "2.11.0", "torchvision": "0.26.0", "accelerate": "1.16.0", "mlflow": "3.15.0", "pytest": "8.4.2"}
 if any(version(name).split("+")[0] != v for name, v in want.items()):
     sys.exit(1)
 import training  # the repo, installed editable
@@ -52,17 +52,22 @@ sys.exit(0 if Path(training.__file__).resolve().parent == Path(sys.argv[1]) / "t
 EOF
 }
 
-python="${LEROBOT_PYTHON:-$(find_python "setup-lerobot-env: Python 3.11 not found; install it or set LEROBOT_PYTHON" \
-  'sys.version_info[:2] == (3, 11)' python3.11 python3)}"
+python="${LEROBOT_PYTHON:-$(find_python "setup-lerobot-env: Python 3.12 not found; install it (pyenv install 3.12.1) or set LEROBOT_PYTHON" \
+  'sys.version_info[:2] == (3, 12)' "$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python" python3.12 python3)}"
 if already_installed; then
   echo "setup-lerobot-env: $venv is up to date"
   exit 0
 fi
 
 start=$SECONDS
-# The venv is about 6.9 GB (torch 2.14.1 is a CUDA build); where torch does not lie on disk, about
-# 4 GB of wheels pass through pip's temporary folder first.
+# The venv is about 6 GB (torch 2.11.0 is a CUDA build); about 4 GB of wheels pass through pip's
+# temporary folder first.
 need_space setup-lerobot-env "$venv" 7 4
+# A venv of another Python (the 3.11 one of LeRobot 0.4) is made anew: its packages would not import.
+if [[ -x "$venv/bin/python" ]] && ! "$venv/bin/python" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else 1)'; then
+  echo "setup-lerobot-env: $venv is not Python 3.12; recreating it"
+  rm -rf "$venv"
+fi
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 "${pip[@]}" install -q "$pip_pin"

@@ -2,7 +2,7 @@
 # The whole test suite on a fresh machine: creates or updates every virtual environment, then runs
 # the three tiers. .ci/run calls exactly this script.
 #   tier 1  .venv            Python 3.11: ruff check, then CLI, renderers, trainer (skrl on gymnasium), real MLflow server
-#   tier 2  .venv-lerobot    Python 3.11: LeRobot 0.4.4 with torch 2.14.1/torchvision 0.29.1 (docs/lerobot.md)
+#   tier 2  .venv-lerobot    Python 3.12: LeRobot 0.6.1 with torch 2.11.0/torchvision 0.26.0, accelerate (docs/lerobot.md)
 #   tier 3  .venv-isaaclab   Python 3.12: Isaac Lab 3.0 kit-less on CPU (Isaac-Cartpole-Direct)
 #   tier 4  images (.venv)   Docker: builds the LeRobot and kit-less Isaac Lab 3 job images from their
 #                            Dockerfiles (stand-in bases), runs rendered Azure ML and OSMO specs in them

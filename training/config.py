@@ -29,6 +29,7 @@ CHECKPOINT_MODES = ("from-scratch", "warm-start", "resume", "fresh")
 LOG_INTERVAL_PRESETS = ("step", "balanced", "rollout")
 RUN_MODES = ("train", "smoke-test")
 POLICY_TYPES = ("act", "diffusion")
+MIXED_PRECISION_MODES = ("no", "fp16", "bf16")  # accelerate's --mixed_precision
 RL_LIBRARIES = ("skrl", "rsl_rl")
 # The reference's train.sh took these spellings of RSL-RL (research/anchor-inventory.md, TRAINING_BACKEND).
 RL_LIBRARY_ALIASES = {"rsl-rl": "rsl_rl", "rslrl": "rsl_rl"}
@@ -363,6 +364,18 @@ class LeRobotConfig(CommonConfig):
     push_to_hub: bool = setting(False, _bool, "push the trained policy to the Hugging Face Hub")
     policy_repo_id: str | None = setting(None, _optional_text, "Hub repo to push to (only with push_to_hub)")
     lerobot_args: tuple[str, ...] = setting((), _string_list, "extra lerobot-train arguments (JSON list)")
+    dataset_revision: str | None = setting(None, _optional_text, "Hub dataset commit to train on (--dataset.revision)")
+    dataset_assets: tuple[str, ...] = setting((), _string_list, "Azure ML data assets mounted as dataset_dirs (their identity, for tags)")
+    dataset_dirs: tuple[str, ...] = setting(
+        (), _string_list, "read-only dataset folders (mounted job inputs; several are merged into one dataset)"
+    )
+    gpus: int = setting(
+        1, _positive_int, "training processes on this node, one per GPU (more than 1: accelerate launch)",
+        written_at_default=False,
+    )
+    mixed_precision: str = setting(
+        "no", _choice(*MIXED_PRECISION_MODES), "accelerate mixed precision: no, fp16 or bf16", written_at_default=False
+    )
 
 
 @dataclass(frozen=True)
@@ -481,14 +494,22 @@ def _parse_flags(cls: type[AnyConfig], argv: list[str]) -> dict[str, str]:
 
     parser = OneLineParser(prog=f"python -m training {_kind_of(cls)}", add_help=False, allow_abbrev=False)
     for f in fields(cls):
-        parser.add_argument(flag_name(f), dest=f.name, default=None)
+        # A list setting may be given once per item (a backend binds one mounted input per flag).
+        action = "append" if isinstance(f.default, tuple) else "store"
+        parser.add_argument(flag_name(f), dest=f.name, default=None, action=action)
     namespace, unknown = parser.parse_known_args(argv)
     if unknown:
         flags = [flag_name(f) for f in fields(cls)]
         close = difflib.get_close_matches(unknown[0].partition("=")[0], flags, n=1)
         hint = f"; did you mean {close[0]}?" if close else f"; see python -m training {_kind_of(cls)} --help"
         raise ConfigError(f"unknown argument {unknown[0]!r}{hint}")
-    return {k: v for k, v in vars(namespace).items() if v is not None}
+    given = {k: v for k, v in vars(namespace).items() if v is not None}
+    return {k: _joined(v) if isinstance(v, list) else v for k, v in given.items()}
+
+
+def _joined(values: list[str]) -> str:
+    """Repeated flags of a list setting, as the one JSON list its parser reads; one flag stays as given."""
+    return values[0] if len(values) == 1 else json.dumps(values)
 
 
 def validate(config: AnyConfig) -> None:

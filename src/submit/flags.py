@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from submit.models import fields as f
-from submit.params import Decorator, Switch, from_env, group
+from submit.params import Decorator, ProfileOnly, Switch, from_env, group
 
 
 def rl_job_flags(task: str, num_envs: int) -> Decorator:
@@ -53,10 +53,22 @@ tracking = group(
 
 resources = group(f.NUM_NODES.option(), f.GPUS_PER_NODE.option())
 
+
+def lerobot_resources(*more_flags: str, envvar: str | None = None) -> Decorator:
+    """A LeRobot job's GPU count and precision; one node (a profile's num_nodes still reaches the model's rule).
+    `more_flags` and `envvar`: a backend's own older spelling of the GPU count."""
+    help_text = f.LEROBOT_GPUS_HELP.replace("[default", f"[env {envvar}; default") if envvar else f.LEROBOT_GPUS_HELP
+    return group(
+        f.GPUS_PER_NODE.option(flags=(*f.LEROBOT_GPU_FLAGS, *more_flags), envvar=envvar, help=help_text),
+        f.MIXED_PRECISION.option(),
+        click.option(*f.NUM_NODES.flags, f.NUM_NODES.name, cls=ProfileOnly, type=int, hidden=True),
+    )
+
 naming = group(f.EXPERIMENT_NAME.option(), f.JOB_NAME.option(), f.DISPLAY_NAME.option(), f.CORRELATION_ID.option())
 
 lerobot_policy = group(
     f.DATASET_REPO_ID.option(),
+    f.DATASET_REVISION.option(),
     f.POLICY_TYPE.option(),
     f.STEPS.option(),
     f.BATCH_SIZE.option(),

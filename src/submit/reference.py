@@ -164,7 +164,6 @@ UNREAD_ENV = {
         None,
         "no code archive is unpacked and the workflow trains; --dry-run shows it without running it",
     ),
-    "OSMO_GPU": (None, "a LeRobot workflow runs on one GPU"),
 }
 
 

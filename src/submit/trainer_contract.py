@@ -26,7 +26,7 @@ DERIVED = ("register", "register_model", "secret_source")
 # Trainer fields no job setting fills: the trainer's defaults, its own tuning, and what each backend binds.
 TRAINER_ONLY = (
     "output_dir", "asset_root", "max_depth", "system_metrics", "checkpoint_interval", "metrics_flush_timeout",
-    "log_freq", "num_workers",
+    "log_freq", "num_workers", "dataset_dirs",
     "deterministic",  # an evaluation acts with the policy's mean action, as a deployment does
 )  # fmt: skip
 

@@ -21,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SUBMIT = str(Path(sys.executable).parent / "submit")
-BASES = {"isaaclab3": "robo-submit/base-python:3.12", "lerobot": "robo-submit/base-python:3.11"}
+BASES = {"isaaclab3": "robo-submit/base-python:3.12", "lerobot": "robo-submit/base-python:3.12"}
 BUILT = {"isaaclab3": "robo-submit-ci/isaaclab3:built", "lerobot": "robo-submit-ci/lerobot:built"}
 STANDIN = {"isaaclab3": "robo-submit-ci/isaaclab3:standin", "lerobot": "robo-submit-ci/lerobot:standin"}
 # Disk for one job image build: the image is about 7 GB and needs as much again while BuildKit exports its

@@ -27,3 +27,18 @@ def test_mlflow_stays_at_azureml_mlflows_cap():
 
     assert version("mlflow") == version("mlflow-skinny") == "3.15.0"
     assert "mlflow-skinny<=3.15.0" in [req.replace(" ", "") for req in requires("azureml-mlflow") or []]
+
+
+def test_lerobot_06_on_python_312_with_a_torchvision_whose_operators_load_on_this_cpu():
+    import sys
+    from importlib.metadata import version
+
+    import torch
+    import torchvision
+
+    assert sys.version_info[:2] == (3, 12)
+    assert (version("lerobot"), version("accelerate")) == ("0.6.1", "1.16.0")
+    assert (torch.__version__.split("+")[0], torchvision.__version__.split("+")[0]) == ("2.11.0", "0.26.0")
+    boxes = torch.tensor([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.1], [5.0, 5.0, 6.0, 6.0]])
+    kept = torchvision.ops.nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)  # a compiled torchvision operator
+    assert kept.tolist() == [0, 2]

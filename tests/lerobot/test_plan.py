@@ -5,6 +5,7 @@ Pure: no LeRobot import, so these run in the main venv too.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def test_from_scratch_names_policy_type_dataset_and_turns_hub_push_off():
         "--steps=10",
         "--save_freq=5000",
         "--log_freq=200",
-        "--eval_freq=0",
+        "--env_eval_freq=0",
         "--num_workers=4",
         "--seed=42",
         "--policy.push_to_hub=false",
@@ -69,11 +70,12 @@ def test_warm_start_loads_the_policy_folder_and_keeps_batch_and_learning_rate():
     assert not any(a.startswith("--policy.type") or a.startswith("--resume") for a in args)
 
 
-def test_resume_points_at_train_config_and_leaves_batch_and_policy_to_the_checkpoint():
+def test_resume_points_at_the_policy_folder_and_leaves_batch_and_policy_to_the_checkpoint():
     checkpoint = LeRobotCheckpoint(Path("/ckpt/000010/pretrained_model"))
     config = _config(checkpoint_mode="resume", checkpoint_uri="/ckpt", steps=20)
     args = plan.lerobot_args(config, dataset=None, checkpoint=checkpoint)
-    assert args[1:3] == ["--resume=true", "--config_path=/ckpt/000010/pretrained_model/train_config.json"]
+    # LeRobot 0.6 takes the pretrained_model/ folder as --config_path (it finds train_config.json there).
+    assert args[1:3] == ["--resume=true", "--config_path=/ckpt/000010/pretrained_model"]
     assert "--steps=20" in args
     assert not any(a.split("=")[0] in ("--batch_size", "--policy.type", "--dataset.repo_id") for a in args)
 
@@ -178,3 +180,49 @@ def test_weights_without_training_state_can_warm_start_but_not_resume(tmp_path):
         f"ROBO_CHECKPOINT_URI: {checkpoint.training_state} is missing; "
         "this checkpoint can warm-start a policy but not resume a run"
     )
+
+
+def test_a_lerobot_04_checkpoint_is_refused_for_resume_with_the_warm_start_to_use(tmp_path):
+    # LeRobot 0.4's train_config.json has eval_freq (0.6: env_eval_freq), which 0.6's parser refuses.
+    checkpoint = plan.find_checkpoint(_checkpoint(tmp_path))
+    checkpoint.train_config.write_text(json.dumps({"eval_freq": 20000, "steps": 10}))
+    with pytest.raises(ConfigError) as raised:
+        plan.check_resumable(checkpoint)
+    assert str(raised.value) == (
+        "ROBO_CHECKPOINT_URI: this checkpoint was written by LeRobot 0.4, whose train config LeRobot 0.6 "
+        "cannot resume; start from it with checkpoint mode warm-start (its weights and normalisation "
+        "load, the optimizer and step start fresh)"
+    )
+
+
+def test_a_lerobot_06_checkpoint_resumes(tmp_path):
+    checkpoint = plan.find_checkpoint(_checkpoint(tmp_path))
+    checkpoint.train_config.write_text(json.dumps({"env_eval_freq": 20000, "steps": 10}))
+    plan.check_resumable(checkpoint)  # no error
+
+
+@pytest.mark.parametrize("name", ["--env_eval_freq", "--eval_freq"])
+def test_evaluation_frequency_has_its_own_setting_under_both_lerobot_names(name):
+    with pytest.raises(ConfigError) as raised:
+        plan.check(_config(lerobot_args=(f"{name}=10",)))
+    assert str(raised.value) == f"ROBO_LEROBOT_ARGS: {name} has its own setting; use ROBO_EVAL_FREQ"
+
+
+def test_a_dataset_revision_pins_the_hub_dataset_and_only_a_hub_one():
+    args = plan.lerobot_args(_config(dataset_revision="a" * 40), dataset=Dataset(repo_id="lab/pick"), checkpoint=None)
+    assert args[-1] == f"--dataset.revision={'a' * 40}"
+    with pytest.raises(ConfigError) as raised:
+        plan.check(_config(dataset_revision="a" * 40, dataset_dirs=("/mnt/data",)))
+    assert str(raised.value) == "ROBO_DATASET_REVISION: pins a Hub dataset; this one is local, blob or mounted data"
+
+
+def test_the_dataset_digest_covers_names_and_contents_in_path_order(tmp_path):
+    from training.lerobot.dataset import tree_sha256
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.parquet").write_bytes(b"1")
+    (tmp_path / "meta.json").write_bytes(b"2")
+    first = tree_sha256(tmp_path)
+    assert tree_sha256(tmp_path) == first
+    (tmp_path / "a" / "x.parquet").write_bytes(b"3")
+    assert tree_sha256(tmp_path) != first

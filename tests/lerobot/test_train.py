@@ -269,3 +269,136 @@ def test_warm_start_from_a_local_output_folder_with_wandb_beside_mlflow(
     assert Path(saved["policy"]["pretrained_path"]) == Path(scratch.result["checkpoint"]) / "pretrained_model"
     # The run that wrote a local checkpoint is found through the output folder's robo_run.json.
     assert client.get_run(both.result["run_id"]).data.tags["checkpoint_run_id"] == scratch.result["run_id"]
+
+
+def _as_written_by_lerobot_04(step_dir: Path, into: Path) -> Path:
+    """A copy of a 0.6.1 checkpoint in LeRobot 0.4.4's format: the differences between the two versions'
+    TrainPipelineConfig, PreTrainedConfig and training_step.json (read from both releases' sources)."""
+    copy = shutil.copytree(step_dir, into / step_dir.name)
+    train_config = copy / "pretrained_model" / "train_config.json"
+    saved = json.loads(train_config.read_text())
+    saved["eval_freq"] = saved.pop("env_eval_freq")
+    for added_in_06 in (
+        "reward_model", "cudnn_deterministic", "prefetch_factor", "persistent_workers",
+        "dataloader_multiprocessing_context", "eval_steps", "max_eval_samples", "job", "save_checkpoint_to_hub",
+        "sample_weighting",
+    ):  # fmt: skip
+        saved.pop(added_in_06, None)
+    saved |= {"use_rabc": False, "rabc_progress_path": None, "rabc_kappa": 0.01, "rabc_epsilon": 1e-6, "rabc_head_mode": "sparse"}
+    train_config.write_text(json.dumps(saved))
+    policy_config = copy / "pretrained_model" / "config.json"
+    policy_config.write_text(json.dumps({k: v for k, v in json.loads(policy_config.read_text()).items() if k != "pretrained_revision"}))
+    step_file = copy / "training_state" / "training_step.json"
+    step_file.write_text(json.dumps({"step": json.loads(step_file.read_text())["step"]}))
+    return copy
+
+
+def test_a_lerobot_04_checkpoint_warm_starts_and_a_resume_from_it_is_one_line_saying_what_to_do(
+    scratch, offline_env, tiny_dataset, tmp_path, capfd, client
+):
+    old = _as_written_by_lerobot_04(Path(scratch.result["checkpoint"]), tmp_path / "old")
+    resumed = _run_in_process(
+        offline_env, capfd, tmp_path / "resume",
+        _settings(tiny_dataset, ROBO_STEPS="8", ROBO_CHECKPOINT_MODE="resume", ROBO_CHECKPOINT_URI=str(old)),
+    )  # fmt: skip
+    assert resumed.returncode == 2
+    assert resumed.stdout == ""
+    assert resumed.stderr.strip().splitlines()[-1] == (
+        "error: ROBO_CHECKPOINT_URI: this checkpoint was written by LeRobot 0.4, whose train config LeRobot 0.6 "
+        "cannot resume; start from it with checkpoint mode warm-start (its weights and normalisation "
+        "load, the optimizer and step start fresh)"
+    )
+    assert not (tmp_path / "resume").exists()
+    warm = _run_in_process(
+        offline_env, capfd, tmp_path / "warm",
+        _settings(tiny_dataset, ROBO_STEPS="2", ROBO_LOG_FREQ="1", ROBO_CHECKPOINT_MODE="warm-start", ROBO_CHECKPOINT_URI=str(old)),
+    )  # fmt: skip
+    assert warm.returncode == 0, warm.stderr[-3000:]
+    assert Path(warm.result["checkpoint"]).name == "000002"
+    assert _adam_step(Path(warm.result["checkpoint"])) == 2.0
+
+
+def test_two_processes_through_accelerate_train_together_with_one_run_and_one_registered_version(
+    offline_env, tiny_dataset, tmp_path_factory, client
+):
+    # The job's own command with ROBO_GPUS=2: it starts itself again under `accelerate launch` (two CPU
+    # processes on gloo, which accelerate supports), so both processes train one DDP model.
+    output_dir = tmp_path_factory.mktemp("two-processes")
+    before = {v.version for v in client.search_model_versions(f"name='{MODEL}'")}
+    env = {
+        **os.environ,
+        **_settings(tiny_dataset, ROBO_STEPS="4", ROBO_SAVE_FREQ="4", ROBO_LOG_FREQ="2", ROBO_GPUS="2"),
+    }
+    command = [sys.executable, "-m", "training", "lerobot", "--output-dir", str(output_dir)]
+    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
+    finished = Finished(done.returncode, done.stdout, done.stderr, output_dir)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    result = finished.result  # exactly one result line, from rank 0
+    assert finished.stdout.strip() == done.stdout.strip().splitlines()[0]
+    assert "2 training processes" in finished.stderr
+    # Both processes stepped: LeRobot counts samples over the world size and records it in the checkpoint.
+    assert _history(client, result["run_id"], "train/samples") == [(2, 2.0 * 2 * BATCH), (4, 4.0 * 2 * BATCH)]
+    state = json.loads((Path(result["checkpoint"]) / "training_state" / "training_step.json").read_text())
+    assert (state["step"], state["num_processes"]) == (4, 2)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    runs = client.search_runs(experiments, f"params.output_dir = '{output_dir}'")
+    assert [r.info.run_id for r in runs] == [result["run_id"]]
+    assert runs[0].data.params["gpus"] == "2"
+    added = [v for v in client.search_model_versions(f"name='{MODEL}'") if v.version not in before]
+    assert [(v.version, v.run_id) for v in added] == [(result["model_version"], result["run_id"])]
+
+
+def test_two_mounted_datasets_are_merged_with_lerobots_tools_and_their_asset_versions_tagged(
+    offline_env, tiny_dataset, tmp_path, capfd, client
+):
+    # What an Azure ML job with two --dataset-asset inputs runs: the assets' identity in ROBO_DATASET_ASSETS,
+    # their read-only mounts as --dataset-dirs flags after the constant command.
+    from tests.lerobot.synthetic import make_dataset
+
+    second = make_dataset(tmp_path / "second")
+    for folder in (tiny_dataset, second):
+        (folder).chmod(0o555)  # mounted read-only: nothing is written there
+    assets = ["azureml:tiny-a:1", "azureml:tiny-b:2"]
+    settings = {
+        **_settings(tiny_dataset, ROBO_STEPS="2", ROBO_LOG_FREQ="2", ROBO_DATASET_ASSETS=json.dumps(assets)),
+    }
+    del settings["ROBO_DATASET_ROOT"]
+    from training.lerobot import main
+
+    with offline_env.context() as local:
+        for name, value in settings.items():
+            local.setenv(name, value)
+        code = main(["--output-dir", str(tmp_path / "out"), "--dataset-dirs", str(tiny_dataset), "--dataset-dirs", str(second)])
+    captured = capfd.readouterr()
+    for folder in (tiny_dataset, second):
+        folder.chmod(0o755)
+    done = Finished(code, captured.out, captured.err, tmp_path / "out")
+    assert done.returncode == 0, done.stderr[-3000:]
+    merged = json.loads((tmp_path / "out" / "dataset" / "meta" / "info.json").read_text())
+    assert (merged["total_episodes"], merged["total_frames"]) == (2 * EPISODES, 2 * EPISODES * FRAMES_PER_EPISODE)
+    frames = 2 * EPISODES * FRAMES_PER_EPISODE
+    assert _history(client, done.result["run_id"], "train/epochs") == [(2, 2 * BATCH / frames)]
+    run_tags = client.get_run(done.result["run_id"]).data.tags
+    version = client.get_model_version(done.result["model_name"], done.result["model_version"])
+    assert json.loads(run_tags["dataset_assets"]) == json.loads(version.tags["dataset_assets"]) == assets
+
+
+def test_warm_start_from_a_mounted_azure_ml_model_input_given_as_a_flag(
+    scratch, offline_env, tiny_dataset, tmp_path, capfd, client
+):
+    # --init-from-policy-model: ROBO_CHECKPOINT_MODE=warm-start, and the mounted model folder (the registered
+    # checkpoint one level down, as a model input holds it) after the constant command.
+    mounted = tmp_path / "INPUT_init_policy"
+    shutil.copytree(Path(scratch.result["checkpoint"]), mounted / "checkpoint")
+    settings = _settings(tiny_dataset, ROBO_STEPS="2", ROBO_LOG_FREQ="1", ROBO_CHECKPOINT_MODE="warm-start")
+    from training.lerobot import main
+
+    with offline_env.context() as local:
+        for name, value in settings.items():
+            local.setenv(name, value)
+        code = main(["--output-dir", str(tmp_path / "out"), "--checkpoint-uri", str(mounted)])
+    captured = capfd.readouterr()
+    warm = Finished(code, captured.out, captured.err, tmp_path / "out")
+    assert warm.returncode == 0, warm.stderr[-3000:]
+    assert [s for s, _ in _history(client, warm.result["run_id"], "train/loss")] == [1, 2]
+    assert _adam_step(Path(warm.result["checkpoint"])) == 2.0

@@ -47,6 +47,18 @@ AZUREML_LEROBOT = {
         "--blob-url", "https://contosodata.blob.core.windows.net/datasets/pick-place/data",
         "--pretrained-path", "lerobot/diffusion_pusht", "-M", "from-scratch", "--compute", "gpu-a100",
     ],
+    # One node, four GPUs: the trainer starts four processes through accelerate (no `distribution:`).
+    "lerobot-multi-gpu": [
+        "-d", "lerobot/aloha_sim_insertion_human", "--gpus", "4", "--mixed-precision", "bf16", "--batch-size", "16",
+        "--compute", "gpu-a100-x4", "--instance-type", "gpu4",
+    ],
+    # Two versioned data assets mounted read-only and merged, and a warm start from a registered Azure ML model:
+    # each input reaches the trainer as a flag after the constant command (Azure ML binds inputs there only).
+    "lerobot-data-assets": [
+        "-d", "contoso/pick-place", "--dataset-asset", "azureml:pick-place-day1:3",
+        "--dataset-asset", "azureml://subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/workspaces/ws/data/pick-place-day2/versions/1",
+        "--init-from-policy-model", "azureml:lerobot-act-pick-place:7", "-r", "act-pick-place", "--compute", "gpu-a100",
+    ],
 }
 
 # Evaluations: an MLflow alias behind gates (what docs/ci.md runs), a workspace model as a job input, LeRobot.
@@ -103,6 +115,11 @@ OSMO_LEROBOT = {
         "-d", "contoso/pick-place", "-p", "diffusion", "--from-blob", "--storage-account", "contosodata",
         "--blob-url", "https://contosodata.blob.core.windows.net/datasets/extra/meta.json",
         "--pretrained-path", "lerobot/diffusion_pusht", "-M", "from-scratch",
+    ],
+    # The task asks for the GPUs the trainer starts processes for (the reference hard-coded gpu: 1).
+    "lerobot-multi-gpu": [
+        "-d", "lerobot/aloha_sim_insertion_human", "--gpus", "8", "--mixed-precision", "bf16", "--pool", "h100",
+        "--cpu", "64", "--memory", "480Gi",
     ],
 }
 

@@ -11,6 +11,7 @@ import os
 import textwrap
 
 import pytest
+import yaml
 
 from submit.backends.azureml import client as backend
 from tests.submit import fake_osmo
@@ -105,6 +106,60 @@ def test_a_lerobot_push_to_hub_without_a_vault_is_refused_naming_the_vault_flag(
     assert not target.exists()
     with_vault = run_cli("azureml", "lerobot-training", *args, "--key-vault-uri", "https://robo-kv.vault.azure.net")
     assert with_vault.exit_code == 0, with_vault.stderr
+
+
+# LeRobot jobs on both backends: (backend, args, the one line).
+LEROBOT_CASES = {
+    "no gpus azureml": ("azureml", ["--gpus", "0"], "--gpus: LeRobot needs at least 1 GPU (training process)"),
+    "no gpus osmo": ("osmo", ["--gpu", "0"], "--gpus: LeRobot needs at least 1 GPU (training process)"),
+    "negative gpus": ("osmo", ["--num-gpus", "-1"], "--gpus: must be greater than or equal to 0"),
+    "bad mixed precision azureml": (
+        "azureml", ["--mixed-precision", "fp8"], "--mixed-precision: 'fp8' is not one of 'no', 'fp16', 'bf16'",
+    ),
+    "bad mixed precision osmo": (
+        "osmo", ["--mixed-precision", "FP16"], "--mixed-precision: 'FP16' is not one of 'no', 'fp16', 'bf16'",
+    ),
+    "unversioned asset": (
+        "azureml", ["--dataset-asset", "azureml:pick"],
+        "--dataset-asset: azureml:pick has no version; pin one (azureml:NAME:VERSION): latest would change what a rerun uses",
+    ),
+    "latest asset": (
+        "azureml", ["--dataset-asset", "azureml:pick@latest"],
+        "--dataset-asset: azureml:pick@latest has no version; pin one (azureml:NAME:VERSION): latest would change what a rerun uses",
+    ),
+    "long-form asset without a version": (
+        "azureml", ["--dataset-asset", "azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/data/pick"],
+        "--dataset-asset: azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/data/pick is not azureml:NAME:VERSION "
+        "or azureml://.../data/NAME/versions/N",
+    ),
+    "65 assets": (
+        "azureml", [arg for i in range(65) for arg in ("--dataset-asset", f"azureml:day{i}:1")],
+        "--dataset-asset: at most 64 data assets (got 65)",
+    ),
+    "unversioned policy model": (
+        "azureml", ["--init-from-policy-model", "azureml:act@latest"],
+        "--init-from-policy-model: azureml:act@latest has no version; pin one (azureml:NAME:VERSION): latest would change what a rerun uses",
+    ),
+    "policy model with a checkpoint mode": (
+        "azureml", ["--init-from-policy-model", "azureml:act:3", "-M", "resume", "-c", "models:/act/3"],
+        "--init-from-policy-model: is a warm start of its own; drop -M/--checkpoint-uri",
+    ),
+    "revision that is no commit": ("osmo", ["--dataset-revision", "main"], "--dataset-revision: must be a commit hash: 40 lower-case hex characters"),
+    "gpu count from the environment": (
+        "osmo", [], "--gpus: LeRobot needs at least 1 GPU (training process) (from env OSMO_GPU)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEROBOT_CASES))
+def test_bad_lerobot_input_exits_2_with_one_line_naming_the_flag_and_writes_nothing(run_cli, tmp_path, name):
+    backend, args, expected = LEROBOT_CASES[name]
+    target = tmp_path / "job.yaml"
+    env = {"OSMO_GPU": "0"} if name == "gpu count from the environment" else None
+    result = run_cli(backend, "lerobot-training", "-d", "lerobot/pusht", *args, "--dry-run", "-o", str(target), env=env)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"submit: error: {expected}\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_input_from_the_environment_is_reported_against_its_flag(run_cli):
@@ -488,3 +543,12 @@ def test_a_url_with_credentials_given_to_the_wrong_flag_is_not_echoed_by_clicks_
     result = run_cli(*AZUREML_TRAINING, "-n", "https://user:canary-pw@host/x?sig=canary-sas", "--dry-run")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "submit: error: --num-envs: 'https://user:***@host/x?***' is not a valid integer\n"
+
+
+def test_64_pinned_assets_are_accepted_and_each_mounted_read_only(run_cli):
+    assets = [arg for i in range(64) for arg in ("--dataset-asset", f"azureml:day{i}:1")]
+    result = run_cli("azureml", "lerobot-training", "-d", "lab/pick", *assets, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    spec = yaml.safe_load(result.stdout)
+    assert len(spec["inputs"]) == 64 and {i["mode"] for i in spec["inputs"].values()} == {"ro_mount"}
+    assert spec["command"].count("--dataset-dirs ${{inputs.dataset_") == 64

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 import pytest
+import yaml
 
 from submit.cli import cli
 
@@ -257,7 +258,6 @@ NOTES = {
     "pass -j/--job-name (or job_name in a submit.toml profile)",
     "POLICY_REPO_ID": "note: POLICY_REPO_ID is set but not read: it named the Hub repo a policy was pushed to; "
     "start from a policy with --pretrained-path, push with --push-to-hub --policy-repo-id",
-    "OSMO_GPU": "note: OSMO_GPU is set but not read: a LeRobot workflow runs on one GPU",
     "SLEEP_AFTER_UNPACK": "note: SLEEP_AFTER_UNPACK is set but not read: no code archive is unpacked and the "
     "workflow trains; --dry-run shows it without running it",
 }
@@ -265,7 +265,6 @@ UNREAD = {
     "IMAGE": "registry.example.com/other:1",
     "JOB_NAME": "ci/folder/build",
     "POLICY_REPO_ID": "me/act-base",
-    "OSMO_GPU": "8",
 }
 
 
@@ -282,13 +281,20 @@ def test_unread_reference_variables_change_nothing_and_each_gets_a_note_on_osmo_
     result = run_cli(*LEROBOT_OSMO, "--dry-run", env=UNREAD)
     assert (result.exit_code, result.stdout) == (0, plain.stdout)
     assert result.stderr.splitlines() == [
-        *list(NOTES.values())[:4], _no_image_note("lerobot", "robo-submit/lerobot:0.1.0"), MLFLOW_NOTE
+        *list(NOTES.values())[:3], _no_image_note("lerobot", "robo-submit/lerobot:0.1.0"), MLFLOW_NOTE
     ]
     # With the flag given, the variable is moot: no note.
     image = "registry.example.com/team/lerobot:2"
-    given = run_cli(*LEROBOT_OSMO, "-i", image, "--dry-run", env={"IMAGE": "other:1", "OSMO_GPU": "2"})
+    given = run_cli(*LEROBOT_OSMO, "-i", image, "--dry-run", env={"IMAGE": "other:1"})
     assert f"image: {image}" in given.stdout
-    assert given.stderr.splitlines() == [NOTES["OSMO_GPU"], f"image: the cluster pulls {image}", MLFLOW_NOTE]
+    assert given.stderr.splitlines() == [f"image: the cluster pulls {image}", MLFLOW_NOTE]
+
+
+def test_osmo_gpu_is_read_again_for_a_lerobot_workflow_its_gpu_request_and_process_count(run_cli):
+    # LeRobot 0.6 trains on several GPUs (accelerate), so the reference's OSMO_GPU means what it says.
+    spec = yaml.safe_load(run_cli(*LEROBOT_OSMO, "--dry-run", env={"OSMO_GPU": "8"}).stdout)
+    task = spec["workflow"]["tasks"][0]
+    assert (spec["workflow"]["resources"]["default"]["gpu"], task["environment"]["ROBO_GPUS"]) == (8, "8")
 
 
 def test_an_unread_variable_gets_no_note_when_a_profile_sets_its_setting(run_cli):
@@ -305,7 +311,7 @@ def test_unread_reference_variables_on_azureml_lerobot(run_cli):
     result = run_cli(*LEROBOT_AZUREML, "--dry-run", env=UNREAD)
     assert (result.exit_code, result.stdout) == (0, plain.stdout)
     assert result.stderr.splitlines()[:3] == [NOTES["IMAGE"], NOTES["JOB_NAME"], NOTES["POLICY_REPO_ID"]]
-    assert NOTES["OSMO_GPU"] not in result.stderr
+    assert "OSMO_GPU" not in result.stderr
 
 
 def test_unread_reference_variables_on_osmo_training(run_cli):

@@ -1,6 +1,6 @@
 """LeRobot behavioural cloning in the job container (`python -m training lerobot`).
 
-Runs in .venv-lerobot / the LeRobot job image (torch 2.14.1, lerobot 0.4.4); see docs/lerobot.md.
+Runs in .venv-lerobot / the LeRobot job image (torch 2.11.0, lerobot 0.6.1, Python 3.12); see docs/lerobot.md.
 Importing this package imports neither torch nor LeRobot nor MLflow.
 """
 

@@ -1,16 +1,21 @@
 """Every place the trainer touches LeRobot itself: build its train config, run its loop in-process, hook its logger.
 
-Written against lerobot 0.4.4 (pyproject's `lerobot` extra pins lerobot==0.4.4). What it relies on:
+Written against lerobot 0.6.1 (workflows/images/requirements-lerobot.txt pins lerobot==0.6.1). What it
+relies on:
 
 - ``lerobot.configs.parser.wrap`` building a ``TrainPipelineConfig`` from ``sys.argv``, whose
   ``validate()`` re-reads ``--policy.path`` and ``--config_path`` from ``sys.argv`` (`lerobot_argv`);
+  ``--config_path`` may name a checkpoint's ``pretrained_model/`` folder;
 - importing ``lerobot.scripts.lerobot_train`` registering the policy and env config choices, and
   ``lerobot.utils.import_utils.register_third_party_plugins``;
-- ``lerobot.scripts.lerobot_train.train(cfg)``, and its module global ``WandBLogger``, through which it
-  creates its logger when ``cfg.wandb.enable`` is set (`replaced_logger`);
+- ``lerobot.scripts.lerobot_train.train(cfg)``, which makes its own ``accelerate.Accelerator`` (so a run
+  under ``accelerate launch`` trains on every process and saves on the main one), and its module global
+  ``WandBLogger``, through which the main process creates its logger when ``cfg.wandb.enable`` and
+  ``cfg.wandb.project`` are set (`replaced_logger`);
 - ``<output_dir>/checkpoints/last`` linking the last step folder, which holds ``training_state/``
-  (``lerobot.utils.train_utils.load_training_step``);
-- ``TrainPipelineConfig.to_dict()``.
+  (``lerobot.common.train_utils.load_training_step``);
+- ``TrainPipelineConfig.to_dict()``;
+- ``lerobot.datasets.dataset_tools.merge_datasets(datasets, output_repo_id, output_dir)`` (several sources).
 
 No `from __future__ import annotations` here: LeRobot's `parser.wrap` reads the real class from the
 wrapped function's annotation.
@@ -119,7 +124,7 @@ def start_step(cfg: Any) -> int:
     """The step LeRobot starts from: the resumed checkpoint's, else 0."""
     if not cfg.resume or cfg.checkpoint_path is None:
         return 0
-    from lerobot.utils.train_utils import load_training_step  # lazy: pulls in torch
+    from lerobot.common.train_utils import load_training_step  # lazy: pulls in torch
 
     return load_training_step(Path(cfg.checkpoint_path) / "training_state")
 
@@ -127,3 +132,12 @@ def start_step(cfg: Any) -> int:
 def config_dict(cfg: Any) -> dict:
     """The validated train config as plain data (for the run's lerobot_config.json artifact)."""
     return cfg.to_dict()
+
+
+def merge_datasets(roots: list[Path], repo_id: str, target: Path) -> None:
+    """LeRobot's own merge of several local datasets into `target` (lerobot.datasets.dataset_tools)."""
+    from lerobot.datasets.dataset_tools import merge_datasets as merge  # lazy: pulls in torch
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    sources = [LeRobotDataset(f"{repo_id}-part{index}", root=root) for index, root in enumerate(roots)]
+    merge(sources, output_repo_id=repo_id, output_dir=target)

@@ -8,7 +8,7 @@ else the job identity (azure-identity's DefaultAzureCredential, when installed),
 Kept from the reference downloader: cache/lock/metadata files are skipped, the dataset id is required,
 and the result must have meta/info.json. Changed: a blob's path may not leave the root (no `..`), files
 that are already present with the same size (and MD5, when the service has one) are not fetched again,
-downloads stream to disk in parallel, and the dataset is never rewritten: LeRobot 0.4.4 reads its
+downloads stream to disk in parallel, and the dataset is never rewritten: LeRobot 0.6.1 reads its
 v3.0 layout directly, and an older layout is refused with the converter to use.
 """
 
@@ -71,9 +71,13 @@ class BlobFolder:
         return f"{self.base}/{self.prefix}"
 
 
+MERGED_DIR = "dataset"  # in the job's output folder: several sources merged into one dataset
+
+
 def resolve(config: LeRobotConfig) -> Dataset | None:
-    """The dataset LeRobot should open, after fetching blob folders. None: keep the checkpoint's."""
-    if not (config.dataset_repo_id or config.dataset_root):
+    """The dataset LeRobot should open, after fetching blob folders and merging several sources (mounted
+    folders, plus the blob download as one more). None: keep the checkpoint's."""
+    if not (config.dataset_repo_id or config.dataset_root or config.dataset_dirs):
         return None
     root = Path(config.dataset_root) if config.dataset_root else None
     if config.blob_urls:
@@ -83,8 +87,40 @@ def resolve(config: LeRobotConfig) -> Dataset | None:
         check_layout(root)
     elif root is not None and (root / "meta" / "info.json").is_file():
         check_layout(root)
-    repo_id = config.dataset_repo_id or f"local/{root.name}"
+    sources = [Path(folder) for folder in config.dataset_dirs] + ([root] if root is not None and config.dataset_dirs else [])
+    repo_id = config.dataset_repo_id or f"local/{(root or sources[0]).name}"
+    if len(sources) == 1:
+        check_layout(sources[0])
+        return Dataset(repo_id=repo_id, root=sources[0])
+    if sources:
+        return Dataset(repo_id=repo_id, root=merged(sources, repo_id, Path(config.output_dir) / MERGED_DIR))
     return Dataset(repo_id=repo_id, root=root)
+
+
+def merged(sources: list[Path], repo_id: str, target: Path) -> Path:
+    """One dataset of all sources, made once per job folder with LeRobot's own merge (the workers of a
+    multi-GPU run find the launcher's)."""
+    if (target / "meta" / "info.json").is_file():
+        return target
+    for source in sources:
+        check_layout(source)
+    from training.lerobot import compat  # lazy: LeRobot pulls in torch
+
+    print(f"dataset: merging {len(sources)} sources into {target}", file=sys.stderr)
+    compat.merge_datasets(sources, repo_id, target)
+    return target
+
+
+def tree_sha256(root: Path) -> str:
+    """One digest of a dataset folder: every file's relative path and content, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and ".cache" not in p.relative_to(root).parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def default_root(repo_id: str) -> Path:

@@ -8,8 +8,10 @@ Checkpoint modes:
 - from-scratch / fresh: `--policy.type=<type>`, our dataset, step 0.
 - warm-start: `--policy.path=<checkpoint>/pretrained_model`: weights and processors load, the optimizer
   and scheduler are new, step 0 (LeRobot's fine-tuning path).
-- resume: `--config_path=<checkpoint>/pretrained_model/train_config.json --resume=true`: LeRobot restores
-  the train config, optimizer, scheduler, RNG and step, so checkpoint names and metric steps continue.
+- resume: `--config_path=<checkpoint>/pretrained_model --resume=true`: LeRobot restores the train config,
+  optimizer, scheduler, RNG and step, so checkpoint names and metric steps continue. A checkpoint written
+  by LeRobot 0.4 cannot be resumed by 0.6 (its train config has fields 0.6 no longer reads); it is
+  refused with the warm start to use instead, which loads its policy folder unchanged.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ SETTING_ARGS = {
     "--policy.type": "policy_type",
     "--dataset.repo_id": "dataset_repo_id",
     "--dataset.root": "dataset_root",
+    "--dataset.revision": "dataset_revision",
     "--batch_size": "batch_size",
     "--policy.optimizer_lr": "learning_rate",
     "--steps": "steps",
     "--save_freq": "save_freq",
-    "--eval_freq": "eval_freq",
+    "--env_eval_freq": "eval_freq",
+    "--eval_freq": "eval_freq",  # LeRobot 0.4's name of --env_eval_freq
     "--seed": "seed",
     "--job_name": "job_name",
     "--policy.push_to_hub": "push_to_hub",
@@ -109,10 +113,12 @@ def check(config: LeRobotConfig) -> None:
             "ROBO_PRETRAINED_PATH: a pretrained policy starts a new training; it cannot be combined with "
             f"checkpoint mode {config.checkpoint_mode}"
         )
-    if config.checkpoint_mode != "resume" and not (config.dataset_repo_id or config.dataset_root):
+    if config.checkpoint_mode != "resume" and not (config.dataset_repo_id or config.dataset_root or config.dataset_dirs):
         raise ConfigError(
             "ROBO_DATASET_REPO_ID: a dataset is needed (a Hub id, a local root, or blob URLs with an id)"
         )
+    if config.dataset_revision and (config.blob_urls or config.dataset_root or config.dataset_dirs):
+        raise ConfigError("ROBO_DATASET_REVISION: pins a Hub dataset; this one is local, blob or mounted data")
     if config.blob_urls and not config.dataset_repo_id:
         raise ConfigError("ROBO_DATASET_REPO_ID: blob datasets need the dataset id LeRobot knows them by")
 
@@ -130,6 +136,8 @@ def lerobot_args(
         args.append(f"--dataset.repo_id={dataset.repo_id}")
         if dataset.root is not None:
             args.append(f"--dataset.root={dataset.root}")
+        if config.dataset_revision:
+            args.append(f"--dataset.revision={config.dataset_revision}")
     return args + list(config.lerobot_args)
 
 
@@ -138,8 +146,9 @@ def _start_args(config: LeRobotConfig, checkpoint: LeRobotCheckpoint | None) -> 
     if mode == "resume":
         if checkpoint is None:
             raise ConfigError("ROBO_CHECKPOINT_URI: resume needs a LeRobot checkpoint")
-        # Batch size, learning rate and policy come from the checkpoint's train config on resume.
-        return ["--resume=true", f"--config_path={checkpoint.train_config}"]
+        # Batch size, learning rate and policy come from the checkpoint's train config on resume. LeRobot 0.6
+        # takes the policy folder itself as --config_path and finds train_config.json and training_state/.
+        return ["--resume=true", f"--config_path={checkpoint.pretrained_model}"]
     shaping = [f"--batch_size={config.batch_size}"]
     if config.learning_rate is not None:
         shaping.append(f"--policy.optimizer_lr={config.learning_rate}")
@@ -157,7 +166,7 @@ def _run_args(config: LeRobotConfig) -> list[str]:
         f"--steps={config.steps}",
         f"--save_freq={config.save_freq}",
         f"--log_freq={config.log_freq}",
-        f"--eval_freq={config.eval_freq}",
+        f"--env_eval_freq={config.eval_freq}",
         f"--num_workers={config.num_workers}",
         f"--seed={config.seed}",
         f"--policy.push_to_hub={_flag(config.push_to_hub)}",
@@ -190,11 +199,14 @@ def find_checkpoint(path: Path) -> LeRobotCheckpoint:
     path = Path(path)
     if path.is_file():
         path = path.parent
+    # A downloaded model input may hold the registered folder one level down (Azure ML names it).
+    below = [child / PRETRAINED_MODEL_DIR for child in sorted(path.iterdir()) if child.is_dir()] if path.is_dir() else []
     for candidate in (
         path,
         path / PRETRAINED_MODEL_DIR,
         path / "checkpoints" / "last" / PRETRAINED_MODEL_DIR,
         path / TRAIN_SUBDIR / "checkpoints" / "last" / PRETRAINED_MODEL_DIR,
+        *(below if len(below) == 1 else []),
     ):
         if (candidate / "config.json").is_file() and (candidate / MODEL_FILE).is_file():
             return LeRobotCheckpoint(candidate.resolve())
@@ -204,12 +216,34 @@ def find_checkpoint(path: Path) -> LeRobotCheckpoint:
     )
 
 
+# Train-config keys LeRobot 0.4 wrote and 0.6 no longer reads (0.6 renamed eval_freq to env_eval_freq).
+LEROBOT_04_KEYS = ("eval_freq",)
+
+
 def check_resumable(checkpoint: LeRobotCheckpoint) -> None:
-    """Resume needs the train config and the optimizer/step state, not only the weights."""
+    """Resume needs the train config and the optimizer/step state, not only the weights, written by this
+    LeRobot's train config format."""
     if not checkpoint.train_config.is_file():
         raise ConfigError(f"ROBO_CHECKPOINT_URI: {checkpoint.train_config} is missing; resume needs it")
+    if written_by_lerobot_04(checkpoint):
+        raise ConfigError(
+            "ROBO_CHECKPOINT_URI: this checkpoint was written by LeRobot 0.4, whose train config LeRobot 0.6 "
+            "cannot resume; start from it with checkpoint mode warm-start (its weights and normalisation "
+            "load, the optimizer and step start fresh)"
+        )
     if not checkpoint.training_state.is_dir():
         raise ConfigError(
             f"ROBO_CHECKPOINT_URI: {checkpoint.training_state} is missing; "
             "this checkpoint can warm-start a policy but not resume a run"
         )
+
+
+def written_by_lerobot_04(checkpoint: LeRobotCheckpoint) -> bool:
+    """Whether the checkpoint's train_config.json is in LeRobot 0.4's format (it has 0.4-only keys)."""
+    import json  # lazy: only resumes read it
+
+    try:
+        saved = json.loads(checkpoint.train_config.read_text())
+    except (OSError, ValueError):
+        return False  # LeRobot's own loader says what is wrong with it
+    return isinstance(saved, dict) and any(key in saved for key in LEROBOT_04_KEYS)

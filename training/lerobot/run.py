@@ -1,6 +1,7 @@
 """`python -m training lerobot`: LeRobot training in-process, tracked in MLflow, registered once.
 
-Phases, top to bottom: config -> dataset -> checkpoint plan -> LeRobot train config -> MLflow run and
+Phases, top to bottom: config -> (more than one GPU: the same trainer again under `accelerate launch`,
+training.lerobot.launch) -> dataset -> checkpoint plan -> LeRobot train config -> MLflow run and
 logger hook -> train -> final checkpoint upload and registration -> one `ROBO_RESULT {json}` line on
 stdout. Progress goes to stderr. Bad input exits 2, a failed run exits 1 and registers nothing.
 """
@@ -28,7 +29,7 @@ from training.config import (
     lerobot_model_name,
 )
 from training.lerobot import dataset as datasets
-from training.lerobot import plan
+from training.lerobot import launch, plan
 from training.lerobot.plan import Dataset, LeRobotCheckpoint
 from training.mlflow_run import CHECKPOINT_ARTIFACTS, resume_uri
 
@@ -86,8 +87,13 @@ def _main(argv: list[str]) -> int:
         return 1
     secrets.load(config)  # before wandb or huggingface_hub reads the environment
     workspace.resolve_tracking_uri(config.mlflow)  # an OSMO job that names an Azure ML workspace
+    if launch.needs_launch(config, os.environ):
+        datasets.resolve(config)  # blobs are fetched once, here; each worker finds them present
+        return launch.run(config, argv)
+    os.environ.update(launch.mixed_precision_env(config))
     outcome = run(config)
-    print(RESULT_PREFIX + json.dumps(outcome.result(), sort_keys=True), flush=True)
+    if is_rank_zero(os.environ):  # one result line per job, not one per process
+        print(RESULT_PREFIX + json.dumps(outcome.result(), sort_keys=True), flush=True)
     return 0
 
 
@@ -131,10 +137,11 @@ def _tracked(config: LeRobotConfig, cfg: Any, source_run: str | None) -> Outcome
     from training import mlflow_run
     from training.lerobot import compat
 
+    lineage = _dataset_tags(config, cfg)
     run = mlflow_run.start_run(
         experiment=config.experiment_name,
         run_name=config.job_name or cfg.job_name,
-        tags=_run_tags(config, cfg, source_run),
+        tags={**_run_tags(config, cfg, source_run), **lineage},
         params=_params(config),
     )
     outcome = Outcome(run_id=run.run_id)
@@ -142,7 +149,7 @@ def _tracked(config: LeRobotConfig, cfg: Any, source_run: str | None) -> Outcome
     try:
         outcome.final_loss = _train_logged(config, cfg, run)
         run.client.log_dict(run.run_id, compat.config_dict(cfg), "lerobot_config.json")
-        _finish(config, cfg, run, outcome, source_run)
+        _finish(config, cfg, run, outcome, source_run, lineage)
         result = "succeeded"
     except KeyboardInterrupt:
         result = "interrupted"
@@ -187,7 +194,9 @@ def _close(pipeline: Any, run: Any, ledger: Path) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
-def _finish(config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_run: str | None) -> None:
+def _finish(
+    config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_run: str | None, lineage: dict[str, str]
+) -> None:
     """Upload the final checkpoint once and register it; intermediate ones stay in the output folder."""
     from training.lerobot import compat
 
@@ -219,6 +228,7 @@ def _finish(config: LeRobotConfig, cfg: Any, run: Any, outcome: Outcome, source_
             "checkpoint_mode": config.checkpoint_mode,
             **({"checkpoint_run_id": source_run} if source_run else {}),
             **metadata.version_tags(config.correlation_id),
+            **lineage,
         },
     )
     print(f"registered {outcome.model_name} version {outcome.model_version}", file=sys.stderr)
@@ -315,6 +325,21 @@ def _run_tags(config: LeRobotConfig, cfg: Any, source_run: str | None) -> dict[s
     if source_run:
         tags["checkpoint_run_id"] = source_run
     tags.update(metadata.run_tags(config.correlation_id, config.device))
+    return tags
+
+
+def _dataset_tags(config: LeRobotConfig, cfg: Any) -> dict[str, str]:
+    """What the policy was trained on, for the run and the registered version: the Hub revision, the Azure ML
+    data asset versions, or the blob URLs (without SAS) and the sha256 of what they gave."""
+    tags: dict[str, str] = {}
+    revision = config.dataset_revision or getattr(cfg.dataset, "revision", None)
+    if revision:
+        tags["dataset_revision"] = str(revision)
+    if config.dataset_assets:
+        tags["dataset_assets"] = json.dumps(list(config.dataset_assets))
+    if config.blob_urls:
+        tags["dataset_blob_urls"] = json.dumps([checkpoints.shown(url) for url in config.blob_urls])
+        tags["dataset_sha256"] = datasets.tree_sha256(Path(cfg.dataset.root))
     return tags
 
 

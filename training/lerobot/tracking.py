@@ -4,7 +4,8 @@
 `MetricsTracker.to_dict()` (steps, samples, episodes, epochs, loss, grad_norm, lr, update_s,
 dataloading_s) plus the policy's own outputs (ACT: l1_loss, kld_loss) on every log step, and the
 evaluation tracker plus LeRobot's eval info on every eval step. That logger is created through the
-module-level name `WandBLogger`, only when `cfg.wandb.enable` is set. `install` swaps that name
+module-level name `WandBLogger`, only when `cfg.wandb.enable` and `cfg.wandb.project` are set, and only on
+the main process of an `accelerate launch` run. `install` swaps that name
 (training.lerobot.compat.replaced_logger) for a factory returning `FanOutLogger`, which sends each dict
 to MLflow and, when the user asked for it, to a real WandBLogger. Nothing is parsed from printed text (the reference's regex lost every metric after
 one million samples, W6).
@@ -68,18 +69,19 @@ def install(cfg: Any, make_logger: Callable[[Any | None], FanOutLogger]) -> Iter
     train_config.json keeps the user's own WANDB choice, and a real WandBLogger is made only if asked for.
     Yields the list the created loggers are put in, so the caller can tell the hook fired.
     """
-    wanted = cfg.wandb.enable
+    wanted, project = cfg.wandb.enable, cfg.wandb.project
     created: list[FanOutLogger] = []
 
     def factory(train_cfg: Any, wandb_logger: Any) -> FanOutLogger:
-        train_cfg.wandb.enable = wanted
+        train_cfg.wandb.enable, train_cfg.wandb.project = wanted, project
         logger = make_logger(wandb_logger(train_cfg) if wanted else None)
         created.append(logger)
         return logger
 
     with compat.replaced_logger(factory):
-        cfg.wandb.enable = True
+        # LeRobot 0.6 also needs a project name before it makes its logger.
+        cfg.wandb.enable, cfg.wandb.project = True, project or "lerobot"
         try:
             yield created
         finally:
-            cfg.wandb.enable = wanted
+            cfg.wandb.enable, cfg.wandb.project = wanted, project

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from submit.params import AliasedChoice, Decorator, FlagValues
-from training.config import EXPORT_FORMATS, RL_LIBRARIES, RL_LIBRARY_ALIASES
+from training.config import EXPORT_FORMATS, MIXED_PRECISION_MODES, RL_LIBRARIES, RL_LIBRARY_ALIASES
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,14 @@ LEROBOT_ARG = Setting(
     "lerobot_arg", "job.extra_args", ("--lerobot-arg",), "Extra lerobot-train argument, given with '=': --lerobot-arg=--policy.dim_model=64 (repeatable).",
     multiple=True, trainer="lerobot_args", cls=FlagValues, metavar="=--NAME=VALUE",
 )
+DATASET_REVISION = Setting(
+    "dataset_revision", "job.dataset_revision", ("--dataset-revision",), "Hub dataset commit (40 hex characters) to train on. [default: the newest]",
+    trainer="dataset_revision", note="Hub dataset commit to train on (pins --dataset-repo-id)",
+)
+MIXED_PRECISION = Setting(
+    "mixed_precision", "job.mixed_precision", ("--mixed-precision",), "accelerate's mixed precision: no, fp16 or bf16. [env MIXED_PRECISION; default no]",
+    type=click.Choice(MIXED_PRECISION_MODES), envvar="MIXED_PRECISION", trainer="mixed_precision",
+)
 BLOB_URLS = Setting(
     "blob_urls", "job.blob_urls", ("--blob-url",), "https:// URL of a dataset file or folder to download before training (repeatable).", multiple=True, trainer="blob_urls",
 )
@@ -225,7 +233,10 @@ MLFLOW_HTTP_TIMEOUT = Setting(
 )
 
 NUM_NODES = Setting("num_nodes", "job.resources.num_nodes", ("--num-nodes",), "Nodes. [default 1]", type=int)
-GPUS_PER_NODE = Setting("gpus_per_node", "job.resources.gpus_per_node", ("--gpus-per-node",), "GPUs (training processes) per node. [default 1]", type=int)
+GPUS_PER_NODE = Setting("gpus_per_node", "job.resources.gpus_per_node", ("--gpus-per-node",), "GPUs (training processes) per node. [default 1]", type=int, trainer="gpus")
+# A LeRobot job runs on one node: its GPU count, under the names the successor and the reference used too.
+LEROBOT_GPU_FLAGS = ("--gpus", "--num-gpus", "--gpus-per-node")
+LEROBOT_GPUS_HELP = "GPUs on the node, one LeRobot training process each (more than 1: accelerate launch). [default 1]"
 
 EXPERIMENT_NAME = Setting("experiment_name", "job.naming.experiment_name", ("--experiment-name",), "Experiment name.", trainer="experiment_name")
 JOB_NAME = Setting("job_name", "job.naming.job_name", ("-j", "--job-name"), "Job name (unique in the workspace).", trainer="job_name")

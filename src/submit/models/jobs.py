@@ -23,6 +23,7 @@ from training.config import (
     ISAACLAB_TASK_PREFIXES,
     MAX_EPISODES,
     MAX_NUM_ENVS,
+    MIXED_PRECISION_MODES,
     POLICY_TYPES,
     RL_LIBRARIES,
     checkpoint_uri_problem,
@@ -101,6 +102,8 @@ class LeRobotJob(Strict):
     push_to_hub: bool = declared(f.PUSH_TO_HUB, False)
     policy_repo_id: RepoId | None = declared(f.POLICY_REPO_ID)
     extra_args: tuple[Annotated[str, pattern(r"--[a-z_][a-z0-9_.]*=[^\s{}]*", "must look like --name.path=value")], ...] = declared(f.LEROBOT_ARG, ())
+    mixed_precision: Literal[MIXED_PRECISION_MODES] = declared(f.MIXED_PRECISION, "no")  # type: ignore[valid-type]
+    dataset_revision: Annotated[str, pattern(r"[0-9a-f]{40}", "must be a commit hash: 40 lower-case hex characters")] | None = declared(f.DATASET_REVISION)
     image: ImageRef | None = declared(f.IMAGE)
     checkpoint: Checkpoint = DEFAULTS
     registration: Registration = DEFAULTS
@@ -125,6 +128,12 @@ class LeRobotJob(Strict):
                 f"--checkpoint-mode {self.checkpoint.mode}"
             )
         _extra_args_rules(self.extra_args)
+        if self.dataset_revision and self.blob_urls:
+            raise ValueError("dataset_revision: pins a Hub dataset; drop it with --blob-url")
+        if self.resources.num_nodes > 1:
+            raise ValueError("resources.num_nodes: LeRobot trains on one node, one process per GPU (--gpus)")
+        if self.resources.gpus_per_node < 1:
+            raise ValueError("resources.gpus_per_node: LeRobot needs at least 1 GPU (training process)")
         return self
 
     @property

@@ -192,19 +192,15 @@ def test_validate_flags_urls_carrying_credentials_in_a_hand_written_spec(run_cli
     assert "CANARY" not in result.stderr
 
 
-def test_a_blob_dataset_with_several_training_processes_is_refused(run_cli):
+def test_a_blob_dataset_trains_on_several_gpus_fetched_once_by_the_trainer(run_cli):
+    # The trainer fetches blobs before it starts its workers (training/lerobot/launch.py), so a blob dataset
+    # and several GPUs go together.
     blob = ("-d", "a/b", "--blob-url", "https://acct.blob.core.windows.net/c/d")
-    result = run_cli("azureml", "lerobot-training", *blob, "--gpus-per-node", "4", "--dry-run")
-    assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr.startswith("submit: error: --blob-url: a blob dataset is downloaded by each training process")
-    assert run_cli("azureml", "lerobot-training", *blob, "--dry-run").exit_code == 0
-
-
-def test_a_from_blob_dataset_with_several_processes_names_from_blob(run_cli):
-    from_blob = ("-d", "a/b", "--from-blob", "--storage-account", "acct")
-    result = run_cli("azureml", "lerobot-training", *from_blob, "--gpus-per-node", "2", "--dry-run")
-    assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr.startswith("submit: error: --from-blob: a blob dataset is downloaded by each training process")
+    result = run_cli("azureml", "lerobot-training", *blob, "--gpus", "4", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    spec = yaml.safe_load(result.stdout)
+    assert spec["environment_variables"]["ROBO_GPUS"] == "4"
+    assert "distribution" not in spec  # the trainer launches its processes, not Azure ML
 
 
 # ---- Isaac Lab 3 presets (--physics) --------------------------------------------------------------

@@ -35,4 +35,19 @@ MODEL_INPUT_TYPE = Setting(
     type=click.Choice(["mlflow_model", "custom_model"]), note="Azure ML input type of an azureml: model (mlflow_model, custom_model)",
 )
 
-SETTINGS = by_name([SUBSCRIPTION_ID, RESOURCE_GROUP, WORKSPACE_NAME, COMPUTE, INSTANCE_TYPE, ENVIRONMENT_NAME, ENVIRONMENT_VERSION, KEY_VAULT_URI, MODEL_INPUT_TYPE])
+# LeRobot on Azure ML: workspace assets as job inputs (the successor's options).
+DATASET_ASSETS = Setting(
+    "dataset_assets", "target.dataset_assets", ("--dataset-asset",),
+    "Azure ML data asset azureml:NAME:VERSION (or azureml://.../data/NAME/versions/N), mounted read-only; repeatable, at most 64, merged.",
+    multiple=True, trainer="dataset_assets", note="Azure ML data assets (versioned) mounted read-only as dataset inputs",
+)
+INIT_FROM_POLICY_MODEL = Setting(
+    "init_from_policy_model", "target.init_from_policy_model", ("--init-from-policy-model",),
+    "Warm start from a registered Azure ML model azureml:NAME:VERSION: its weights, a fresh optimizer, step 0 (-M warm-start).",
+    note="registered Azure ML model (versioned) to warm-start from",
+)
+
+SETTINGS = by_name([
+    SUBSCRIPTION_ID, RESOURCE_GROUP, WORKSPACE_NAME, COMPUTE, INSTANCE_TYPE, ENVIRONMENT_NAME, ENVIRONMENT_VERSION, KEY_VAULT_URI,
+    MODEL_INPUT_TYPE, DATASET_ASSETS, INIT_FROM_POLICY_MODEL,
+])

@@ -5,8 +5,10 @@ from __future__ import annotations
 from submit import flags, reference
 from submit.backends.azureml.fields import (
     COMPUTE,
+    DATASET_ASSETS,
     ENVIRONMENT_NAME,
     ENVIRONMENT_VERSION,
+    INIT_FROM_POLICY_MODEL,
     INSTANCE_TYPE,
     KEY_VAULT_URI,
     MODEL_INPUT_TYPE,
@@ -47,11 +49,13 @@ JOB_FLAGS = {
     "lerobot-training": group(
         flags.lerobot_job,
         flags.lerobot_data,
+        DATASET_ASSETS.option(),
         flags.lerobot_args,
         flags.checkpoint,
+        INIT_FROM_POLICY_MODEL.option(),
         flags.lerobot_registration,
         flags.lerobot_tracking,
-        flags.resources,
+        flags.lerobot_resources(),
         flags.naming,
         target,
     ),

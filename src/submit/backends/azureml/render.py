@@ -14,8 +14,10 @@ from submit.trainer_contract import trainer_command, trainer_dockerfile, trainer
 # The job's one output folder, by trainer kind: checkpoints of a training, the episode table, videos and
 # exports of an evaluation.
 OUTPUT_NAMES = {"rl": "checkpoints", "lerobot": "checkpoints", "evaluate": "evaluation"}
-# An Azure ML model given as a job input: mounted, and its folder handed to the trainer on the command line.
-MODEL_INPUT = "model"
+# Workspace assets given as job inputs: mounted, and each folder handed to the trainer on the command line.
+MODEL_INPUT = "model"  # the Azure ML model an evaluation reads
+DATASET_INPUT = "dataset_"  # dataset_0, dataset_1, ...: --dataset-asset inputs
+POLICY_INPUT = "init_policy"  # --init-from-policy-model
 
 DEFAULT_EXPERIMENT = {"rl": "isaaclab-training", "lerobot": "lerobot-training", "evaluate": "robo-evaluation"}
 DEFAULT_DISPLAY_NAME = {"rl": "Isaac Lab SKRL training", "lerobot": "LeRobot training"}
@@ -38,7 +40,8 @@ def render_azureml(settings: AzureMLSubmission, *, code_path: str) -> dict[str, 
     spec["tags"] = _tags(settings)
     spec["code"] = code_path
     output = OUTPUT_NAMES[kind]
-    spec["command"] = " ".join(trainer_command(kind, "${{outputs." + output + "}}"))
+    spec["command"] = " ".join([*trainer_command(kind, "${{outputs." + output + "}}"), *_input_flags(job, target)])
+    spec["inputs"] = _inputs(job, target) or None
     spec["environment"] = _environment(settings, image_kind(job), code_path)
     spec["compute"] = f"azureml:{target.compute}" if target.compute else None
     spec["resources"] = _resources(settings)
@@ -46,16 +49,36 @@ def render_azureml(settings: AzureMLSubmission, *, code_path: str) -> dict[str, 
     spec["environment_variables"] = {**STATIC_ENV, **trainer_env(job, target), "ROBO_IMAGE": _image_reference(spec["environment"])}
     if output != "checkpoints":
         spec["outputs"] = {output: spec["outputs"]["checkpoints"]}
-    if kind == "evaluate" and re.fullmatch(AZUREML_MODEL, job.model):
-        # A workspace model asset is a job input; the trainer gets its folder (a binding, never user text) as
-        # the flag that overrides ROBO_MODEL_URI, which would hold a URI it does not read.
-        # Mounted, never downloaded: Azure ML does not substitute a download-mode input in the command on
-        # Kubernetes compute (tests/submit/backends/azureml/test_bindings.py).
-        inputs = {MODEL_INPUT: {"type": target.model_input_type or "mlflow_model", "path": job.model, "mode": "ro_mount"}}
-        spec = {**{k: v for k, v in spec.items() if k != "outputs"}, "inputs": inputs, "outputs": spec["outputs"]}
-        spec["command"] += " --model-uri ${{inputs." + MODEL_INPUT + "}}"
+    if MODEL_INPUT in (spec["inputs"] or {}):  # the trainer reads the mounted folder, not the azureml: URI
         del spec["environment_variables"]["ROBO_MODEL_URI"]
+    if target.init_from_policy_model:  # -M warm-start, from the model input bound on the command line
+        spec["environment_variables"]["ROBO_CHECKPOINT_MODE"] = "warm-start"
+        spec["tags"]["checkpoint_mode"] = "warm-start"
     return {key: value for key, value in spec.items() if value is not None}
+
+
+def _inputs(job: Any, target: Any) -> dict[str, Any]:
+    """Workspace assets as job inputs, mounted read-only (the model an evaluation reads, data, the model a warm start
+    loads). Mounted, never downloaded: on Kubernetes compute a download-mode input is not substituted in the command
+    (tests/submit/backends/azureml/test_bindings.py)."""
+    inputs: dict[str, Any] = {}
+    if job.kind == "evaluation" and re.fullmatch(AZUREML_MODEL, job.model):
+        inputs[MODEL_INPUT] = {"type": target.model_input_type or "mlflow_model", "path": job.model, "mode": "ro_mount"}
+    for index, asset in enumerate(target.dataset_assets):
+        inputs[f"{DATASET_INPUT}{index}"] = {"type": "uri_folder", "mode": "ro_mount", "path": asset}
+    if target.init_from_policy_model:
+        inputs[POLICY_INPUT] = {"type": "custom_model", "mode": "ro_mount", "path": target.init_from_policy_model}
+    return inputs
+
+
+def _input_flags(job: Any, target: Any) -> list[str]:
+    """Where each input lands, as trainer flags after the constant command: Azure ML substitutes ${{inputs.X}} in
+    `command:` only (never in environment_variables). The model's flag overrides ROBO_MODEL_URI."""
+    flag = {MODEL_INPUT: "--model-uri", POLICY_INPUT: "--checkpoint-uri"}
+    return [
+        arg for name in _inputs(job, target)
+        for arg in (flag.get(name, "--dataset-dirs"), f"${{{{inputs.{name}}}}}")
+    ]  # fmt: skip
 
 
 def _tags(settings: AzureMLSubmission) -> dict[str, str]:
@@ -116,7 +139,7 @@ def _resources(settings: AzureMLSubmission) -> dict[str, Any]:
 
 def _distribution(settings: AzureMLSubmission) -> dict[str, Any] | None:
     res = settings.job.resources
-    if res.num_nodes * res.processes_per_node <= 1:
-        return None
+    if res.num_nodes * res.processes_per_node <= 1 or trainer_kind(settings.job) == "lerobot":
+        return None  # LeRobot: the trainer starts its processes itself (accelerate launch, training/lerobot/launch.py)
     # Azure ML starts one process per GPU itself (torchrun-style env), so the command never calls torchrun.
     return {"type": "pytorch", "process_count_per_instance": res.processes_per_node}

@@ -39,11 +39,22 @@ class AzureMLTarget(Target):
     environment_version: AssetName | None = declared(a.ENVIRONMENT_VERSION)
     key_vault_uri: KeyVaultUri | None = declared(a.KEY_VAULT_URI)
     model_input_type: Literal["mlflow_model", "custom_model"] | None = declared(a.MODEL_INPUT_TYPE)
+    dataset_assets: tuple[str, ...] = declared(a.DATASET_ASSETS, ())
+    init_from_policy_model: str | None = declared(a.INIT_FROM_POLICY_MODEL)
 
     @model_validator(mode="after")
     def _environment_pair(self) -> AzureMLTarget:
         if self.environment_version and not self.environment_name:
             raise ValueError("environment_name: --environment-version needs --environment-name")
+        if len(self.dataset_assets) > MAX_DATASET_ASSETS:
+            raise ValueError(f"dataset_assets: at most {MAX_DATASET_ASSETS} data assets (got {len(self.dataset_assets)})")
+        for asset in self.dataset_assets:
+            problem = asset_problem(asset, "data")
+            if problem:
+                raise ValueError(f"dataset_assets: {problem}")
+        problem = self.init_from_policy_model and asset_problem(self.init_from_policy_model, "models")
+        if problem:
+            raise ValueError(f"init_from_policy_model: {problem}")
         return self
 
     def check_job(self, job: AnyJob) -> None:
@@ -54,13 +65,32 @@ class AzureMLTarget(Target):
             raise ValueError("job.task: needed with an azureml: model, a job input that carries no MLflow version tags")
         if self.model_input_type and not model_input:
             raise ValueError("target.model_input_type: only for an azureml:<name>:<version> model; drop it")
-        resources = job.resources
-        if isinstance(job, LeRobotJob) and job.blob_urls and resources.num_nodes * resources.processes_per_node > 1:
-            # Every process would download into the same folder at once (docs/lerobot.md).
-            raise ValueError(
-                "job.blob_urls: a blob dataset is downloaded by each training process, so it needs one process "
-                "(--num-nodes 1 --gpus-per-node 1); use a Hub dataset for multi-GPU LeRobot jobs"
-            )
+        if isinstance(job, EvaluationJob):
+            if self.dataset_assets or self.init_from_policy_model:
+                raise ValueError("target.dataset_assets: --dataset-asset and --init-from-policy-model are for training jobs")
+            return
+        if self.init_from_policy_model and (job.checkpoint.uri or job.checkpoint.mode != "from-scratch"):
+            raise ValueError("target.init_from_policy_model: is a warm start of its own; drop -M/--checkpoint-uri")
+        if self.init_from_policy_model and isinstance(job, LeRobotJob) and job.pretrained_path:
+            raise ValueError("target.init_from_policy_model: and --pretrained-path both name the starting policy; keep one")
+        if self.dataset_assets and isinstance(job, LeRobotJob) and job.dataset_revision:
+            raise ValueError("job.dataset_revision: pins a Hub dataset; drop it with --dataset-asset")
+
+
+MAX_DATASET_ASSETS = 64  # the successor's limit on dataset inputs of one job
+_ASSET_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}"
+
+
+def asset_problem(reference: str, kind: str) -> str | None:
+    """Why `reference` is not a pinned Azure ML asset (azureml:NAME:VERSION or azureml://.../<kind>/NAME/versions/N),
+    else None. A version is required: `azureml:NAME` and `@latest` would train on whatever is newest."""
+    if re.fullmatch(rf"azureml:{_ASSET_NAME}:[0-9]+", reference):
+        return None
+    if re.fullmatch(rf"azureml://[^\s{{}}]+/{kind}/{_ASSET_NAME}/versions/[0-9]+", reference):
+        return None
+    if "@" in reference or re.fullmatch(rf"azureml:{_ASSET_NAME}", reference) or reference.endswith(":latest"):
+        return f"{reference} has no version; pin one (azureml:NAME:VERSION): latest would change what a rerun uses"
+    return f"{reference} is not azureml:NAME:VERSION or azureml://.../{kind}/NAME/versions/N"
 
 
 AzureMLSubmission = Submission[AzureMLTarget]

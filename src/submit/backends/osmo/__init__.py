@@ -54,7 +54,7 @@ class Osmo(Backend):
     )
     unread_env = {  # noqa: RUF012
         "training": ("IMAGE", "SLEEP_AFTER_UNPACK"),
-        "lerobot-training": ("IMAGE", "JOB_NAME", "POLICY_REPO_ID", "OSMO_GPU"),
+        "lerobot-training": ("IMAGE", "JOB_NAME", "POLICY_REPO_ID"),
     }
     # Read files (code_dir).
     command_only = frozenset({"code_dir"})

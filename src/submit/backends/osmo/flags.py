@@ -9,7 +9,7 @@ import click
 from submit import flags, reference
 from submit.backends.osmo import fields as o
 from submit.models import fields as f
-from submit.params import Decorator, ProfileOnly, group
+from submit.params import Decorator, group
 
 resources = group(
     f.NUM_NODES.option(help="Nodes; more than one renders a group with one lead and torchrun. [default 1]"),
@@ -73,8 +73,8 @@ JOB_FLAGS = {
         naming_flags("EXPERIMENT_NAME"),
         target,
         o.HF_CREDENTIAL.option(),
-        # Not offered (a LeRobot workflow runs on one node); a profile's num_nodes still reaches the model's rule.
-        click.option(*f.NUM_NODES.flags, f.NUM_NODES.name, cls=ProfileOnly, type=int, hidden=True),
+        # The task's GPU request follows the count; --gpu and OSMO_GPU are the reference's OSMO spelling.
+        flags.lerobot_resources("--gpu", envvar="OSMO_GPU"),
         code_dir,
     ),
     "evaluation": group(

@@ -128,8 +128,8 @@ def _command(settings: Settings, kind: str, rank: int) -> list[str]:
     """The trainer's one command; torchrun in front of it when more than one process runs."""
     command = trainer_command(kind, OUTPUT_BINDING)
     res = settings.job.resources
-    if res.num_nodes == 1 and res.processes_per_node == 1:
-        return command
+    if (res.num_nodes == 1 and res.processes_per_node == 1) or kind == "lerobot":
+        return command  # LeRobot: the trainer starts its processes itself (accelerate launch)
     if res.num_nodes == 1:
         launcher = [
             "torchrun",

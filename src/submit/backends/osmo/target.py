@@ -107,11 +107,8 @@ class OsmoTarget(Target):
         _job_rules(job, self)
         if isinstance(job, EvaluationJob) and re.fullmatch(AZUREML_MODEL, job.model):
             raise ValueError("job.model: an azureml: model is an Azure ML job input; on OSMO use models:/<name>/<version>")
-        if isinstance(job, LeRobotJob):
-            if job.push_to_hub and not self.hf_credential:
-                raise ValueError("target.hf_credential: --push-to-hub needs the Hugging Face token: add --hf-credential NAME")
-            if job.resources.num_nodes > 1:
-                raise ValueError("job.resources.num_nodes: LeRobot training on OSMO runs on one node (multi-node LeRobot: Azure ML)")
+        if isinstance(job, LeRobotJob) and job.push_to_hub and not self.hf_credential:
+            raise ValueError("target.hf_credential: --push-to-hub needs the Hugging Face token: add --hf-credential NAME")
 
 
 def _job_rules(job: AnyJob, target: OsmoTarget) -> None:

@@ -1,8 +1,8 @@
 """No rendered Azure ML spec depends on a binding Azure ML does not substitute (issue 15, item 5): `${{inputs.*}}`
 and `${{outputs.*}}` are left as they are inside `environment_variables`, and on Kubernetes compute even
 `${{inputs.*}}` in the command is not substituted for a download-mode input. So environment values carry no
-binding at all, and the command binds outputs (the trainer's output folder) and mounted inputs only (the model an
-evaluation of a workspace model asset reads).
+binding at all, and the command binds the trainer's output folder and read-only mounted inputs only (the model an
+evaluation of a workspace model reads, data assets, the warm-start model).
 
 Every golden case is rendered, plus variants that put user text into the environment (flags whose values end up
 in environment_variables), with --dry-run: nothing is sent.
@@ -40,10 +40,10 @@ def test_no_spec_depends_on_a_binding_azure_ml_leaves_alone(run_cli, name):
     for key, value in spec.get("environment_variables", {}).items():
         assert not BINDING.search(str(value)), key
     for match in re.finditer(r"\$\{\{\s*(\w+)\.(\w+)\s*\}\}", spec["command"]):
-        section, name_ = match.groups()
-        assert section in spec, match.group(0)
-        assert name_ in spec[section]
-        # An input only mounted (a workspace model to evaluate): download mode would not be substituted.
-        assert section == "outputs" or spec[section][name_].get("mode") == "ro_mount", match.group(0)
+        kind, name_ = match.groups()
+        assert kind in ("outputs", "inputs"), match.group(0)
+        assert name_ in spec[kind]
+        # An input only when mounted: download mode would not be substituted.
+        assert kind == "outputs" or spec["inputs"][name_]["mode"] == "ro_mount", match.group(0)
     for name_, item in (spec.get("inputs") or {}).items():
         assert item.get("mode") != "download" or f"inputs.{name_}" not in spec["command"]

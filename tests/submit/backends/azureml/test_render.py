@@ -27,8 +27,11 @@ def test_every_golden_spec_loads_with_azure_ai_ml_and_converts_to_rest(relative)
     assert rest["jobType"] == "Command"
     kind = "evaluate" if "evaluation" in relative else "lerobot" if "lerobot" in relative else "rl"
     output = "evaluation" if kind == "evaluate" else "checkpoints"
-    model_input = " --model-uri ${{inputs.model}}" if "inputs" in spec else ""  # a workspace model asset
-    assert rest["command"] == f"python -m training {kind} --output-dir ${{{{outputs.{output}}}}}{model_input}"
+    command = f"python -m training {kind} --output-dir ${{{{outputs.{output}}}}}"
+    inputs = spec.get("inputs", {})  # each mounted input follows as a trainer flag
+    flags = {"model": "--model-uri", "init_policy": "--checkpoint-uri"}
+    bound = [f"{flags.get(name, '--dataset-dirs')} ${{{{inputs.{name}}}}}" for name in inputs]
+    assert rest["command"] == " ".join([command, *bound])
     assert rest["codeId"] == "."
     assert rest["outputs"] == {output: {"mode": "Upload", "jobOutputType": "uri_folder"}}
     assert rest["identity"] == {"identityType": "Managed"}
@@ -163,7 +166,7 @@ def test_with_no_image_azure_ml_builds_the_environment_from_our_build_context_ve
     assert spec["environment"] == {"build": {"path": spec["code"], "dockerfile_path": "workflows/images/Dockerfile.lerobot"}}
     assert (
         "environment: Azure ML builds workflows/images/Dockerfile.lerobot from the code snapshot's folder on first "
-        "submission (FROM python:3.11.7-slim-bookworm); -i/--image or --environment-name to use a published one"
+        "submission (FROM python:3.12.12-slim-bookworm); -i/--image or --environment-name to use a published one"
     ) in result.stderr.splitlines()
     environment = load_job(target).environment  # what azure-ai-ml sends: an anonymous, content-versioned build
     assert environment.build.dockerfile_path == "workflows/images/Dockerfile.lerobot"

@@ -282,14 +282,14 @@ def test_storage_account_in_the_environment_does_not_switch_to_blob_mode(run_cli
     assert "ROBO_BLOB_URLS" not in yaml.safe_load(result.stdout)["workflow"]["tasks"][0]["environment"]
 
 
-ONE_NODE = "submit: error: num_nodes: LeRobot training on OSMO runs on one node (multi-node LeRobot: Azure ML)"
+ONE_NODE = "submit: error: num_nodes: LeRobot trains on one node, one process per GPU (--gpus)"
 
 
 @pytest.mark.parametrize("nodes", ["1", "2"])
 def test_lerobot_runs_on_one_node_and_takes_no_num_nodes_flag(run_cli, nodes):
     result = run_cli("osmo", "lerobot-training", "-d", "lab/pick", "--num-nodes", nodes, "--dry-run")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == "submit: error: No such option '--num-nodes'.\n"
+    assert result.stderr == "submit: error: No such option '--num-nodes'. (Did you mean one of: '--gpus-per-node', '--num-gpus'?)\n"
 
 
 def test_a_profiles_num_nodes_reaches_the_one_node_rule(run_cli):
