@@ -281,7 +281,7 @@ def test_unread_reference_variables_change_nothing_and_each_gets_a_note_on_osmo_
     result = run_cli(*LEROBOT_OSMO, "--dry-run", env=UNREAD)
     assert (result.exit_code, result.stdout) == (0, plain.stdout)
     assert result.stderr.splitlines() == [
-        *list(NOTES.values())[:3], _no_image_note("lerobot", "robo-submit/lerobot:0.1.0"), MLFLOW_NOTE
+        *list(NOTES.values())[:3], _no_image_note("lerobot", "robo-submit/lerobot:0.2.0"), MLFLOW_NOTE
     ]
     # With the flag given, the variable is moot: no note.
     image = "registry.example.com/team/lerobot:2"

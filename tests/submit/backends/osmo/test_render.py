@@ -452,7 +452,7 @@ def test_an_evaluation_is_one_task_with_the_constant_command_and_the_model_as_a_
 def test_a_lerobot_evaluation_runs_in_the_lerobot_image_with_its_defaults(run_cli):
     spec = _spec(run_cli, "--model", "models:/act/1", "-d", "lerobot/pusht", "--heldout-episodes", "3,4", command="evaluation")
     (task,) = spec["workflow"]["tasks"]
-    assert task["image"] == "robo-submit/lerobot:0.1.0" and spec["workflow"]["name"] == "lerobot-evaluation"
+    assert task["image"] == "robo-submit/lerobot:0.2.0" and spec["workflow"]["name"] == "lerobot-evaluation"
     assert task["environment"]["ROBO_HELDOUT_EPISODES"] == "[3, 4]"
 
 
