@@ -15,6 +15,7 @@ from pathlib import Path
 import gymnasium as gym
 import torch
 from skrl.envs.wrappers.torch import wrap_env
+from skrl.utils import set_seed
 from skrl.utils.runner.torch import Runner
 
 CONFIG = Path(__file__).resolve().parents[1] / "training" / "agents" / "cartpole-v1_ppo.yaml"
@@ -22,6 +23,7 @@ CONFIG = Path(__file__).resolve().parents[1] / "training" / "agents" / "cartpole
 
 def main(output_dir: str, timesteps: int, num_envs: int, seed: int) -> None:
     torch.set_num_threads(1)  # as our trainer on CPU (docs/benchmarks.md, CPU threads)
+    set_seed(seed)  # first, as skrl's examples do: the env wrapper takes its first reset's seed when built
     cfg = Runner.load_cfg_from_yaml(str(CONFIG))
     cfg["seed"] = seed
     cfg["trainer"].update(timesteps=timesteps, headless=True, disable_progressbar=True)
