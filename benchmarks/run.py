@@ -21,7 +21,16 @@ from benchmarks.common import REPO
 
 
 def benchmarks(quick: bool) -> dict[str, Callable[[], object]]:
-    from benchmarks import cli_startup, delivery, images, payload, reliability, rl_trainer, rsl_rl_trainer
+    from benchmarks import (
+        cli_startup,
+        delivery,
+        images,
+        payload,
+        peers,
+        reliability,
+        rl_trainer,
+        rsl_rl_trainer,
+    )
 
     return {
         "payload": lambda: payload.run(),
@@ -29,6 +38,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], object]]:
         "delivery": lambda: delivery.run(quick=quick),
         "rl-trainer": lambda: rl_trainer.main(quick=quick),
         "rsl-rl-trainer": lambda: rsl_rl_trainer.main(quick=quick),
+        "peers": lambda: peers.main(quick=quick),
         "reliability": lambda: reliability.run(quick=quick),
         "images": lambda: images.run(cold="--cold" in sys.argv),
     }

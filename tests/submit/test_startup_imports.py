@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -45,6 +46,36 @@ def test_help_imports_no_heavy_library_at_all():
     heavy, code = _heavy_modules("azureml", "training", "--help")
     assert code == "0"
     assert heavy == ""
+
+
+PLUGIN_PROBE = """
+import importlib.metadata, sys
+calls = []
+scan = importlib.metadata.entry_points
+importlib.metadata.entry_points = lambda *a, **k: calls.append(k.get("group")) or scan(*a, **k)
+from submit.cli import cli
+try:
+    cli.main(args=sys.argv[1:], prog_name="submit")
+except SystemExit as exc:
+    code = exc.code
+print("SCANNED=" + ",".join(map(str, calls)), "EXIT=" + str(code), file=sys.stderr)
+"""
+
+
+def test_a_dry_run_skips_pydantic_plugin_discovery():
+    # Discovery reads every installed package's entry points on the first validator build (start-up cost).
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    args = ["osmo", "lerobot-training", "-d", "lerobot/aloha_sim_insertion_human", "-p", "act", "--dry-run"]
+    result = subprocess.run([sys.executable, "-c", PLUGIN_PROBE, *args], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    assert result.stderr.strip().splitlines()[-1] == "SCANNED= EXIT=0"
+    assert result.stdout.startswith("version: 2\nworkflow:")
+
+
+def test_a_pydantic_plugin_setting_of_the_user_is_kept():
+    env = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": "some-plugin"}
+    args = ["azureml", "training", "-t", "Isaac-Cartpole-Direct", "--dry-run"]
+    result = subprocess.run([sys.executable, "-c", PLUGIN_PROBE, *args], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    assert result.stderr.strip().splitlines()[-1] == "SCANNED=pydantic EXIT=0"
 
 
 ALIAS_PROBE = """

@@ -116,16 +116,33 @@ def seed(config: RLConfig) -> None:
 
 
 def _cpu_threads(config: RLConfig) -> None:
-    # Small policy networks gain nothing from intra-op threads, and on a busy 2-core machine
-    # torch's thread pool spins: 1200 CartPole steps took 5 s with 1 thread and 94-149 s with 2.
     import torch  # lazy: start-up time
 
-    if os.environ.get("OMP_NUM_THREADS") or config.device.startswith("cuda"):
+    cuda = config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available())
+    set_cpu_threads(torch, cpu_threads(os.environ.get("OMP_NUM_THREADS"), cuda=cuda))
+
+
+def cpu_threads(omp_num_threads: str | None, *, cuda: bool) -> int | None:
+    """Pure: the torch intra-op threads a run on `cuda` or the CPU uses; None leaves torch's default.
+
+    OMP_NUM_THREADS, when it names a count, wins. Otherwise a CPU run uses 1: small policy networks gain
+    nothing from intra-op threads, and on a busy 2-core machine torch's thread pool spins (1200 CartPole steps
+    took 5 s with 1 thread and 94-149 s with 2; each Isaac-Cartpole PPO update 0.16 s against 2.6 s, see
+    docs/benchmarks.md). On a quiet machine 2 threads can be a little faster: set OMP_NUM_THREADS=2."""
+    if omp_num_threads is not None and omp_num_threads.strip().isdigit() and int(omp_num_threads) > 0:
+        return int(omp_num_threads)
+    if omp_num_threads or cuda:  # a value torch reads itself (and warns about), or a GPU run
+        return None
+    return 1
+
+
+def set_cpu_threads(torch: Any, threads: int | None) -> None:
+    """Set (even where torch was imported before OMP_NUM_THREADS changed) and say it."""
+    if threads is None:
         return
-    if config.device == "auto" and torch.cuda.is_available():
-        return
-    torch.set_num_threads(1)
-    log.info("torch CPU threads: 1 (set OMP_NUM_THREADS to use more)")
+    torch.set_num_threads(threads)
+    why = "from OMP_NUM_THREADS" if os.environ.get("OMP_NUM_THREADS") else "set OMP_NUM_THREADS to use more"
+    log.info("torch CPU threads: %d (%s)", threads, why)
 
 
 def checkpoint_plan(mode: str, uri: str | None, payload: dict[str, Any], *, total: int) -> CheckpointPlan:

@@ -3,10 +3,16 @@ which gives a field the description of its declaration (models/fields.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# No pydantic plugins in robo-submit's own process: they would only observe its internal settings validation,
+# and discovering them reads every installed package's entry points on the first validator build (about a
+# sixth of the `import click, yaml` floor in instructions, docs/benchmarks.md). A value already set is kept.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from submit.models.fields import Setting
 from training.config import log_interval

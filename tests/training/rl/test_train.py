@@ -18,7 +18,15 @@ from training.checkpoints import CheckpointError, Fetched, TrainerState, fetch_c
 from training.metadata import code_tags
 from training.registration import sha256_file
 from training.rl.loop import StopFlag
-from training.rl.train import RESULT_PREFIX, CheckpointPlan, checkpoint_plan, load_checkpoint, main
+from training.rl.train import (
+    RESULT_PREFIX,
+    CheckpointPlan,
+    checkpoint_plan,
+    cpu_threads,
+    load_checkpoint,
+    main,
+    seed,
+)
 
 
 def train(tmp_path: Path, name: str, capsys: pytest.CaptureFixture, **settings) -> dict:
@@ -305,3 +313,37 @@ def test_a_resumed_run_keeps_and_uploads_no_copy_of_its_source_checkpoint(
     uploaded = sorted(f.path for f in client.list_artifacts(resumed["run_id"], "checkpoints"))
     assert uploaded == ["checkpoints/agent_120.pt", "checkpoints/agent_160.pt"]
     assert sorted(f.path for f in client.list_artifacts(resumed["run_id"])) == ["checkpoints"]
+
+
+@pytest.mark.parametrize(
+    ("omp", "cuda", "expected"),
+    [
+        (None, False, 1),  # a CPU run: one thread (docs/benchmarks.md says why)
+        ("2", False, 2),  # the user's count wins
+        (" 3 ", False, 3),
+        ("2", True, 2),
+        (None, True, None),  # a GPU run: torch's default
+        ("", False, 1),
+        ("0", False, None),  # not a count: left to torch, which reads (and warns about) it itself
+        ("many", False, None),
+    ],
+)
+def test_cpu_threads_are_one_unless_omp_num_threads_names_a_count(omp, cuda, expected) -> None:
+    assert cpu_threads(omp, cuda=cuda) == expected
+
+
+def test_omp_num_threads_set_after_torch_was_imported_is_honoured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = torch.get_num_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    try:
+        with caplog.at_level("INFO", logger="training.rl"):
+            seed(rl_config(tmp_path, device="cpu"))
+        assert torch.get_num_threads() == 2
+        assert "torch CPU threads: 2 (from OMP_NUM_THREADS)" in caplog.text
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        seed(rl_config(tmp_path, device="cpu"))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

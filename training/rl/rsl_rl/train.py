@@ -45,7 +45,15 @@ from training.rl.rsl_rl.runner_config import apply_overrides, load_runner_cfg, l
 from training.rl.rsl_rl.session import RslRlSession
 from training.rl.rsl_rl.vecenv import make_vec_env
 from training.rl.session import Result, TrackingError
-from training.rl.train import CheckpointPlan, check_output_dir, print_result, run_tags, smoke_test
+from training.rl.train import (
+    CheckpointPlan,
+    check_output_dir,
+    cpu_threads,
+    print_result,
+    run_tags,
+    set_cpu_threads,
+    smoke_test,
+)
 
 log = logging.getLogger("training.rl")
 
@@ -90,8 +98,7 @@ def seed(value: int) -> None:
     random.seed(value)
     np.random.seed(value)
     torch.manual_seed(value)
-    if not os.environ.get("OMP_NUM_THREADS") and not torch.cuda.is_available():
-        torch.set_num_threads(1)  # small policies gain nothing from intra-op threads on a busy CPU (train.py)
+    set_cpu_threads(torch, cpu_threads(os.environ.get("OMP_NUM_THREADS"), cuda=torch.cuda.is_available()))
 
 
 def make_env(config: RLConfig, device: str) -> tuple[Any, dict | None]:
