@@ -312,7 +312,10 @@ def test_a_resumed_run_keeps_and_uploads_no_copy_of_its_source_checkpoint(
     client = MlflowClient(server_tracking)
     uploaded = sorted(f.path for f in client.list_artifacts(resumed["run_id"], "checkpoints"))
     assert uploaded == ["checkpoints/agent_120.pt", "checkpoints/agent_160.pt"]
-    assert sorted(f.path for f in client.list_artifacts(resumed["run_id"])) == ["checkpoints"]
+    # The run's own checkpoints, its metrics ledger and TensorBoard events (run metadata): no source copy.
+    assert sorted(f.path for f in client.list_artifacts(resumed["run_id"])) == ["checkpoints", "metrics", "tensorboard"]
+    for folder in ("metrics", "tensorboard"):
+        assert not [f.path for f in client.list_artifacts(resumed["run_id"], folder) if f.path.endswith(".pt")]
 
 
 @pytest.mark.parametrize(
