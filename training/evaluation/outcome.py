@@ -9,7 +9,6 @@ from typing import Any
 from training import gate as gates
 from training.config import EvalConfig
 from training.evaluation.model import Target
-from training.evaluation.rollout import Episode
 
 EPISODES_TABLE = "episodes.json"
 
@@ -19,10 +18,12 @@ class Plan:
     """What to evaluate: the model and the settings its tags filled in."""
 
     target: Target
-    task: str
-    rl_library: str
-    algorithm: str
+    task: str  # a LeRobot policy's: the dataset it is evaluated on
+    rl_library: str | None
+    algorithm: str | None
     gates: list[gates.Gate]
+    framework: str | None = None  # None: the RL library
+    extra: dict[str, Any] = field(default_factory=dict)  # more ROBO_RESULT keys and run tags (LeRobot's)
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Outcome:
 
     plan: Plan
     config: EvalConfig
-    episodes: list[Episode]
+    episodes: list[Any]  # rollout.Episode, or lerobot.HeldOutEpisode: each has row()
     metrics: dict[str, float]
     run_id: str | None = None
     checks: list[dict[str, Any]] = field(default_factory=list)
@@ -65,6 +66,7 @@ class Outcome:
             "export": self.export,
             "video": self.video_artifact,
             "correlation_id": self.config.correlation_id,
+            **self.plan.extra,
         }
 
 
@@ -80,7 +82,7 @@ def check(item: gates.Gate, produced: dict[str, float], reference: float | None,
     }
 
 
-def table(episodes: list[Episode]) -> dict[str, list]:
+def table(episodes: list[Any]) -> dict[str, list]:
     """The per-episode table as columns (MLflow's table artifact format)."""
     rows = [e.row() for e in episodes]
     return {key: [row[key] for row in rows] for key in rows[0]}

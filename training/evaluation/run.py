@@ -32,6 +32,7 @@ from training.config import (
     check_device,
     validate,
 )
+from training.evaluation import lerobot as offline
 from training.evaluation.model import SOURCE, Target, resolve
 from training.evaluation.outcome import EPISODES_TABLE, Outcome, Plan, check, table
 from training.evaluation.rollout import Episode, metrics, run_episodes
@@ -54,40 +55,61 @@ def main(config: EvalConfig) -> int:
         from training.evaluation.video import check_can_record  # lazy: imports gymnasium
 
         check_can_record(config.task)
+    output = Path(config.output_dir)
     with tempfile.TemporaryDirectory(prefix="robo-evaluate-") as scratch:
-        plan = make_plan(config, resolve(config, Path(scratch, "model")))
-        if config.video_episodes:
-            from training.evaluation.video import check_can_record, record_episodes  # lazy: imports gymnasium
-
-            check_can_record(plan.task)
-        episodes, policy, example = evaluate(config, plan, Path(scratch, "skrl"))
-        produced = metrics(episodes)
-        check_produced(plan.gates, produced, plan.task)
-        outcome = Outcome(plan, config, episodes, produced)
-        output = Path(config.output_dir)
-        write_table(output, episodes)
-        if config.export:
-            from training.evaluation.export import export_policy  # lazy: onnx is imported only to export
-
-            outcome.export = export_policy(policy, example, config.export, output / "export")
-        if config.video_episodes:
-            outcome.videos = record_episodes(plan.task, policy, config.video_episodes, output / "video", config.seed)
+        target = resolve(config, Path(scratch, "model"))
+        if offline.is_lerobot(target):
+            outcome = evaluate_lerobot(config, target, output)
+        else:
+            outcome = evaluate_rl(config, make_plan(config, target), Path(scratch, "skrl"), output)
     if config.mlflow:
         from training.evaluation.tracking import record  # lazy: imports mlflow
 
         record(outcome, output)
     else:
-        outcome.checks = [check(g, produced, None, None) for g in plan.gates]
+        outcome.checks = [check(g, outcome.metrics, None, None) for g in outcome.plan.gates]
     print(RESULT_PREFIX + json.dumps(outcome.as_dict()), flush=True)
     return GATE_NOT_MET if outcome.gate_passed is False else 0
+
+
+def evaluate_rl(config: EvalConfig, plan: Plan, scratch: Path, output: Path) -> Outcome:
+    """An RL policy on its task: episodes, then (nothing written before) the table, export and video."""
+    if config.video_episodes:
+        from training.evaluation.video import check_can_record, record_episodes  # lazy: imports gymnasium
+
+        check_can_record(plan.task)
+    episodes, policy, example = evaluate(config, plan, scratch)
+    produced = metrics(episodes)
+    check_produced(plan.gates, produced, plan.task)
+    outcome = Outcome(plan, config, episodes, produced)
+    write_table(output, episodes)
+    if config.export:
+        from training.evaluation.export import export_policy  # lazy: onnx is imported only to export
+
+        outcome.export = export_policy(policy, example, config.export, output / "export")
+    if config.video_episodes:
+        outcome.videos = record_episodes(plan.task, policy, config.video_episodes, output / "video", config.seed)
+    return outcome
+
+
+def evaluate_lerobot(config: EvalConfig, target: Target, output: Path) -> Outcome:
+    """A LeRobot policy on held-out dataset episodes (training.evaluation.lerobot), then the table."""
+    if importlib.util.find_spec("lerobot") is None:
+        raise offline.not_installed()
+    plan, held_out = offline.prepare(config, target)
+    episodes, produced = offline.evaluate(config, held_out)
+    write_table(output, episodes)
+    return Outcome(plan, config, episodes, produced)
 
 
 def make_plan(config: EvalConfig, target: Target) -> Plan:
     """Task, library and algorithm from the settings, else the version's tags; refusals name what to pass."""
     tags = target.tags
-    if tags.get("framework") == "lerobot":
+    lerobot_settings = offline.given(config)
+    if lerobot_settings:
         raise ConfigError(
-            f"{SOURCE}: {target.uri} is a LeRobot policy; LeRobot evaluation is not available in this build yet"
+            f"{lerobot_settings[0]}: a LeRobot policy's setting, and {target.uri} is an RL policy "
+            f"({tags.get('rl_library') or config.rl_library or 'skrl'}); drop it"
         )
     task = config.task or tags.get("task")
     if not task:
@@ -101,11 +123,7 @@ def make_plan(config: EvalConfig, target: Target) -> Plan:
         raise ConfigError(f"{ENV_PREFIX}EXPORT: onnx is offered for skrl versions; an RSL-RL version exports "
                           "torchscript (its own policy.pt)")  # fmt: skip
     plan = Plan(target, task, library, config.algorithm or tags.get("algorithm") or "ppo", gates.gates_of(config.gate))
-    for item in plan.gates:
-        if item.metric not in gates.RL_METRICS:
-            raise ConfigError(
-                f"{ENV_PREFIX}GATE: {item}: an RL evaluation produces {', '.join(gates.RL_METRICS)}, not {item.metric}"
-            )
+    offline.check_gates(plan.gates, gates.RL_METRICS, "an RL evaluation")
     if library == "rsl_rl" and target.policy is None:
         raise ConfigError(f"{SOURCE}: {target.uri}: an RSL-RL version is evaluated from its MLflow model's "
                           "policy.pt, and this one has none (registered before versions were MLflow models)")  # fmt: skip

@@ -8,6 +8,7 @@ and changes no alias.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,8 @@ def record(outcome: Outcome, output: Path) -> None:
         experiment=config.experiment_name,
         run_name=config.job_name or f"evaluate-{target.name or 'model'}-{target.version or 'files'}",
         tags=run_tags(outcome),
-        params={"episodes": config.episodes, "num_envs": config.num_envs, "seed": config.seed,
-                "deterministic": config.deterministic, "gate": ",".join(config.gate) or None,
-                "promote": config.promote, "export": config.export},
-    )  # fmt: skip
+        params=run_params(outcome),
+    )
     outcome.run_id = run.run_id
     try:
         _log(run, outcome, output)
@@ -58,13 +57,24 @@ def record(outcome: Outcome, output: Path) -> None:
     finish_run(run, "succeeded")
 
 
+def run_params(outcome: Outcome) -> dict[str, Any]:
+    config, extra = outcome.config, outcome.plan.extra
+    common = {"seed": config.seed, "gate": ",".join(config.gate) or None, "promote": config.promote}
+    if outcome.plan.framework == "lerobot":  # held-out dataset episodes: no environments, no sampling switch
+        return {"heldout_episodes": json.dumps(extra["heldout_episodes"]), **common}
+    return {"episodes": config.episodes, "num_envs": config.num_envs, "deterministic": config.deterministic,
+            **common, "export": config.export}  # fmt: skip
+
+
 def run_tags(outcome: Outcome) -> dict[str, str]:
     plan, target = outcome.plan, outcome.plan.target
     tags = {
         "kind": "evaluation", "task": plan.task, "rl_library": plan.rl_library, "algorithm": plan.algorithm,
-        "framework": plan.rl_library, "model_uri": target.registered_uri, "source_uri": target.uri,
+        "framework": plan.framework or plan.rl_library, "model_uri": target.registered_uri, "source_uri": target.uri,
+        **{key: json.dumps(value) if isinstance(value, list) else str(value) for key, value in plan.extra.items()},
         **metadata.run_tags(outcome.config.correlation_id, outcome.config.device),
     }  # fmt: skip
+    tags = {key: value for key, value in tags.items() if value is not None}
     if target.version:
         tags.update(model_name=target.name, model_version=target.version)
     if outcome.config.gate:

@@ -214,6 +214,15 @@ def test_a_gate_on_a_metric_the_evaluation_does_not_produce_is_refused_with_noth
     assert done.code == 2 and done.err.startswith("error: --gate: 'reward' is not a metric the evaluation produces")
 
 
+def test_an_rl_version_given_a_lerobot_setting_is_refused_with_nothing_written(
+    client: MlflowClient, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    runs = runs_of(client)
+    done = evaluate(capsys, tmp_path / "out", "--model-uri", f"models:/{MODEL}/1", "--heldout-episodes", "1")
+    _refused(done, f"ROBO_HELDOUT_EPISODES: a LeRobot policy's setting, and models:/{MODEL}/1 is an RL policy "
+             "(skrl); drop it", client, runs, tmp_path / "out")  # fmt: skip
+
+
 def test_sampled_actions_and_a_torchscript_export_without_mlflow(
     client: MlflowClient, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
