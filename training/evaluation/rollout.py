@@ -2,7 +2,9 @@
 
 The environment is the trainer's own (training/rl/envs.py: gymnasium with same-step autoreset, or Isaac Lab),
 so an episode that ends is reset in the same step and its return and length are final. With several
-environments the first `episodes` episodes to finish are kept, in the order they finished.
+environments each one contributes a fixed share of the episodes (`quotas`: `episodes` split as evenly as
+possible), kept in the order they finished: keeping whichever episodes finish first would over-represent short
+episodes (a policy's failures) whenever environments outnumber the episodes still to go.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def run_episodes(env: Any, act: Callable[[Any], Any], episodes: int) -> list[Epi
     count = env.num_envs
     returns = torch.zeros(count, dtype=torch.float64)
     lengths = torch.zeros(count, dtype=torch.int64)
+    wanted = quotas(episodes, count)
     done: list[Episode] = []
     while len(done) < episodes:
         with torch.no_grad():
@@ -47,10 +50,18 @@ def run_episodes(env: Any, act: Callable[[Any], Any], episodes: int) -> list[Epi
         ended = (terminated | truncated).reshape(-1).to("cpu")
         successes = _successes(infos, count)
         for index in ended.nonzero().reshape(-1).tolist():
-            success = None if successes is None else bool(successes[index])
-            done.append(Episode(len(done), index, float(returns[index]), int(lengths[index]), success))
+            if wanted[index]:
+                wanted[index] -= 1
+                success = None if successes is None else bool(successes[index])
+                done.append(Episode(len(done), index, float(returns[index]), int(lengths[index]), success))
             returns[index], lengths[index] = 0.0, 0
-    return done[:episodes]
+    return done
+
+
+def quotas(episodes: int, num_envs: int) -> list[int]:
+    """How many episodes each environment contributes: `episodes` split evenly, the first ones one more."""
+    share, extra = divmod(episodes, num_envs)
+    return [share + (1 if index < extra else 0) for index in range(num_envs)]
 
 
 def metrics(episodes: list[Episode]) -> dict[str, float]:

@@ -30,6 +30,7 @@ from training.config import (
     EvalConfig,
     RLConfig,
     check_device,
+    is_isaaclab_task,
     validate,
 )
 from training.evaluation import lerobot as offline
@@ -210,11 +211,19 @@ def rl_settings(config: EvalConfig, plan: Plan, scratch: Path) -> RLConfig:
     agent_config = config.agent_config or (str(plan.target.agent_config) if plan.target.agent_config else None)
     settings = RLConfig(
         task=plan.task, num_envs=config.num_envs, seed=config.seed, device=config.device, algorithm=plan.algorithm,
-        rl_library=plan.rl_library, agent_config=agent_config, headless=config.headless, physics=config.physics,
+        rl_library=plan.rl_library, agent_config=agent_config, headless=config.headless, physics=physics(config, plan),
         asset_root=config.asset_root, output_dir=str(scratch), mlflow=False, register=False,
     )  # fmt: skip
     validate(settings)
     return settings
+
+
+def physics(config: EvalConfig, plan: Plan) -> str | None:
+    """--physics, else the preset the version was trained with (its `physics` tag): an Isaac Lab task's default
+    preset may need a simulator (Kit) the training did not use. A tag never gives a gymnasium task one."""
+    if config.physics:
+        return config.physics
+    return (plan.target.tags.get("physics") or None) if is_isaaclab_task(plan.task) else None
 
 
 def read_model_checkpoint(plan: Plan) -> dict[str, Any]:

@@ -246,6 +246,8 @@ class Session:
         }
         if self.config.checkpoint_uri:
             tags["checkpoint_source_uri"] = shown(self.config.checkpoint_uri)
+        if self.config.physics:  # an evaluation of the version simulates with the same preset by default
+            tags["physics"] = self.config.physics
         tags.update(MODEL_TAGS, framework=self.config.rl_library)
         tags.update(version_tags(self.config.correlation_id))
         tags.update(self.best_checkpoint_tags())
