@@ -19,9 +19,10 @@ def test_the_kit_images_requirement_layer_installs_and_starts_the_trainer(engine
     assert re.search(r"^RUN python -m training rl --help", dockerfile, re.M)
     script = (
         "python -m pip install -q pip==26.0.1 && python -m pip install -q -r /src/workflows/images/requirements-trainer.txt"
-        " && python -c 'import skrl, mlflow, wandb, azure.identity, azure.keyvault.secrets, azureml.mlflow'"
+        " && python -c 'import skrl, mlflow, mlflow.pyfunc, pandas, onnx, onnxscript, onnxruntime, wandb, azure.identity,"
+        " azure.keyvault.secrets, azureml.mlflow'"
         " && cd / && PYTHONPATH=/src python -m training rl --help"
     )
     done = run([engine, "run", "--rm", "--network", "host", "--mount", f"type=bind,source={REPO},target=/src,readonly",
-                bases["lerobot"], "sh", "-c", script])  # fmt: skip
+                bases["kit"], "sh", "-c", script])  # fmt: skip
     assert "ROBO_TASK" in done.stdout  # the trainer's settings table: it started

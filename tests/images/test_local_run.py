@@ -65,7 +65,7 @@ sys.exit(int(os.environ.get("PROBE_EXIT", "0")))
 
 @pytest.fixture
 def base_image(bases: dict[str, str]) -> str:
-    """The stand-in Python 3.11 base (tests/images/conftest.py: Docker answering, the bases made once)."""
+    """The stand-in Python 3.12 base, the job images' (tests/images/conftest.py: Docker answering, the bases made once)."""
     return bases["lerobot"]
 
 

@@ -22,6 +22,7 @@ from tests.lerobot.conftest import TINY_ACT
 pytestmark = [pytest.mark.images, pytest.mark.slow, pytest.mark.mlflow_server]
 
 CARTPOLE = ["-t", "Isaac-Cartpole-Direct", "-n", "16", "-m", "2", "--physics", "newton_mjwarp"]
+CARTPOLE_OBSERVATIONS = 4  # Isaac-Cartpole-Direct: pole and cart, position and velocity each
 LEROBOT = ["-p", "act", "--steps", "4", "--batch-size", "4", "--save-freq", "4", "--lerobot-arg=--log_freq=2",
            *[f"--lerobot-arg={arg}" for arg in TINY_ACT]]  # fmt: skip
 
@@ -56,6 +57,22 @@ def assert_trained_and_registered(done: subprocess.CompletedProcess, tracking_ur
     return report
 
 
+def assert_an_mlflow_model(tracking_uri: str, model: str, observations: int, tmp_path: Path) -> None:
+    """Version 1 of `model` is an MLflow pyfunc model, not the plain-folder fallback a job image without what
+    MLflow's pyfunc needs (pandas) would register: tagged mlflow_model=true, and it loads here and acts."""
+    import mlflow.pyfunc
+    import numpy as np
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    version = client.get_model_version(model, "1")
+    assert version.tags.get("mlflow_model") == "true", version.tags
+    # Downloaded through the client, then loaded from the folder: no global tracking URI is set for this.
+    folder = client.download_artifacts(version.run_id, "model", str(tmp_path))
+    actions = mlflow.pyfunc.load_model(folder).predict(np.zeros((3, observations), dtype=np.float32))
+    assert actions.shape[0] == 3 and np.isfinite(actions).all(), actions
+
+
 def _artifacts(client, run_id: str, path: str | None = None) -> list[str]:
     found = []
     for entry in client.list_artifacts(run_id, path):
@@ -68,12 +85,14 @@ def test_azureml_rl_spec_trains_in_the_kitless_isaaclab3_image(isaaclab3_image, 
                   "--job-name", "img-azureml-cartpole", "--experiment-name", "images-tier")  # fmt: skip
     report = assert_trained_and_registered(local_run(spec, mlflow_server.uri), mlflow_server.uri, "img-azureml-cartpole")
     assert Path(report["checkpoint"]).is_relative_to(tmp_path / "outputs" / "img-azureml-cartpole")
+    assert_an_mlflow_model(mlflow_server.uri, "img-azureml-cartpole", CARTPOLE_OBSERVATIONS, tmp_path)
 
 
 def test_osmo_rl_workflow_trains_in_the_kitless_isaaclab3_image(isaaclab3_image, mlflow_server, tmp_path):
     spec = render(tmp_path, "osmo", "training", *CARTPOLE, "-i", isaaclab3_image, "-r", "img-osmo-cartpole",
                   "-j", "img-osmo-cartpole", "--experiment-name", "images-tier")  # fmt: skip
     assert_trained_and_registered(local_run(spec, mlflow_server.uri), mlflow_server.uri, "img-osmo-cartpole")
+    assert_an_mlflow_model(mlflow_server.uri, "img-osmo-cartpole", CARTPOLE_OBSERVATIONS, tmp_path)
 
 
 def test_azureml_lerobot_spec_trains_in_the_lerobot_image(lerobot_image, mlflow_server, tmp_path):
