@@ -260,7 +260,7 @@ def output(checks: str, terraform: str) -> Decorator:
         click.option(
             "--wait", is_flag=True,
             help="Wait for the job to end, saying each status change on stderr: exit 0 when it succeeds, 1 when it fails "
-            "or is cancelled, 130 on Ctrl-C (the job keeps running).",
+            "or is cancelled, 3 when an evaluation ran but a --gate did not hold, 130 on Ctrl-C (the job keeps running).",
         ),
         click.option("--preflight/--no-preflight", default=True, help=f"Check {checks} before submitting. [default on]"),
         profile,

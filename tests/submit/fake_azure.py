@@ -92,6 +92,8 @@ class Workspace:
     # Job statuses a GET of a job answers, one per GET, the last one kept (--wait polls these); empty: the
     # status the job was created or cancelled with.
     job_statuses: list[str] = field(default_factory=list)
+    # Tags a GET of a job adds: what the job's run wrote with MLflow (an evaluation's gate_passed) is in the job's tags.
+    job_tags: dict[str, str] = field(default_factory=dict)
     log_text: str = "training: iteration 1 reward 1.0\n"
     # Versions of the anonymous environments Azure ML built from a build context (versioned by content): by
     # default this checkout's, for each job image. A first build uploads the context to blob storage, which is
@@ -302,6 +304,8 @@ def _job_get(ws: Workspace, match: re.Match, query: dict, body: Any) -> tuple[in
     job = ws.jobs.get(match["name"])
     if job and ws.job_statuses:
         job["properties"]["status"] = ws.job_statuses.pop(0) if len(ws.job_statuses) > 1 else ws.job_statuses[0]
+    if job:
+        job["properties"]["tags"] = {**(job["properties"].get("tags") or {}), **ws.job_tags}
     return (200, job) if job else (404, _error("UserError", f"job {match['name']} not found"))
 
 

@@ -74,8 +74,10 @@ def error(message: str, code: int = 400, exit_code: int = 1) -> dict[str, Any]:
 NOT_LOGGED_IN = error('Must login first with "login" command', code=1, exit_code=2)
 
 
-def queried(status: str = "RUNNING") -> dict[str, Any]:
-    """`osmo workflow query -t json`: a WorkflowQueryResponse (the fields a reader needs)."""
+def queried(status: str = "RUNNING", exit_code: int | None = None) -> dict[str, Any]:
+    """`osmo workflow query -t json`: a WorkflowQueryResponse (the fields a reader needs); a task that ended has
+    its `exit_code` (TaskQueryResponse, NVIDIA/OSMO src/service/core/workflow/objects.py)."""
+    task = {"name": "train", "status": status, "lead": False} | ({} if exit_code is None else {"exit_code": exit_code})
     return _json(
         {
             "name": WORKFLOW_ID,
@@ -94,7 +96,7 @@ def queried(status: str = "RUNNING") -> dict[str, Any]:
                 {
                     "name": "training",
                     "status": status,
-                    "tasks": [{"name": "train", "status": status, "lead": False}],
+                    "tasks": [task],
                 }
             ],
         }

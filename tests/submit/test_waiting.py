@@ -91,6 +91,56 @@ def test_osmo_wait_exits_1_on_every_failed_status(run_cli, osmo, final):
     assert result.stderr.splitlines()[-1] == f"submit: error: osmo job {WORKFLOW_ID} ended {final}"
 
 
+AZUREML_EVALUATION = ("azureml", "evaluation", "--model", "models:/cartpole/3", "-t", "CartPole-v1", "--compute", "gpu-a100",
+                      "--job-name", "cartpole-eval-1", "--gate", "mean_return>=400", "--promote", "champion", "--no-preflight",
+                      *WORKSPACE_FLAGS)  # fmt: skip
+OSMO_EVALUATION = ("osmo", "evaluation", "--model", "models:/cartpole/3", "-t", "CartPole-v1", "--pool", "h100", "-i", IMAGE,
+                   "--gate", "mean_return>=400", "--promote", "champion", "--no-preflight")  # fmt: skip
+GATE_LINE = "the evaluation ran, a --gate did not hold; alias unchanged"
+
+
+def test_azureml_evaluation_whose_gate_did_not_hold_exits_3_not_1(run_cli, azure):
+    # The trainer tags its run gate_passed=false and exits 3; on Azure ML the run's tags are the job's tags.
+    azure.workspace.job_statuses = ["Running", "Failed"]
+    azure.workspace.job_tags = {"gate_passed": "false"}
+    result = run_cli(*AZUREML_EVALUATION, "--wait", "--output-format", "json")
+    assert result.exit_code == 3, result.stderr
+    answer = json.loads(result.stdout)
+    assert (answer["status"], answer["gate_passed"]) == ("Failed", False)
+    assert result.stderr.splitlines()[-1] == f"submit: error: azureml job cartpole-eval-1 ended Failed: {GATE_LINE}"
+
+
+@pytest.mark.parametrize("tags", [{}, {"gate_passed": "true"}])
+def test_azureml_evaluation_that_failed_for_another_reason_exits_1(run_cli, azure, tags):
+    azure.workspace.job_statuses = ["Failed"]
+    azure.workspace.job_tags = tags
+    result = run_cli(*AZUREML_EVALUATION, "--wait")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "submit: error: azureml job cartpole-eval-1 ended Failed"
+
+
+def test_a_training_job_tagged_gate_passed_false_is_still_a_plain_failure(run_cli, azure):
+    azure.workspace.job_statuses = ["Failed"]
+    azure.workspace.job_tags = {"gate_passed": "false"}
+    assert run_cli(*AZUREML_JOB, "--wait").exit_code == 1
+
+
+def test_osmo_evaluation_whose_task_exited_3_exits_3(run_cli, osmo):
+    osmo.answer(workflow_query=[fake_osmo.queried("RUNNING"), fake_osmo.queried("FAILED", exit_code=3)])
+    result = run_cli(*OSMO_EVALUATION, "--wait", "--output-format", "json", env=osmo.path_env)
+    assert result.exit_code == 3, result.stderr
+    assert json.loads(result.stdout)["gate_passed"] is False
+    assert result.stderr.splitlines()[-1] == f"submit: error: osmo job {WORKFLOW_ID} ended FAILED: {GATE_LINE}"
+
+
+@pytest.mark.parametrize(("final", "exit_code"), [("FAILED", 1), ("FAILED", None), ("FAILED_PREEMPTED", 3006), ("FAILED_CANCELED", 3)])
+def test_osmo_evaluation_failed_otherwise_exits_1(run_cli, osmo, final, exit_code):
+    osmo.answer(workflow_query=fake_osmo.queried(final, exit_code=exit_code))
+    result = run_cli(*OSMO_EVALUATION, "--wait", env=osmo.path_env)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == f"submit: error: osmo job {WORKFLOW_ID} ended {final}"
+
+
 def test_a_failed_status_query_is_asked_again_then_the_wait_goes_on(run_cli, osmo):
     osmo.answer(workflow_query=[fake_osmo.error("Service unavailable", 503, 10), fake_osmo.queried("COMPLETED")])
     result = run_cli(*OSMO_JOB, "--wait", env=osmo.path_env)

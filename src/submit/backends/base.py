@@ -141,6 +141,11 @@ class Backend(ABC):
         job may still change."""
         return None
 
+    def gate_not_met(self, result: dict[str, Any]) -> bool:
+        """Whether a failed evaluation job's final status result says it failed because a --gate did not hold
+        (the trainer's exit 3), not because it broke: `--wait` then exits 3 as a local evaluation does."""
+        return False
+
     @abstractmethod
     def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None: ...
 

@@ -14,7 +14,7 @@ import click
 from submit import flags, reference, sources
 from submit.backends import registry
 from submit.backends.base import Backend
-from submit.errors import BadInput, SubmitError
+from submit.errors import BadInput, GateFailed, SubmitError
 from submit.output import emit, print_json_result, say
 from submit.params import primary_flag
 
@@ -83,16 +83,22 @@ def render_and_submit(backend: Backend, settings: Any, params: dict[str, Any]) -
     if params["stream"]:
         backend.logs(result.job_id, settings.target, to_stderr=json_output)
     if params["wait"]:
-        _wait(backend, result, rendered.spec, settings.target, json_output)
+        _wait(backend, result, rendered.spec, settings, json_output)
 
 
-def _wait(backend: Backend, submitted: Any, spec: dict[str, Any], target: Any, json_output: bool) -> None:
-    """Follow the job to its end: the JSON result with its final status, then exit 1 unless it succeeded."""
+def _wait(backend: Backend, submitted: Any, spec: dict[str, Any], settings: Any, json_output: bool) -> None:
+    """Follow the job to its end: the JSON result with its final status, then exit 1 unless it succeeded (3 for an
+    evaluation that ran but whose gate did not hold)."""
     from submit import waiting
 
-    status = waiting.wait(backend, submitted.job_id, target)["status"]
+    final = waiting.wait(backend, submitted.job_id, settings.target)
+    status = final["status"]
+    gate_not_met = settings.job.kind == "evaluation" and backend.gate_not_met(final)
     if json_output:
-        print_json_result(backend.name, spec, job_id=submitted.job_id, url=submitted.url, status=status)
+        extra = {"gate_passed": False} if gate_not_met else {}
+        print_json_result(backend.name, spec, job_id=submitted.job_id, url=submitted.url, status=status, **extra)
+    if gate_not_met:
+        raise GateFailed(f"{backend.name} job {submitted.job_id} ended {status}: the evaluation ran, a --gate did not hold; alias unchanged")
     if backend.outcome(status) != "succeeded":
         raise SubmitError(f"{backend.name} job {submitted.job_id} ended {status}")
 
@@ -147,7 +153,8 @@ def print_result(result: dict[str, Any], output_format: str) -> None:
     for key, value in result.items():
         if key == "tasks":
             for task in value:
-                click.echo(f"task {task['name']}: {task['status']}")
+                ended = f" (exit {task['exit_code']})" if "exit_code" in task else ""
+                click.echo(f"task {task['name']}: {task['status']}{ended}")
         elif value not in (None, ""):
             click.echo(f"{key}: {value}")
 

@@ -125,6 +125,10 @@ class AzureML(Backend):
             return "succeeded"
         return "failed" if status in ("Failed", "Canceled", "NotResponding") else None
 
+    def gate_not_met(self, result: dict[str, Any]) -> bool:
+        # The job's run is the evaluation's MLflow run; its tags are the job's tags (gate_passed, set by the trainer).
+        return result.get("status") == "Failed" and result.get("gate_passed") == "false"
+
     def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None:
         from submit.backends.azureml import client
 

@@ -223,6 +223,7 @@ def status(job_id: str, target: Any) -> dict[str, Any]:
         "experiment_name": job.experiment_name,
         "compute": job.compute,
         "resume": _resume_uri(job),
+        **({"gate_passed": tags["gate_passed"]} if "gate_passed" in (tags := job.tags or {}) else {}),
     }
 
 

@@ -116,6 +116,13 @@ class Osmo(Backend):
             return "succeeded"
         return "failed" if status.startswith("FAILED") else None
 
+    def gate_not_met(self, result: dict[str, Any]) -> bool:
+        # A plain FAILED (not cancelled, preempted...) with the evaluation task's own exit code 3 (OSMO's query
+        # gives each task's exit code; codes above 255 are OSMO's own).
+        from submit.errors import GateFailed
+
+        return result.get("status") == "FAILED" and any(task.get("exit_code") == GateFailed.exit_code for task in result.get("tasks") or [])
+
     def logs(self, job_id: str, target: Any, *, to_stderr: bool = False) -> None:
         from submit.backends.osmo import client
 

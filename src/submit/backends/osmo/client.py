@@ -58,6 +58,7 @@ def status(workflow_id: str) -> dict[str, Any]:
         raise SubmitError(f"osmo workflow query answered without a status: {_brief(answer)}")
     tasks = [
         {"name": task.get("name"), "status": task.get("status")}
+        | ({"exit_code": task["exit_code"]} if task.get("exit_code") is not None else {})  # once the task ended
         for group in answer.get("groups") or []
         for task in (group.get("tasks") or [] if isinstance(group, dict) else [])
         if isinstance(task, dict)

@@ -186,6 +186,14 @@ def test_status_reports_the_workflow_and_its_tasks(run_cli, osmo):
     assert text.stdout.splitlines()[-1] == "task train: RUNNING"
 
 
+def test_status_of_an_ended_workflow_gives_each_tasks_exit_code(run_cli, osmo):
+    osmo.answer(workflow_query=fake_osmo.queried("FAILED", exit_code=3))
+    result = run_cli("osmo", "status", WORKFLOW_ID, "--output-format", "json", env=osmo.path_env)
+    assert json.loads(result.stdout)["tasks"] == [{"name": "train", "status": "FAILED", "exit_code": 3}]
+    text = run_cli("osmo", "status", WORKFLOW_ID, env=osmo.path_env)
+    assert text.stdout.splitlines()[-1] == "task train: FAILED (exit 3)"
+
+
 def test_status_of_an_unknown_workflow_reports_osmos_error(run_cli, osmo):
     osmo.answer(workflow_query=fake_osmo.error("Workflow nope-1 not found.", code=404, exit_code=2))
     result = run_cli("osmo", "status", "nope-1", env=osmo.path_env)
