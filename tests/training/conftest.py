@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from training.config import RLConfig, from_env
+from training.config import RESULT_PREFIX, RLConfig, from_env
 
 DATA = Path(__file__).parent / "data"
 TINY_PPO = DATA / "tiny_ppo_cartpole.yaml"
@@ -39,6 +41,32 @@ def trainer_env(output_dir: Path, **settings: Any) -> dict[str, str]:
 def rl_config(output_dir: Path, **settings: Any) -> RLConfig:
     """The RLConfig the trainer parses from `trainer_env`."""
     return from_env("rl", trainer_env(output_dir, **settings))
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A real tiny CartPole training, registered in a fresh sqlite store: its URI, the trainer's result line, its folder."""
+
+    tracking_uri: str
+    result: dict
+    root: Path
+
+
+@contextlib.contextmanager
+def registered_training(root: Path, **settings: Any) -> Iterator[Trained]:
+    """Train `rl_config(root / "train", **settings)` in-process against `sqlite:///root/mlruns.db` (give
+    `register_model`), with MLFLOW_TRACKING_URI pointing there until the block ends."""
+    from training.rl.loop import StopFlag  # lazy: torch
+    from training.rl.train import main
+
+    uri = f"sqlite:///{root / 'mlruns.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(rl_config(root / "train", **settings), stop=StopFlag()) == 0
+        line = next(x for x in out.getvalue().splitlines() if x.startswith(RESULT_PREFIX))
+        yield Trained(uri, json.loads(line.removeprefix(RESULT_PREFIX)), root)
 
 
 def _text(value: Any) -> str:

@@ -6,8 +6,6 @@ codes, stdout and stderr as a job sees them)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -18,33 +16,18 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from tests.training.conftest import rl_config
+from tests.training.conftest import Trained, registered_training
 from training.__main__ import main as trainer_main
 from training.config import RESULT_PREFIX
 from training.rl.loop import StopFlag
-from training.rl.train import main as train_main
 
 MODEL = "eval-cartpole"
 
 
-@dataclass(frozen=True)
-class Trained:
-    tracking_uri: str
-    result: dict
-    root: Path
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
-    root = tmp_path_factory.mktemp("evaluate")
-    uri = f"sqlite:///{root / 'mlruns.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            assert train_main(rl_config(root / "train", register_model=MODEL, timesteps=320), stop=StopFlag()) == 0
-        line = next(x for x in out.getvalue().splitlines() if x.startswith(RESULT_PREFIX))
-        yield Trained(uri, json.loads(line.removeprefix(RESULT_PREFIX)), root)
+    with registered_training(tmp_path_factory.mktemp("evaluate"), register_model=MODEL, timesteps=320) as trained:
+        yield trained
 
 
 @pytest.fixture

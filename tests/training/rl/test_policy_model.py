@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,35 +18,20 @@ import pytest
 import torch
 from mlflow import MlflowClient
 
-from tests.training.conftest import assert_same_tensors, build_agent, rl_config
+from tests.training.conftest import Trained, assert_same_tensors, build_agent, registered_training, rl_config
 from training.checkpoints import fetch_checkpoint
-from training.config import RESULT_PREFIX
 from training.rl.loop import StopFlag
 from training.rl.train import main
 
 MODEL = "policy-cartpole"
 
 
-@dataclass(frozen=True)
-class Trained:
-    tracking_uri: str
-    result: dict
-    root: Path
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     """One tiny PPO CartPole training, registered as version 1 of MODEL in a fresh sqlite store."""
     root = tmp_path_factory.mktemp("policy-model")
-    uri = f"sqlite:///{root / 'mlruns.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            config = rl_config(root / "train", register_model=MODEL, correlation_id="ci-16/attempt-1")
-            assert main(config, stop=StopFlag()) == 0
-        line = next(x for x in out.getvalue().splitlines() if x.startswith(RESULT_PREFIX))
-        yield Trained(uri, json.loads(line.removeprefix(RESULT_PREFIX)), root)
+    with registered_training(root, register_model=MODEL, correlation_id="ci-16/attempt-1") as trained:
+        yield trained
 
 
 @pytest.fixture
