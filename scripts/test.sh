@@ -36,11 +36,12 @@ run_tier() {
 # The image tier's disk, checked once the engine answers (so images a warm machine keeps are seen) and
 # before anything is built. The tier builds one job image at a time: a job image is about 7 GB and needs as
 # much again while BuildKit exports its layers, and when the disk is short the tier removes the other job
-# image and the build cache before the next build (tests/images/conftest.py, make_room). So the need is one
-# build's peak when a job image is missing, next to nothing when both are built. One line and exit 1 when short.
+# image and the build cache before the next build (tests/images/conftest.py, make_room). The Kit layer's check
+# runs first, in a container of about 3 GiB that is removed after it. So the need is one build's peak when a job
+# image is missing, the Kit container's when both are built. One line and exit 1 when short.
 image_disk() (
   source "$repo/scripts/lib/install.sh"
-  local need=4 name root
+  local need=7 name root
   for name in robo-submit-ci/lerobot:built robo-submit-ci/isaaclab3:built; do
     docker image inspect "$name" >/dev/null 2>&1 || need=19
   done

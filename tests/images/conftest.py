@@ -30,12 +30,16 @@ STANDIN = {"isaaclab3": "robo-submit-ci/isaaclab3:standin", "lerobot": "robo-sub
 # layers (measured: docs/images.md). A machine short of that for the second image gives up the first.
 BUILD_PEAK_GIB = 15
 SPARE_GIB = 4
+# test_kit_image.py's container at its peak: the torch it starts with plus the trainer's requirements
+# (measured: docs/images.md).
+KIT_LAYER_GIB = 3
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each job image's tests run together (isaaclab3's, then lerobot's, then the rest): `make_room` may
-    remove an image once the tier has moved on to the next, so no test may come back to an earlier one."""
-    order = {"isaaclab3_image": 0, "lerobot_image": 1}
+    """The Kit layer's check first (before a job image takes its disk), then each job image's tests together
+    (isaaclab3's, then lerobot's, then the rest): `make_room` may remove an image once the tier has moved on to
+    the next, so no test may come back to an earlier one."""
+    order = {"kit_room": -1, "isaaclab3_image": 0, "lerobot_image": 1}
 
     def group(item: pytest.Item) -> int:
         return min((order[name] for name in getattr(item, "fixturenames", ()) if name in order), default=len(order))
@@ -79,27 +83,34 @@ def free_gib(engine: str) -> float:
     return shutil.disk_usage(root.stdout.strip() or "/var/lib/docker").free / 2**30
 
 
-def make_room(engine: str, name: str) -> None:
-    """Before job image NAME is built: with less free than one build needs, the other job images (their tests
-    have run, see pytest_collection_modifyitems) and the build cache are removed; still short, the test fails
-    with one line. An image already built needs only its changed layers, so only the spare is asked for it."""
-    need = SPARE_GIB + (0 if _image_id(engine, BUILT[name]) else BUILD_PEAK_GIB)
+def make_room(engine: str, need: float, what: str) -> None:
+    """Before WHAT takes NEED GiB of the engine's disk: when less is free, the job images (their tests have run,
+    see pytest_collection_modifyitems; the one about to be built is kept when WHAT is its build) and the build
+    cache are removed; still short, the test fails with one line."""
     if free_gib(engine) >= need:
         return
-    others = [tag for other in BUILT if other != name for tag in (STANDIN[other], BUILT[other])]
+    others = [tag for other in BUILT if f"building {other}" != what for tag in (STANDIN[other], BUILT[other])]
     subprocess.run([engine, "image", "rm", "--force", *others], capture_output=True, check=False)
     subprocess.run([engine, "builder", "prune", "--all", "--force"], capture_output=True, check=False)
     subprocess.run([engine, "image", "prune", "--force"], capture_output=True, check=False)
     free = free_gib(engine)
-    print(f"image tier: removed {', '.join(others)} and the build cache for {name}: {free:.0f} GiB free", file=sys.stderr)
+    print(f"image tier: removed {', '.join(others)} and the build cache for {what}: {free:.0f} GiB free", file=sys.stderr)
     if free < need:
-        pytest.fail(f"image tier: building {name} needs about {need} GiB free for the engine; {free:.0f} GiB is,"
-                    " with the other job images and the build cache removed", pytrace=False)  # fmt: skip
+        pytest.fail(f"image tier: {what} needs about {need:.0f} GiB free for the engine; {free:.0f} GiB is,"
+                    " with the job images and the build cache removed", pytrace=False)  # fmt: skip
+
+
+@pytest.fixture
+def kit_room(engine: str) -> None:
+    """Disk for test_kit_image.py's container (the trainer's requirements installed into it, removed after)."""
+    make_room(engine, SPARE_GIB + KIT_LAYER_GIB, "the Kit layer's install")
 
 
 def build_job_image(name: str, bases: dict[str, str]) -> str:
     """`submit image build NAME --base <stand-in>`: the real Dockerfile, only its base argument changed."""
-    make_room(docker(), name)
+    engine = docker()
+    # An image already built needs only its changed layers, so only the spare is asked for it.
+    make_room(engine, SPARE_GIB + (0 if _image_id(engine, BUILT[name]) else BUILD_PEAK_GIB), f"building {name}")
     done = run([SUBMIT, "image", "build", name, "--base", bases[name], "--tag", BUILT[name]], cwd=REPO)
     assert done.stdout == BUILT[name] + "\n"  # only the reference on stdout
     return BUILT[name]
