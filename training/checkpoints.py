@@ -33,8 +33,8 @@ from __future__ import annotations
 import re
 import tempfile
 import urllib.parse
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -119,9 +119,12 @@ class TrainerState:
     run_id: str = ""
     timesteps: int = 0
     task: str = ""
+    # Asked at each checkpoint for the run id, when the run may open after the first checkpoints (a store process's).
+    run_id_of: Callable[[], str] | None = field(default=None, repr=False, compare=False)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"timestep": self.timestep, "run_id": self.run_id, "timesteps": self.timesteps, "task": self.task}
+        run_id = self.run_id_of() if self.run_id_of else self.run_id
+        return {"timestep": self.timestep, "run_id": run_id, "timesteps": self.timesteps, "task": self.task}
 
     def load_state_dict(self, data: dict[str, Any]) -> None:
         self.timestep = int(data["timestep"])

@@ -51,12 +51,10 @@ def register_checkpoint(
 
 def ensure_registered_model(client: Any, name: str) -> None:
     """Create the registered model unless it exists (two jobs may race to create it)."""
-    from mlflow.exceptions import MlflowException  # lazy: start-up time
-
     try:
         client.create_registered_model(name)
-    except MlflowException as exc:
-        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+    except Exception as exc:  # MlflowException, or a store process's StoreError: both carry MLflow's error code
+        if getattr(exc, "error_code", None) != "RESOURCE_ALREADY_EXISTS":
             raise
 
 

@@ -113,13 +113,16 @@ def example_observations(agent: Any, count: int, seed: int = 0) -> Any:
 def save_pyfunc_model(
     folder: Path, *, scripted: Any, size: int, checkpoint: Path, agent_config: Path, extra_pip: tuple[str, ...] = ()
 ) -> Path:
-    """Write the MLflow pyfunc model of a TorchScript policy taking (N, `size`) observations to `folder` (which must
-    not exist), with the raw checkpoint and the agent config; returns `folder`."""
+    """Write the MLflow pyfunc model of a TorchScript policy (or the file it was saved to) taking (N, `size`)
+    observations to `folder` (which must not exist), with the raw checkpoint and the agent config; returns `folder`."""
     import shutil
     import tempfile
 
     import mlflow  # lazy: start-up time
     import torch
+
+    if isinstance(scripted, str | Path):
+        scripted = torch.jit.load(str(scripted))
 
     with tempfile.TemporaryDirectory(prefix="robo-policy-") as scratch:
         # MLflow keeps each artifact's file name: the checkpoint is agent.pt in the model, whatever its step.

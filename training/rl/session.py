@@ -13,13 +13,14 @@ import os
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from training.checkpoints import shown
+from training.checkpoints import TRAINER_STATE, shown
 from training.config import RLConfig, derive_model_name, is_rank_zero
 from training.exits import RunError, first_line
 from training.metadata import version_tags
@@ -33,6 +34,7 @@ from training.mlflow_run import (
     upload,
 )
 from training.rl.agent_config import rollouts
+from training.tracking import store_process
 from training.tracking.sender import MetricPipeline, mlflow_sender, unsent_warning
 from training.tracking.system import system_sampler
 from training.tracking.wrapper import UpdateLogger, resolve_interval
@@ -134,7 +136,7 @@ class Session:
             log.warning("ROBO_MLFLOW=false: metrics go to metrics.jsonl only; nothing is registered")
         pipeline = MetricPipeline(
             send=run.send if isinstance(run, DeferredRun) else mlflow_sender(run.client, run.run_id) if run else None,
-            warned=isinstance(run, DeferredRun),
+            warned=isinstance(run, DeferredRun) and run.announced,
             num_envs=num_envs,
             start_step=start,
             max_depth=config.max_depth,
@@ -156,6 +158,37 @@ class Session:
     def run_id(self) -> str:
         return self.run.run_id if self.run else ""
 
+    def checkpoint_run_id(self) -> str:
+        """The run id a checkpoint records: "" while a deferred run has not opened (training never waits for the
+        store; `_name_early_checkpoints` fills it in at the end, before the upload)."""
+        return self.run_id
+
+    def checkpoint_names_run(self, payload: dict[str, Any], run_id: str) -> bool:
+        """Write `run_id` into a checkpoint `payload` that names no run; whether it changed (skrl: the trainer
+        state module; RslRlSession: RSL-RL's `infos`)."""
+        state = payload.get(TRAINER_STATE)
+        if not isinstance(state, dict) or state.get("run_id"):
+            return False
+        state["run_id"] = run_id
+        return True
+
+    def _name_early_checkpoints(self) -> None:
+        """A store process's run opens from a thread, seconds into training: the checkpoints written before then
+        name no run. Now that it is open they do, so that a resume from any of them names its source run."""
+        deferred = self._run
+        if not isinstance(deferred, DeferredRun) or deferred.announced or deferred.run is None:
+            return
+        folder = self.checkpoints_folder()
+        early = [p for p in folder.glob("*.pt") if p.stat().st_mtime <= deferred.opened_at] if folder.is_dir() else []
+        if not early:
+            return
+        import torch  # lazy: the trainer has it loaded already
+
+        for path in early:
+            payload = torch.load(path, map_location="cpu", weights_only=False)
+            if isinstance(payload, dict) and self.checkpoint_names_run(payload, deferred.run.run_id):
+                torch.save(payload, path)
+
     def finish(
         self, outcome: str, *, step: int, checkpoint: Path | None, stopped: Callable[[], bool] = lambda: False
     ) -> Result:
@@ -171,6 +204,9 @@ class Session:
         self._flush_metrics(step, result)
         if isinstance(self._run, DeferredRun) and self._run.run is None:
             self._reach_late(outcome, result, checkpoint)
+        if self.run:  # a deferred run (a store process's) may have opened only while the metrics flushed
+            result.run_id = self.run.run_id
+            self._best_effort(self._name_early_checkpoints, "name the run in the checkpoints written before it opened")
         if not self.run:
             return result
         self._best_effort(self._upload_logs, "upload the TensorBoard events and the metrics ledger")
@@ -217,7 +253,6 @@ class Session:
                 f"{checkpoint}; nothing was registered",
                 result,
             ) from None
-        result.run_id = deferred.run.run_id
 
     def _flush_metrics(self, step: int, result: Result) -> None:
         if self.logger is not None:
@@ -312,7 +347,12 @@ class Session:
 
         try:
             scripted, size = self.scripted_policy()
-            save_pyfunc_model(model_dir, scripted=scripted, size=size, checkpoint=checkpoint, agent_config=agent_config)
+            model = {"folder": model_dir, "size": size, "checkpoint": checkpoint, "agent_config": agent_config}
+            if hasattr(self.run.client, "call"):  # a store process: MLflow writes the model there, from a file
+                scripted = _saved_policy(scripted, self.output_dir / "policy-scripted.pt")
+                self.run.client.call("training.rl.policy_model:save_pyfunc_model", scripted=scripted, **model)
+            else:
+                save_pyfunc_model(scripted=scripted, **model)
             return model_dir / ARTIFACTS_DIR / CHECKPOINT_FILE
         except Exception as exc:  # a policy it cannot trace, an MLflow without pyfunc: still register the checkpoint
             log.warning("the version is registered as a plain checkpoint folder, not an MLflow model: %s", first_line(exc))
@@ -360,16 +400,19 @@ class Session:
 
 
 class DeferredRun:
-    """The MLflow run of a tracking server that did not answer at start: training goes on, the metric
-    pipeline keeps every point (and the ledger), and the first send that reaches the server creates
-    the run, then delivers what waited."""
+    """An MLflow run opened after training started: that of a tracking server that did not answer at start
+    (training goes on, the metric pipeline keeps every point and the ledger, and the first send that reaches
+    the server creates the run, then delivers what waited), or a store process's (`announced=False`: opened
+    at once from a thread, `open_soon`, so the training thread never waits for the store)."""
 
-    def __init__(self, uri: str, open_run: Callable[[], TrackingRun]) -> None:
+    def __init__(self, uri: str, open_run: Callable[[], TrackingRun], *, announced: bool = True) -> None:
         self.uri = uri
         self.run: TrackingRun | None = None
+        self.announced = announced  # a warning already said the server does not answer
         self._open = open_run
         self._lock = threading.Lock()
         self._send: Callable[[list], None] | None = None
+        self.opened_at = 0.0
 
     def get(self) -> TrackingRun:
         with self._lock:
@@ -377,7 +420,18 @@ class DeferredRun:
                 run = self._open()
                 self._send = mlflow_sender(run.client, run.run_id)
                 self.run = run
+                self.opened_at = time.time()  # a checkpoint file written up to now names no run
             return self.run
+
+    def open_soon(self) -> None:
+        """Open the run from a thread of its own now (a store process's), not on the first metrics sent."""
+        threading.Thread(target=self._try_open, name="mlflow-run-open", daemon=True).start()
+
+    def _try_open(self) -> None:
+        try:
+            self.get()
+        except Exception as exc:  # the metric sender retries; the run's end says it if it never opened
+            log.warning("could not open the MLflow run at %s yet: %s", redact(self.uri), first_line(exc, 200))
 
     def send(self, points: list) -> None:
         self.get()
@@ -385,8 +439,33 @@ class DeferredRun:
         self._send(points)
 
 
+def store_uri(config: RLConfig) -> str | None:
+    """The embedded store (sqlite, file, a path) whose work a store process does for this run (rank 0, MLflow on,
+    no Azure ML run to attach to); None when the run talks to a server in-process."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if not config.mlflow or not is_rank_zero(os.environ) or os.environ.get("MLFLOW_RUN_ID"):
+        return None
+    return uri if store_process.embedded(uri) else None
+
+
+def launch_store(config: RLConfig) -> None:
+    """Start the run's store process now (the trainer's first step), so that its start-up overlaps with the
+    environment's and the agent's (training/tracking/store_process.py)."""
+    uri = store_uri(config)
+    if uri is not None:
+        store_process.launch(uri)
+
+
 def _open_run(config: RLConfig, params: dict[str, Any], tags: dict[str, str], ledger: Path) -> TrackingRun | DeferredRun:
     """The run, or a DeferredRun (one warning line naming the URI) when the server does not answer."""
+    embedded = store_uri(config)
+    if embedded is not None:  # the store's work runs in the store process; this process imports no mlflow
+        store = store_process.launch(embedded)
+        run = DeferredRun(embedded, lambda: store.start_run(
+            experiment=config.experiment_name, run_name=config.job_name, tags=tags, params=params
+        ), announced=False)  # fmt: skip
+        run.open_soon()
+        return run
     from mlflow.tracking import get_tracking_uri  # lazy: start-up time
 
     uri = get_tracking_uri()
@@ -450,6 +529,13 @@ def redact(uri: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _saved_policy(scripted: Any, path: Path) -> Path:
+    import torch  # lazy: the trainer has it loaded already
+
+    torch.jit.save(scripted, str(path))
+    return path
 
 
 def _write_yaml(path: Path, data: dict) -> None:

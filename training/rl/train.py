@@ -34,7 +34,8 @@ from training.rl import skrl_compat, wandb_run
 from training.rl.agent_config import EXPERIMENT_NAME, apply_overrides, load_agent_cfg
 from training.rl.envs import Environment, make_env
 from training.rl.loop import Interrupted, Progress, StopFlag, build_runner, run_steps
-from training.rl.session import Result, Session, TrackingError, checkpoints_dir
+from training.rl.session import Result, Session, TrackingError, checkpoints_dir, launch_store
+from training.tracking import store_process
 
 log = logging.getLogger("training.rl")
 
@@ -58,6 +59,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     check_output_dir(config)
     if config.mode == "smoke-test":
         return smoke_test(config)
+    launch_store(config)  # an embedded MLflow store's process starts now, beside the environment's start-up
     # Fetched and checked (URI, readable, written by skrl, its task) before the environment is built.
     fetched = fetch_checkpoint(config.checkpoint_uri, config.checkpoint_mode, config.rl_library, config.task)
     payload, source_file = (fetched.payload, fetched.file_name) if fetched else ({}, "")
@@ -88,7 +90,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
             num_envs=environment.env.num_envs,
             tags=run_tags(config, plan),
         )
-        state.run_id = session.run_id
+        state.run_id_of = session.checkpoint_run_id
         result = train(runner, state, plan, session, stop, agent_cfg)
         exit_code = 0
         print_result(result)  # before W&B's upload, which may be slow: the outcome is known now
@@ -103,6 +105,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
             wandb_run.finish(runner.agent if runner else None, exit_code)
         finally:
             _close(environment)
+            store_process.close_all()
     return 0
 
 

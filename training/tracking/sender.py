@@ -214,6 +214,10 @@ class MetricPipeline:
             try:
                 self._send(batch)
             except Exception as exc:  # a tracking-server problem must never end training
+                if getattr(exc, "permanent", False):  # nothing will ever take them (a store process that died)
+                    self._last_error = f"{type(exc).__name__}: {_first_line(exc)}"
+                    log.warning("MLflow can take no more metrics (%s); every point is kept in the ledger", self._last_error)
+                    return
                 backoff = self._on_failure(batch, exc, backoff)
                 retry_at = time.monotonic() + backoff
                 continue
@@ -266,7 +270,10 @@ def _first_line(exc: Exception) -> str:
 
 
 def mlflow_sender(client: Any, run_id: str) -> Callable[[list[Point]], None]:
-    """`send` for `MetricPipeline`: one synchronous log_batch per call."""
+    """`send` for `MetricPipeline`: one synchronous log_batch per call (through a store process's client as plain
+    points, which then builds MLflow's entities there)."""
+    if hasattr(client, "log_points"):
+        return lambda points: client.log_points(run_id, points)
     from mlflow.entities import Metric  # lazy: start-up time
 
     def send(points: list[Point]) -> None:

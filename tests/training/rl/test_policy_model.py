@@ -125,16 +125,17 @@ def test_the_version_keeps_the_checkpoints_sha256_and_carries_the_correlation_id
 def test_a_policy_that_cannot_become_an_mlflow_model_still_registers_its_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An image whose MLflow lacks pyfunc, or a policy that does not trace, must not fail a finished training:
-    the version is the plain checkpoint folder it used to be, tagged mlflow_model=false, and resume reads it."""
-    from training.rl import policy_model
+    """A policy that does not trace (or an image whose MLflow lacks pyfunc: the same except, in the store
+    process) must not fail a finished training: the version is the plain checkpoint folder it used to be,
+    tagged mlflow_model=false, and resume reads it."""
+    from training.rl.session import Session
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise ImportError("No module named 'mlflow.pyfunc'")
+    def refuse(self: object) -> None:
+        raise RuntimeError("Could not export Python function call 'act'")
 
     uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setattr(policy_model, "save_pyfunc_model", refuse)
+    monkeypatch.setattr(Session, "scripted_policy", refuse)
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(rl_config(tmp_path / "train", register_model="plain"), stop=StopFlag()) == 0
     version = MlflowClient(uri).get_model_version("plain", "1")

@@ -46,6 +46,13 @@ class RslRlSession(Session):
     def checkpoints_folder(self) -> Path:
         return log_dir(self.config)
 
+    def checkpoint_names_run(self, payload: dict[str, Any], run_id: str) -> bool:
+        infos = payload.get("infos")
+        if not isinstance(infos, dict) or infos.get("run_id"):
+            return False
+        infos["run_id"] = run_id
+        return True
+
     def tensorboard_files(self) -> list[Path]:
         return sorted(self.checkpoints_folder().glob("events.out.tfevents.*"))  # RSL-RL writes them with its models
 

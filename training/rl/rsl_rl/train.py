@@ -44,7 +44,7 @@ from training.rl.rsl_rl import compat
 from training.rl.rsl_rl.runner_config import apply_overrides, load_runner_cfg, log_dir, steps_per_iteration
 from training.rl.rsl_rl.session import RslRlSession
 from training.rl.rsl_rl.vecenv import make_vec_env
-from training.rl.session import Result, TrackingError
+from training.rl.session import Result, TrackingError, launch_store
 from training.rl.train import (
     CheckpointPlan,
     check_output_dir,
@@ -54,6 +54,7 @@ from training.rl.train import (
     set_cpu_threads,
     smoke_test,
 )
+from training.tracking import store_process
 
 log = logging.getLogger("training.rl")
 
@@ -65,6 +66,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
     check_output_dir(config)
     if config.mode == "smoke-test":
         return smoke_test(config)
+    launch_store(config)  # an embedded MLflow store's process starts now, beside the environment's start-up
     fetched = fetch_checkpoint(config.checkpoint_uri, config.checkpoint_mode, config.rl_library, config.task)
     seed(config.seed)
     device = _device(config.device)
@@ -87,6 +89,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
         print_result(train(runner, plan, session, stop, total=total, steps=steps))
     finally:
         _close(env)
+        store_process.close_all()
     return 0
 
 
@@ -178,7 +181,7 @@ def train(
     compat.hook_logger(
         runner, on_scalar=tracker.on_scalar if tracker else _ignore, after_iteration=after_iteration
     )
-    compat.hook_save(runner, infos=lambda: {"run_id": session.run_id})
+    compat.hook_save(runner, infos=lambda: {"run_id": session.checkpoint_run_id()})
     try:
         with _to_stderr():
             runner.learn(
