@@ -9,9 +9,10 @@ the beginning of the run, before the environment is built, so that mlflow's impo
 own start-up, and talks to it over the child's stdin and stdout. The run itself is opened from a thread of the
 training process as soon as the agent is built (training/rl/session.py, `DeferredRun`): the training thread
 never waits for the store, and a new database's migration overlaps with the first updates (checkpoints written
-before the run opened get its id at the end, before they upload). The child runs below the training in the
-CPU's queue (`nice 10`), imports what the run's end needs (torch, mlflow.pyfunc) while it is idle, and exits
-without the interpreter's teardown once its stdin closes, so the end of a run waits only for the work itself.
+before the run opened get its id at the end, before they upload). The child imports what the run's end needs
+(torch, mlflow.pyfunc) while it is idle, and exits without the interpreter's teardown once its stdin closes, so
+the end of a run waits only for the work itself. It keeps the trainer's CPU priority: niced, it starved behind
+other processes on a loaded machine while the trainer waited for its uploads (a 54 s teardown, measured).
 
 Requests are length-prefixed pickles (parent and child are the same user's processes on one machine), one at a
 time under a lock; every request is answered, so "sent" means the child committed it to the store:
@@ -297,9 +298,6 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
 
 
 if __name__ == "__main__":
-    # Below the training in the CPU's queue: the store's imports, migration and SQL take what training leaves,
-    # and the store has the CPU to itself when the trainer waits for it (the uploads and registration at the end).
-    os.nice(10)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print (mlflow's, alembic's) goes to the log
