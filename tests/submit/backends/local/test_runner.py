@@ -86,8 +86,11 @@ def _stop_mid_training(tmp_path: Path, name: str, stop: Any) -> tuple[int, str, 
         while not (ledger.exists() and ledger.read_text().count("\n") >= 2):  # training is under way
             assert cli.poll() is None and time.monotonic() < deadline
             time.sleep(0.2)
-        trainers = psutil.Process(cli.pid).children(recursive=True)
-        assert [p.cmdline()[1:4] for p in trainers] == [["-m", "training", "rl"]]
+        [trainer] = psutil.Process(cli.pid).children()
+        assert trainer.cmdline()[1:4] == ["-m", "training", "rl"]
+        # Below it, the MLflow store process of the local sqlite store (training/tracking/store_process.py).
+        assert [p.cmdline()[1:3] for p in trainer.children()] == [["-m", "training.tracking.store_process"]]
+        trainers = [trainer, *trainer.children()]
         stop(cli)
         code = cli.wait(300)
     finally:
@@ -99,7 +102,7 @@ def _stop_mid_training(tmp_path: Path, name: str, stop: Any) -> tuple[int, str, 
 
 
 def _assert_stopped_cleanly(tmp_path: Path, stderr: str, trainers: list, ledger: Path, signame: str) -> None:
-    """No trainer left, one last line naming the checkpoint, which is uploaded; flushed; nothing registered."""
+    """No trainer (nor its store process) left, one last line naming the checkpoint, which is uploaded; flushed; nothing registered."""
     import torch  # lazy: only these tests read a checkpoint
 
     assert "Traceback" not in stderr
@@ -155,7 +158,7 @@ def test_sigterm_stops_the_trainer_too_keeps_its_checkpoint_and_exits_143(tmp_pa
 
 
 def _sigterm_the_trainer(cli: subprocess.Popen) -> None:
-    [trainer] = psutil.Process(cli.pid).children(recursive=True)
+    [trainer] = psutil.Process(cli.pid).children()
     os.kill(trainer.pid, signal.SIGTERM)  # what a cluster sends: to the trainer, not to the CLI
 
 
