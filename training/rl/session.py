@@ -158,11 +158,6 @@ class Session:
     def run_id(self) -> str:
         return self.run.run_id if self.run else ""
 
-    def checkpoint_run_id(self) -> str:
-        """The run id a checkpoint records: "" while a deferred run has not opened (training never waits for the
-        store; `_name_early_checkpoints` fills it in at the end, before the upload)."""
-        return self.run_id
-
     def checkpoint_names_run(self, payload: dict[str, Any], run_id: str) -> bool:
         """Write `run_id` into a checkpoint `payload` that names no run; whether it changed (skrl: the trainer
         state module; RslRlSession: RSL-RL's `infos`)."""
@@ -204,11 +199,10 @@ class Session:
         self._flush_metrics(step, result)
         if isinstance(self._run, DeferredRun) and self._run.run is None:
             self._reach_late(outcome, result, checkpoint)
-        if self.run:  # a deferred run (a store process's) may have opened only while the metrics flushed
-            result.run_id = self.run.run_id
-            self._best_effort(self._name_early_checkpoints, "name the run in the checkpoints written before it opened")
         if not self.run:
             return result
+        result.run_id = self.run.run_id  # a deferred run (a store process's) may have opened only while flushing
+        self._best_effort(self._name_early_checkpoints, "name the run in the checkpoints written before it opened")
         self._best_effort(self._upload_logs, "upload the TensorBoard events and the metrics ledger")
         if outcome != "succeeded":
             self._best_effort(lambda: self._upload_checkpoints(), "upload checkpoints")

@@ -90,7 +90,7 @@ def main(config: RLConfig, stop: StopFlag | None = None) -> int:
             num_envs=environment.env.num_envs,
             tags=run_tags(config, plan),
         )
-        state.run_id_of = session.checkpoint_run_id
+        state.run_id_of = lambda: session.run_id  # "" until a deferred run opens (named at the end)
         result = train(runner, state, plan, session, stop, agent_cfg)
         exit_code = 0
         print_result(result)  # before W&B's upload, which may be slow: the outcome is known now

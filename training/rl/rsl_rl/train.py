@@ -181,7 +181,7 @@ def train(
     compat.hook_logger(
         runner, on_scalar=tracker.on_scalar if tracker else _ignore, after_iteration=after_iteration
     )
-    compat.hook_save(runner, infos=lambda: {"run_id": session.checkpoint_run_id()})
+    compat.hook_save(runner, infos=lambda: {"run_id": session.run_id})
     try:
         with _to_stderr():
             runner.learn(
