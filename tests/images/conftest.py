@@ -143,6 +143,7 @@ def lerobot_image(engine: str, bases: dict[str, str], tmp_path_factory: pytest.T
     built = build_job_image("lerobot", bases)
     context = tmp_path_factory.mktemp("lerobot-standin")
     in_image(engine, built, context, "/src/scripts/make-tiny-lerobot-dataset.py", "/out/lerobot/local/tiny")
+    in_image(engine, built, context, "/src/scripts/make-tiny-lerobot-dataset.py", "--pusht", "/out/lerobot/local/tiny-pusht")
     return build_standin(engine, "lerobot", built, context)
 
 

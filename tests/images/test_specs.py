@@ -28,6 +28,7 @@ LEROBOT = ["-p", "act", "--steps", "4", "--batch-size", "4", "--save-freq", "4",
 
 
 def render(tmp_path: Path, backend: str, command: str, *args: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     spec = tmp_path / ("job.yaml" if backend == "azureml" else "wf.yaml")
     done = subprocess.run([SUBMIT, backend, command, *args, "--dry-run", "-o", str(spec)],
                           capture_output=True, text=True, cwd=tmp_path, check=False)  # fmt: skip
@@ -120,3 +121,66 @@ def test_a_training_that_fails_in_its_container_exits_non_zero_and_registers_not
     assert done.stdout == ""
     assert "img-failed-act exited" in done.stderr
     assert MlflowClient(mlflow_server.uri).search_model_versions("name='img-failed-act'") == []
+
+
+def _version_tags(tracking_uri: str, model: str) -> dict[str, str]:
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri).get_model_version(model, "1").tags
+
+
+def _evaluated(done: subprocess.CompletedProcess, tracking_uri: str, model: str) -> tuple[dict, list[str]]:
+    """The evaluation job's run (finished, linked to version 1 of `model`, which it tagged) and its artifacts."""
+    from mlflow import MlflowClient
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    client = MlflowClient(tracking_uri)
+    tags = _version_tags(tracking_uri, model)
+    assert tags["evaluated"] == "true", tags
+    run = client.get_run(tags["eval.run_id"])
+    assert run.info.status == "FINISHED" and run.data.tags["model_name"] == model
+    return run.data.metrics, _artifacts(client, run.info.run_id)
+
+
+def test_a_gymnasium_version_is_evaluated_with_video_and_onnx_export_in_the_kitless_isaaclab3_image(
+    isaaclab3_image, mlflow_server, tmp_path
+):
+    import hashlib
+
+    import numpy as np
+    import onnxruntime
+    from mlflow import MlflowClient
+
+    train = render(tmp_path / "train", "osmo", "training", "-t", "CartPole-v1", "-n", "4", "-m", "2", "-i", isaaclab3_image,
+                   "-r", "img-cartpole-v1", "-j", "img-cartpole-v1", "--experiment-name", "images-tier")  # fmt: skip
+    assert_trained_and_registered(local_run(train, mlflow_server.uri), mlflow_server.uri, "img-cartpole-v1")
+    spec = render(tmp_path / "eval", "azureml", "evaluation", "--model", "models:/img-cartpole-v1/1", "--episodes", "2",
+                  "--video-episodes", "1", "--export", "onnx", "-i", isaaclab3_image, "--experiment-name", "images-tier")  # fmt: skip
+    metrics, artifacts = _evaluated(local_run(spec, mlflow_server.uri), mlflow_server.uri, "img-cartpole-v1")
+    assert metrics["mean_return"] > 0 and "eval.mean_return" in _version_tags(mlflow_server.uri, "img-cartpole-v1")
+    # The video (moviepy and pygame-ce in the image) and the ONNX file (onnx, onnxscript) were made in the container.
+    assert [a for a in artifacts if a.startswith("video/")] == ["video/episode-episode-0.mp4"], artifacts
+    onnx_path = next(a for a in artifacts if a.endswith(".onnx"))
+    run_id = _version_tags(mlflow_server.uri, "img-cartpole-v1")["eval.run_id"]
+    folder = Path(MlflowClient(mlflow_server.uri).download_artifacts(run_id, str(Path(onnx_path).parent), str(tmp_path / "x")))
+    model = folder / Path(onnx_path).name
+    sidecar = model.with_name(model.name + ".sha256")
+    assert sidecar.read_text().split()[0] == hashlib.sha256(model.read_bytes()).hexdigest()
+    session = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: np.zeros((3, 4), dtype=np.float32)}  # CartPole-v1: 4 observations
+    (actions,) = session.run(None, feed)[:1]
+    assert actions.shape[0] == 3 and np.isfinite(actions).all()
+
+
+def test_a_lerobot_version_is_rolled_out_in_pusht_with_video_in_the_lerobot_image(lerobot_image, mlflow_server, tmp_path):
+    # The pusht-shaped tiny dataset (scripts/make-tiny-lerobot-dataset.py --pusht) is in the stand-in's cache.
+    train = render(tmp_path / "train", "osmo", "lerobot-training", "-d", "local/tiny-pusht", *LEROBOT, "-i", lerobot_image,
+                   "-r", "img-pusht-act", "-j", "img-pusht-act", "--experiment-name", "images-tier")  # fmt: skip
+    assert_trained_and_registered(local_run(train, mlflow_server.uri), mlflow_server.uri, "img-pusht-act")
+    spec = render(tmp_path / "eval", "azureml", "evaluation", "--model", "models:/img-pusht-act/1", "--lerobot-env", "pusht",
+                  "--episodes", "1", "--video-episodes", "1", "-i", lerobot_image, "--experiment-name", "images-tier")  # fmt: skip
+    metrics, artifacts = _evaluated(local_run(spec, mlflow_server.uri), mlflow_server.uri, "img-pusht-act")
+    assert set(metrics) >= {"mean_return", "success_rate", "mean_episode_length"}
+    assert "video/episode-0.mp4" in artifacts, artifacts
+    tags = _version_tags(mlflow_server.uri, "img-pusht-act")
+    assert tags["eval.task"] == "gym_pusht/PushT-v0"

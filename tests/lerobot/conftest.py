@@ -6,8 +6,10 @@ The pure tests of this folder (plan, dataset download) run in any venv.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,42 @@ def offline_env(tmp_path_factory: pytest.TempPathFactory, mlflow_server) -> Iter
         for name in [n for n in os.environ if n.startswith("ROBO_")]:
             patch.delenv(name)
         yield patch
+
+
+RESULT = "ROBO_RESULT "
+
+
+@dataclass
+class Done:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def result(self) -> dict:
+        lines = [line for line in self.out.splitlines() if line.startswith(RESULT)]
+        assert len(lines) == 1, self.err[-3000:]
+        return json.loads(lines[0].removeprefix(RESULT))
+
+
+@pytest.fixture(scope="module")
+def client(offline_env):
+    import mlflow
+
+    return mlflow.MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
+
+
+def evaluate(offline_env, capfd, output: Path, settings: dict[str, str], *args: str) -> Done:
+    from training.__main__ import main as trainer_main
+
+    capfd.readouterr()
+    with offline_env.context() as local:
+        for name, value in settings.items():
+            local.setenv(name, value)
+        code = trainer_main(["evaluate", "--output-dir", str(output), "--device", "cpu", *args])
+    captured = capfd.readouterr()
+    return Done(code, captured.out, captured.err)
+
+
+def runs_of(client) -> int:
+    return sum(len(client.search_runs([e.experiment_id])) for e in client.search_experiments())

@@ -10,40 +10,17 @@ them).
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.lerobot.conftest import TINY_ACT
+from tests.lerobot.conftest import RESULT, TINY_ACT, evaluate, runs_of
 from tests.lerobot.synthetic import EPISODES, FRAMES_PER_EPISODE, REPO_ID
 
 pytestmark = [pytest.mark.lerobot, pytest.mark.slow, pytest.mark.mlflow_server]
 pytest.importorskip("lerobot", reason="needs .venv-lerobot (scripts/setup-lerobot-env.sh)")
 
 MODEL = "lerobot-eval-tiny"
-RESULT = "ROBO_RESULT "
-
-
-@dataclass
-class Done:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def result(self) -> dict:
-        lines = [line for line in self.out.splitlines() if line.startswith(RESULT)]
-        assert len(lines) == 1, self.err[-3000:]
-        return json.loads(lines[0].removeprefix(RESULT))
-
-
-@pytest.fixture(scope="module")
-def client(offline_env):
-    import mlflow
-
-    return mlflow.MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
 
 
 @pytest.fixture(scope="module")
@@ -67,22 +44,6 @@ def version(offline_env, tiny_dataset, tmp_path_factory) -> str:
     assert code == 0
     line = next(x for x in out.getvalue().splitlines() if x.startswith(RESULT))
     return json.loads(line.removeprefix(RESULT))["model_version"]
-
-
-def evaluate(offline_env, capfd, output: Path, settings: dict[str, str], *args: str) -> Done:
-    from training.__main__ import main as trainer_main
-
-    capfd.readouterr()
-    with offline_env.context() as local:
-        for name, value in settings.items():
-            local.setenv(name, value)
-        code = trainer_main(["evaluate", "--output-dir", str(output), "--device", "cpu", *args])
-    captured = capfd.readouterr()
-    return Done(code, captured.out, captured.err)
-
-
-def runs_of(client) -> int:
-    return sum(len(client.search_runs([e.experiment_id])) for e in client.search_experiments())
 
 
 def replayed_errors(dataset: Path, policy_folder: Path, episode: int) -> tuple[float, float]:
@@ -175,10 +136,10 @@ def test_a_gate_that_does_not_hold_exits_3_and_leaves_the_alias_unchanged(
             "error: ROBO_GATE: mean_return>1: a LeRobot evaluation on held-out episodes produces action_mse, "
             "action_mae, not mean_return",
         ),
-        (
+        (  # every case here also sets ROBO_DATASET_ROOT
             {"ROBO_LEROBOT_ENV": "pusht"}, (),
-            "error: ROBO_LEROBOT_ENV: rolling a LeRobot policy out in a gym environment is not available in this "
-            "build yet; drop it to evaluate on held-out dataset episodes",
+            "error: ROBO_DATASET_ROOT: is for held-out dataset episodes, and ROBO_LEROBOT_ENV rolls the policy out "
+            "in a gym environment; drop one",
         ),
     ],
 )  # fmt: skip

@@ -24,6 +24,8 @@ from typing import Any
 
 from training import gate as gates
 from training.config import ENV_PREFIX, ConfigError, EvalConfig
+from training.evaluation import lerobot_env
+from training.evaluation.lerobot_env import EnvRollout
 from training.evaluation.model import SOURCE, Target
 from training.evaluation.outcome import Plan
 from training.exits import RunError, first_line
@@ -37,7 +39,7 @@ RL_ONLY = {
     "rl_library": "a LeRobot policy has no RL library",
     "algorithm": "a LeRobot policy's type comes from its config.json",
     "export": "a LeRobot policy's pretrained_model folder is already its export",
-    "video_episodes": "held-out dataset episodes are replayed, not rendered",
+    "video_episodes": "held-out dataset episodes are replayed, not rendered (a rollout in ROBO_LEROBOT_ENV is)",
     "physics": "held-out dataset episodes need no simulator",
 }
 
@@ -84,22 +86,20 @@ def given(config: EvalConfig) -> list[str]:
     return [f"{ENV_PREFIX}{name.upper()}" for name in SETTINGS if getattr(config, name) not in (None, ())]
 
 
-def prepare(config: EvalConfig, target: Target) -> tuple[Plan, HeldOut]:
+def prepare(config: EvalConfig, target: Target) -> tuple[Plan, HeldOut | EnvRollout]:
     """The plan and what to replay; every refusal (exit 2) happens here, before the policy runs."""
     if not given(config):
         raise ConfigError(
             f"{SOURCE}: {target.uri} is a LeRobot policy: evaluate it on held-out dataset episodes "
-            f"({ENV_PREFIX}DATASET_REPO_ID, {ENV_PREFIX}DATASET_ROOT, {ENV_PREFIX}HELDOUT_EPISODES)"
-        )
-    if config.lerobot_env:
-        raise ConfigError(
-            f"{ENV_PREFIX}LEROBOT_ENV: rolling a LeRobot policy out in a gym environment is not available in this "
-            f"build yet; drop it to evaluate on held-out dataset episodes"
+            f"({ENV_PREFIX}DATASET_REPO_ID, {ENV_PREFIX}DATASET_ROOT, {ENV_PREFIX}HELDOUT_EPISODES) or in a gym "
+            f"environment ({ENV_PREFIX}LEROBOT_ENV)"
         )
     for name, why in RL_ONLY.items():
-        if getattr(config, name):
+        if getattr(config, name) and not (config.lerobot_env and name == "video_episodes"):
             raise ConfigError(f"{ENV_PREFIX}{name.upper()}: {why}; drop it for {target.uri}")
     wanted = gates.gates_of(config.gate)
+    if config.lerobot_env:
+        return prepare_env(config, target, wanted)
     check_gates(wanted, gates.OFFLINE_METRICS, "a LeRobot evaluation on held-out episodes")
     try:
         checkpoint = lerobot_plan.find_checkpoint(target.folder)
@@ -127,6 +127,28 @@ def prepare(config: EvalConfig, target: Target) -> tuple[Plan, HeldOut]:
     extra = {"framework": FRAMEWORK, "policy_type": policy_type, "dataset": repo_id, "heldout_episodes": list(episodes)}
     plan = Plan(target, repo_id, None, None, wanted, framework=FRAMEWORK, extra=extra)
     return plan, HeldOut(checkpoint.pretrained_model, repo_id, root, tuple(episodes))
+
+
+def prepare_env(config: EvalConfig, target: Target, wanted: list[gates.Gate]) -> tuple[Plan, EnvRollout]:
+    """A rollout in a gym environment (training.evaluation.lerobot_env); refusals before anything runs."""
+    if config.heldout_episodes or config.dataset_repo_id or config.dataset_root:
+        name = next(n for n in ("heldout_episodes", "dataset_repo_id", "dataset_root") if getattr(config, n))
+        raise ConfigError(
+            f"{ENV_PREFIX}{name.upper()}: is for held-out dataset episodes, and {ENV_PREFIX}LEROBOT_ENV rolls the "
+            "policy out in a gym environment; drop one"
+        )
+    check_gates(wanted, gates.RL_METRICS, "an evaluation in an environment")
+    try:
+        checkpoint = lerobot_plan.find_checkpoint(target.folder)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(f"{ENV_PREFIX}CHECKPOINT_URI", SOURCE)) from None
+    env_type = config.lerobot_env
+    env_cfg = lerobot_env.make_env_config(env_type, checkpoint.pretrained_model)
+    trained = target.tags.get("dataset") or _trained_dataset(checkpoint.train_config).get("repo_id")
+    policy_type = target.tags.get("policy_type") or _policy_type(checkpoint.pretrained_model)
+    extra = {"framework": FRAMEWORK, "policy_type": policy_type, "lerobot_env": env_type, "dataset": trained}
+    plan = Plan(target, env_cfg.gym_id, None, None, wanted, framework=FRAMEWORK, extra=extra)
+    return plan, EnvRollout(checkpoint.pretrained_model, env_type, env_cfg)
 
 
 def check_gates(wanted: list[gates.Gate], produced: tuple[str, ...], what: str) -> None:

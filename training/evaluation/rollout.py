@@ -48,7 +48,7 @@ def run_episodes(env: Any, act: Callable[[Any], Any], episodes: int) -> list[Epi
         returns += rewards.detach().reshape(-1).to("cpu", torch.float64)
         lengths += 1
         ended = (terminated | truncated).reshape(-1).to("cpu")
-        successes = _successes(infos, count)
+        successes = successes_of(infos, count)
         for index in ended.nonzero().reshape(-1).tolist():
             if wanted[index]:
                 wanted[index] -= 1
@@ -81,7 +81,7 @@ def metrics(episodes: list[Episode]) -> dict[str, float]:
     return result
 
 
-def _successes(infos: Any, count: int) -> list[bool] | None:
+def successes_of(infos: Any, count: int) -> list[bool] | None:
     """Per environment, whether the episode that just ended succeeded; None when the task says nothing."""
     if not isinstance(infos, dict):
         return None

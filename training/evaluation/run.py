@@ -17,6 +17,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -94,13 +95,30 @@ def evaluate_rl(config: EvalConfig, plan: Plan, scratch: Path, output: Path) -> 
 
 
 def evaluate_lerobot(config: EvalConfig, target: Target, output: Path) -> Outcome:
-    """A LeRobot policy on held-out dataset episodes (training.evaluation.lerobot), then the table."""
+    """A LeRobot policy on held-out dataset episodes (training.evaluation.lerobot) or in a gym environment
+    (training.evaluation.lerobot_env); then (nothing written before) the table and the videos."""
     if importlib.util.find_spec("lerobot") is None:
         raise offline.not_installed()
-    plan, held_out = offline.prepare(config, target)
-    episodes, produced = offline.evaluate(config, held_out)
-    write_table(output, episodes)
-    return Outcome(plan, config, episodes, produced)
+    plan, what = offline.prepare(config, target)
+    if isinstance(what, offline.HeldOut):
+        episodes, produced = offline.evaluate(config, what)
+        write_table(output, episodes)
+        return Outcome(plan, config, episodes, produced)
+    from training.evaluation import lerobot_env
+
+    with tempfile.TemporaryDirectory(prefix="robo-rollout-") as scratch:  # videos move to output once all is well
+        episodes, videos = lerobot_env.evaluate(config, what, Path(scratch))
+        produced = metrics(episodes)
+        check_produced(plan.gates, produced, plan.task)
+        write_table(output, episodes)
+        kept = []
+        for video in videos:
+            kept.append(output / lerobot_env.VIDEO_FOLDER / video.name)
+            kept[-1].parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(video, kept[-1])
+    outcome = Outcome(plan, config, episodes, produced)
+    outcome.videos = kept
+    return outcome
 
 
 def make_plan(config: EvalConfig, target: Target) -> Plan:

@@ -60,8 +60,10 @@ def record(outcome: Outcome, output: Path) -> None:
 def run_params(outcome: Outcome) -> dict[str, Any]:
     config, extra = outcome.config, outcome.plan.extra
     common = {"seed": config.seed, "gate": ",".join(config.gate) or None, "promote": config.promote}
-    if outcome.plan.framework == "lerobot":  # held-out dataset episodes: no environments, no sampling switch
+    if "heldout_episodes" in extra:  # held-out dataset episodes: no environments, no sampling switch
         return {"heldout_episodes": json.dumps(extra["heldout_episodes"]), **common}
+    if outcome.plan.framework == "lerobot":  # a rollout in LeRobot's environment: its policy acts as deployed
+        return {"episodes": config.episodes, "num_envs": config.num_envs, "lerobot_env": extra["lerobot_env"], **common}
     return {"episodes": config.episodes, "num_envs": config.num_envs, "deterministic": config.deterministic,
             **common, "export": config.export}  # fmt: skip
 

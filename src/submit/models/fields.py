@@ -184,7 +184,7 @@ HELDOUT_EPISODES = Setting(
     metavar="N,M", callback=_episode_indices,
 )
 LEROBOT_ENV = Setting(
-    "lerobot_env", "job.lerobot_env", ("--lerobot-env",), "LeRobot: roll the policy out in this gym environment type instead of held-out episodes.",
+    "lerobot_env", "job.lerobot_env", ("--lerobot-env",), "LeRobot: roll the policy out in this LeRobot environment type (the LeRobot image has pusht) instead of held-out episodes.",
     trainer="lerobot_env",
 )
 

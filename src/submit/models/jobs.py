@@ -258,8 +258,9 @@ def _family_rules(job: EvaluationJob) -> None:
         if rl_only or not job.headless:
             name = rl_only[0] if rl_only else "headless"
             raise ValueError(f"{name}: is for an RL model; a LeRobot evaluation (--dataset-repo-id, --heldout-episodes, --lerobot-env) takes none")
-    if job.heldout_episodes and job.lerobot_env:
-        raise ValueError("heldout_episodes: are dataset episodes, and --lerobot-env rolls the policy out in a gym environment; drop one")
+    if job.lerobot_env and (job.heldout_episodes or job.dataset_repo_id):
+        name = "heldout_episodes" if job.heldout_episodes else "dataset_repo_id"
+        raise ValueError(f"{name}: is for held-out dataset episodes, and --lerobot-env rolls the policy out in a gym environment; drop one")
     if job.physics and job.task and not is_isaaclab_task(job.task):
         raise ValueError(f"physics: presets are for Isaac Lab tasks ({', '.join(ISAACLAB_TASK_PREFIXES)}...); {job.task} has none")
 

@@ -267,6 +267,10 @@ def test_a_lerobot_flag_makes_it_a_lerobot_evaluation_in_the_lerobot_image(run_c
         (["--model", "models:/m/1", "--episodes", "5", "--video-episodes", "6"], "--video-episodes: 6 is more than the 5 episodes evaluated"),
         (["--model", "models:/m/1", "-d", "lerobot/pusht", "--algorithm", "ppo"], "--algorithm: is for an RL model; a LeRobot evaluation "
          "(--dataset-repo-id, --heldout-episodes, --lerobot-env) takes none"),
+        (["--model", "models:/m/1", "--lerobot-env", "pusht", "--heldout-episodes", "1"], "--heldout-episodes: is for held-out "
+         "dataset episodes, and --lerobot-env rolls the policy out in a gym environment; drop one"),
+        (["--model", "models:/m/1", "--lerobot-env", "pusht", "-d", "lerobot/pusht"], "--dataset-repo-id: is for held-out "
+         "dataset episodes, and --lerobot-env rolls the policy out in a gym environment; drop one"),
         (["--model", "models:/m/1", "--heldout-episodes", "4,x"], "--heldout-episodes: must be episode indices, comma-separated, such as 40,41,42"),
         (["--model", "azureml:m:1"], "--task: needed with an azureml: model, a job input that carries no MLflow version tags"),
         (["--model", "models:/m/1", "--model-input-type", "custom_model"], "--model-input-type: only for an azureml:<name>:<version> model; drop it"),
