@@ -130,7 +130,7 @@ OSMO_EVALUATION = {
         "--mlflow-credential", "mlflow", "--correlation-id", "gh-1234.1",
     ],
     "evaluation-lerobot-env": [
-        "--model", "models:/lerobot-act-aloha/2", "--lerobot-env", "aloha", "--episodes", "20", "--video-episodes", "2",
+        "--model", "models:/lerobot-act-pusht/2", "--lerobot-env", "pusht", "--episodes", "20", "--video-episodes", "2",
         "--gate", "success_rate>=0.8", "--hf-credential", "huggingface",
     ],
 }
