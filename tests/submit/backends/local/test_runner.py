@@ -6,6 +6,7 @@ skrl trains CartPole on the CPU, tracked in `mlruns.db` in the working directory
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -80,6 +81,7 @@ def _stop_mid_training(tmp_path: Path, name: str, stop: Any) -> tuple[int, str, 
             _command(*args, "--mlflow-log-interval", "step"),
             cwd=tmp_path, env=_env(tmp_path), stdout=out, stderr=err, start_new_session=True,
         )  # fmt: skip
+    trainers: list = []
     try:
         ledger = tmp_path / "outputs" / name / "metrics.jsonl"
         deadline = time.monotonic() + 300
@@ -93,12 +95,30 @@ def _stop_mid_training(tmp_path: Path, name: str, stop: Any) -> tuple[int, str, 
         trainers = [trainer, *trainer.children()]
         stop(cli)
         code = cli.wait(300)
+    except BaseException:
+        # The trainer runs in a process group of its own: a test failing here would leave it training its
+        # 1,000,000-step budget beside the rest of the tier. (On success the caller checks they are gone.)
+        _kill_all([*_descendants(cli), *trainers])
+        raise
     finally:
         if cli.poll() is None:
             os.killpg(cli.pid, signal.SIGKILL)  # the group this test started, by its id
             cli.wait()
     stdout, stderr = (tmp_path / "stdout.txt").read_text(), (tmp_path / "stderr.txt").read_text()
     return code, stdout, stderr, trainers, ledger
+
+
+def _descendants(cli: subprocess.Popen) -> list:
+    try:
+        return psutil.Process(cli.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _kill_all(processes: list) -> None:
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
 
 
 def _assert_stopped_cleanly(tmp_path: Path, stderr: str, trainers: list, ledger: Path, signame: str) -> None:
