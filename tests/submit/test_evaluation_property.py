@@ -1,4 +1,5 @@
-"""Property: the evaluation's free-text flags (--correlation-id, --model, --gate, --promote) are refused with exit 2
+"""Property: the evaluation's free-text flags (--correlation-id, --model, --gate, --promote, --lerobot-env,
+--dataset-repo-id) are refused with exit 2
 on one line, or land exactly in their one place on both backends: the parsed spec holds the value given, the
 command never changes, no key appears or disappears, and the spec passes the backend's own check (azure-ai-ml's
 load_job; our model of OSMO's server). Values mix shell and YAML specials, bindings, Jinja and arbitrary unicode
@@ -81,6 +82,20 @@ FLAGS: dict[str, tuple[list[str], Callable[[str, dict], Any], Callable[[str, str
         lambda b, v: v,
         "champion",
         st.from_regex(r"[A-Za-z0-9_ -]{1,20}|latest|v[0-9]{1,3}", fullmatch=True),
+    ),
+    "--lerobot-env": (
+        ["--model", "models:/act/1"],
+        lambda b, s: _env(b, s).get("ROBO_LEROBOT_ENV"),
+        lambda b, v: v,
+        "pusht",
+        st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,70}", fullmatch=True),
+    ),
+    "--dataset-repo-id": (
+        ["--model", "models:/act/1"],
+        lambda b, s: _env(b, s).get("ROBO_DATASET_REPO_ID"),
+        lambda b, v: v,
+        "lerobot/pusht",
+        st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,40}/[A-Za-z0-9][A-Za-z0-9_.-]{0,40}", fullmatch=True),
     ),
 }  # fmt: skip
 
