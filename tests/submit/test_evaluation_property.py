@@ -1,9 +1,9 @@
-"""Property: the evaluation's free-text flags (--correlation-id, --model, --gate, --promote, --lerobot-env, --dataset-
-repo-id) are refused with exit 2 on one line, or land exactly in their one place on both backends: the parsed spec
-holds the value given, the command never changes, no key appears or disappears, and the spec passes the backend's
-own check (azure-ai-ml's load_job; our model of OSMO's server). Values mix shell and YAML specials, bindings, Jinja
-and arbitrary unicode with values shaped like each flag's own (gates with spaces and exponents, model URIs with
-spaces in a path).
+"""Property: the evaluation's free-text flags (--correlation-id, --model, --gate, --promote, --lerobot-env,
+--dataset-repo-id) are refused with exit 2 on one line, or land exactly in their one place on both backends: the
+parsed spec holds the value given, the command never changes, no key appears or disappears, and the spec passes the
+backend's own check (azure-ai-ml's load_job; our model of OSMO's server). Values mix shell and YAML specials,
+bindings, Jinja and arbitrary unicode with values shaped like each flag's own (gates with spaces and exponents,
+model URIs with spaces in a path).
 """
 
 from __future__ import annotations
