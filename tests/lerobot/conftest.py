@@ -6,13 +6,13 @@ The pure tests of this folder (plan, dataset download) run in any venv.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.evaluation_done import Done
 
 # Tiny ACT: about 30 thousand parameters instead of 40 million, so a training step takes milliseconds.
 TINY_ACT = (
@@ -54,27 +54,28 @@ def offline_env(tmp_path_factory: pytest.TempPathFactory, mlflow_server) -> Iter
         yield patch
 
 
-RESULT = "ROBO_RESULT "
-
-
-@dataclass
-class Done:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def result(self) -> dict:
-        lines = [line for line in self.out.splitlines() if line.startswith(RESULT)]
-        assert len(lines) == 1, self.err[-3000:]
-        return json.loads(lines[0].removeprefix(RESULT))
-
-
 @pytest.fixture(scope="module")
 def client(offline_env):
     import mlflow
 
     return mlflow.MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
+
+
+def train_tiny_act(offline_env, output: Path, settings: dict[str, str]) -> dict:
+    """Train a tiny ACT in process with LeRobot settings (plus CPU, batch 4, no workers); its ROBO_RESULT."""
+    import contextlib
+    import io
+
+    from training.lerobot import main
+
+    settings = {"ROBO_DEVICE": "cpu", "ROBO_BATCH_SIZE": "4", "ROBO_NUM_WORKERS": "0", **settings}
+    out = io.StringIO()
+    with offline_env.context() as local, contextlib.redirect_stdout(out):
+        for name, value in settings.items():
+            local.setenv(name, value)
+        code = main(["--output-dir", str(output)])
+    assert code == 0
+    return Done(code, out.getvalue(), "").result
 
 
 def evaluate(offline_env, capfd, output: Path, settings: dict[str, str], *args: str) -> Done:
@@ -87,7 +88,3 @@ def evaluate(offline_env, capfd, output: Path, settings: dict[str, str], *args: 
         code = trainer_main(["evaluate", "--output-dir", str(output), "--device", "cpu", *args])
     captured = capfd.readouterr()
     return Done(code, captured.out, captured.err)
-
-
-def runs_of(client) -> int:
-    return sum(len(client.search_runs([e.experiment_id])) for e in client.search_experiments())

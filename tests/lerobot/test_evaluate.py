@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.lerobot.conftest import RESULT, TINY_ACT, evaluate, runs_of
+from tests.evaluation_done import runs_of
+from tests.lerobot.conftest import TINY_ACT, evaluate, train_tiny_act
 from tests.lerobot.synthetic import EPISODES, FRAMES_PER_EPISODE, REPO_ID
 
 pytestmark = [pytest.mark.lerobot, pytest.mark.slow, pytest.mark.mlflow_server]
@@ -26,24 +27,11 @@ MODEL = "lerobot-eval-tiny"
 @pytest.fixture(scope="module")
 def version(offline_env, tiny_dataset, tmp_path_factory) -> str:
     """A tiny ACT trained 2 steps on episode 0 only, registered; its version number."""
-    import contextlib
-    import io
-
-    from training.lerobot import main
-
     settings = {
-        "ROBO_DATASET_REPO_ID": REPO_ID, "ROBO_DATASET_ROOT": str(tiny_dataset), "ROBO_DEVICE": "cpu",
-        "ROBO_BATCH_SIZE": "4", "ROBO_NUM_WORKERS": "0", "ROBO_STEPS": "2", "ROBO_LOG_FREQ": "2",
+        "ROBO_DATASET_REPO_ID": REPO_ID, "ROBO_DATASET_ROOT": str(tiny_dataset), "ROBO_STEPS": "2", "ROBO_LOG_FREQ": "2",
         "ROBO_REGISTER_MODEL": MODEL, "ROBO_LEROBOT_ARGS": json.dumps([*TINY_ACT, "--dataset.episodes=[0]"]),
     }  # fmt: skip
-    out = io.StringIO()
-    with offline_env.context() as local, contextlib.redirect_stdout(out):
-        for name, value in settings.items():
-            local.setenv(name, value)
-        code = main(["--output-dir", str(tmp_path_factory.mktemp("train"))])
-    assert code == 0
-    line = next(x for x in out.getvalue().splitlines() if x.startswith(RESULT))
-    return json.loads(line.removeprefix(RESULT))["model_version"]
+    return train_tiny_act(offline_env, tmp_path_factory.mktemp("train"), settings)["model_version"]
 
 
 def replayed_errors(dataset: Path, policy_folder: Path, episode: int) -> tuple[float, float]:

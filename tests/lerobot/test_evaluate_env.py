@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.lerobot.conftest import RESULT, TINY_ACT, evaluate, runs_of
+from tests.evaluation_done import runs_of
+from tests.lerobot.conftest import TINY_ACT, evaluate, train_tiny_act
 from tests.lerobot.synthetic import PUSHT_REPO_ID, make_pusht_dataset
 
 pytestmark = [pytest.mark.lerobot, pytest.mark.slow, pytest.mark.mlflow_server]
@@ -26,25 +27,12 @@ EPISODES, SEED = 2, 42  # seed 42: the first episode starts with the block partl
 @pytest.fixture(scope="module")
 def pusht_version(offline_env, tmp_path_factory) -> str:
     """A tiny ACT trained 2 steps on the pusht-shaped dataset, registered; its version number."""
-    import contextlib
-    import io
-
-    from training.lerobot import main
-
     root = make_pusht_dataset(tmp_path_factory.mktemp("datasets") / "pusht")
     settings = {
-        "ROBO_DATASET_REPO_ID": PUSHT_REPO_ID, "ROBO_DATASET_ROOT": str(root), "ROBO_DEVICE": "cpu",
-        "ROBO_BATCH_SIZE": "4", "ROBO_NUM_WORKERS": "0", "ROBO_STEPS": "2", "ROBO_LOG_FREQ": "2",
+        "ROBO_DATASET_REPO_ID": PUSHT_REPO_ID, "ROBO_DATASET_ROOT": str(root), "ROBO_STEPS": "2", "ROBO_LOG_FREQ": "2",
         "ROBO_REGISTER_MODEL": MODEL, "ROBO_LEROBOT_ARGS": json.dumps(list(TINY_ACT)),
     }  # fmt: skip
-    out = io.StringIO()
-    with offline_env.context() as local, contextlib.redirect_stdout(out):
-        for name, value in settings.items():
-            local.setenv(name, value)
-        code = main(["--output-dir", str(tmp_path_factory.mktemp("train"))])
-    assert code == 0
-    line = next(x for x in out.getvalue().splitlines() if x.startswith(RESULT))
-    return json.loads(line.removeprefix(RESULT))["model_version"]
+    return train_tiny_act(offline_env, tmp_path_factory.mktemp("train"), settings)["model_version"]
 
 
 def lerobot_eval(policy_folder: Path, episodes: int, seed: int) -> list[dict]:
@@ -154,25 +142,17 @@ def test_bad_input_exits_2_on_one_line_with_nothing_written(
 
 
 def test_a_policy_whose_inputs_the_environment_does_not_provide_is_refused(
-    offline_env, tiny_dataset, tmp_path, capfd, tmp_path_factory
+    offline_env, tiny_dataset, tmp_path, capfd
 ):
     # The tiny dataset's policy reads a 6-value state; pusht's agent position has 2.
-    import contextlib
-    import io
-
     from tests.lerobot.synthetic import REPO_ID
-    from training.lerobot import main
 
+    trained = tmp_path / "train"
     settings = {
-        "ROBO_DATASET_REPO_ID": REPO_ID, "ROBO_DATASET_ROOT": str(tiny_dataset), "ROBO_DEVICE": "cpu",
-        "ROBO_BATCH_SIZE": "4", "ROBO_NUM_WORKERS": "0", "ROBO_STEPS": "1", "ROBO_LOG_FREQ": "1",
+        "ROBO_DATASET_REPO_ID": REPO_ID, "ROBO_DATASET_ROOT": str(tiny_dataset), "ROBO_STEPS": "1", "ROBO_LOG_FREQ": "1",
         "ROBO_MLFLOW": "false", "ROBO_LEROBOT_ARGS": json.dumps(list(TINY_ACT)),
     }  # fmt: skip
-    trained = tmp_path / "train"
-    with offline_env.context() as local, contextlib.redirect_stdout(io.StringIO()):
-        for name, value in settings.items():
-            local.setenv(name, value)
-        assert main(["--output-dir", str(trained)]) == 0
+    train_tiny_act(offline_env, trained, settings)
     done = evaluate(
         offline_env, capfd, tmp_path / "out", {"ROBO_LEROBOT_ENV": "pusht"}, "--model-uri", str(trained), "--mlflow", "false"
     )

@@ -6,19 +6,17 @@ codes, stdout and stderr as a job sees them)."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from tests.evaluation_done import Done, runs_of
 from tests.training.conftest import Trained, registered_training
 from training.__main__ import main as trainer_main
-from training.config import RESULT_PREFIX
 from training.rl.loop import StopFlag
 
 MODEL = "eval-cartpole"
@@ -39,28 +37,11 @@ def client(trained: Trained, monkeypatch: pytest.MonkeyPatch) -> MlflowClient:
     return MlflowClient(trained.tracking_uri)
 
 
-@dataclass
-class Done:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def result(self) -> dict:
-        lines = [line for line in self.out.splitlines() if line.startswith(RESULT_PREFIX)]
-        assert len(lines) == 1, self.out
-        return json.loads(lines[0].removeprefix(RESULT_PREFIX))
-
-
 def evaluate(capsys: pytest.CaptureFixture, output: Path, *args: str) -> Done:
     capsys.readouterr()
     code = trainer_main(["evaluate", "--output-dir", str(output), "--episodes", "3", "--device", "cpu", *args])
     captured = capsys.readouterr()
     return Done(code, captured.out, captured.err)
-
-
-def runs_of(client: MlflowClient) -> int:
-    return sum(len(client.search_runs([e.experiment_id])) for e in client.search_experiments())
 
 
 def test_an_evaluation_that_passes_its_gate_promotes_tags_the_version_and_exports_onnx(
