@@ -351,12 +351,10 @@ def test_help_of_environment_version_and_output_is_accurate():
     ctx = click.Context(cli)
     command = cli.get_command(ctx, "azureml").get_command(ctx, "training")
     helps = {param.name: param.help for param in command.params}
-    assert helps["environment_version"] == (
-        "Version of --environment-name (needs it). [default 1; without --environment-name: the trainer environment's 0.1.0]"
-    )
+    assert helps["environment_version"] == "Version of --environment-name (needs it). [default 1]"
     assert helps["environment_name"] == (
-        "Registered environment name (default: the robo-submit trainer environment, "
-        "azureml:robo-isaaclab-skrl:0.1.0 or azureml:robo-lerobot:0.1.0)."
+        "Registered Azure ML environment to run in (default: none; the job runs --image, else Azure ML builds the "
+        "job's image from our Dockerfile in the code snapshot)."
     )
     assert helps["output_file"] == (
         "Write the spec to FILE (.yaml or .yml) instead of stdout; --output-format json still prints its object."

@@ -344,7 +344,10 @@ class Session:
             model = {"folder": model_dir, "size": size, "checkpoint": checkpoint, "agent_config": agent_config}
             if hasattr(self.run.client, "call"):  # a store process: MLflow writes the model there, from a file
                 scripted = _saved_policy(scripted, self.output_dir / "policy-scripted.pt")
-                self.run.client.call("training.rl.policy_model:save_pyfunc_model", scripted=scripted, **model)
+                try:
+                    self.run.client.call("training.rl.policy_model:save_pyfunc_model", scripted=scripted, **model)
+                finally:
+                    scripted.unlink(missing_ok=True)  # the model folder holds its own copy
             else:
                 save_pyfunc_model(scripted=scripted, **model)
             return model_dir / ARTIFACTS_DIR / CHECKPOINT_FILE

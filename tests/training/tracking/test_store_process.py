@@ -82,6 +82,7 @@ def test_a_sqlite_run_keeps_mlflow_out_of_the_training_process_and_stores_every_
 
     version = client.get_model_version("stored", "1")
     assert version.tags["mlflow_model"] == "true"
+    assert not (tmp_path / "out" / "policy-scripted.pt").exists()  # handed to the store process, then removed
     import mlflow.pyfunc
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)

@@ -16,12 +16,12 @@ INSTANCE_TYPE = Setting(
 )
 ENVIRONMENT_NAME = Setting(
     "environment_name", "target.environment_name", ("--environment-name",),
-    "Registered environment name (default: the robo-submit trainer environment, azureml:robo-isaaclab-skrl:0.1.0 or azureml:robo-lerobot:0.1.0).",
+    "Registered Azure ML environment to run in (default: none; the job runs --image, else Azure ML builds the job's image from our Dockerfile in the code snapshot).",
     note="registered environment name",
 )
 ENVIRONMENT_VERSION = Setting(
     "environment_version", "target.environment_version", ("--environment-version",),
-    "Version of --environment-name (needs it). [default 1; without --environment-name: the trainer environment's 0.1.0]",
+    "Version of --environment-name (needs it). [default 1]",
     note="registered environment version",
 )
 KEY_VAULT_URI = Setting(
