@@ -12,10 +12,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 # No pydantic plugins in robo-submit's own process: they would only observe its internal settings validation,
 # and discovering them reads every installed package's entry points on the first validator build (about a
 # sixth of the `import click, yaml` floor in instructions, docs/benchmarks.md). A value already set is kept.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+PLUGINS_SWITCH = "PYDANTIC_DISABLE_PLUGINS"
+USERS_PLUGINS_SETTING = os.environ.get(PLUGINS_SWITCH)  # None: set here for this process only (child_environ)
+os.environ.setdefault(PLUGINS_SWITCH, "__all__")
 
-from submit.models.fields import Setting
-from training.config import log_interval
+from submit.models.fields import Setting  # noqa: E402 (after the switch: it may build validators)
+from training.config import log_interval  # noqa: E402
 
 
 def pattern(regex: str, what: str):
@@ -126,3 +128,12 @@ def declaration(info: Any) -> dict[str, Any]:
     """What a model field's declaration says (`declared`): flags, envvar, trainer, job_env; {} for a plain field."""
     extra = info.json_schema_extra
     return extra if isinstance(extra, dict) else {}
+
+
+def child_environ() -> dict[str, str]:
+    """This process's environment for a program it starts (a trainer): without the plugin switch set above,
+    which is for robo-submit's own validation only; a value the user set is passed on."""
+    environ = dict(os.environ)
+    if USERS_PLUGINS_SETTING is None:
+        environ.pop(PLUGINS_SWITCH, None)
+    return environ

@@ -294,3 +294,18 @@ def test_a_training_folder_or_random_py_where_it_runs_neither_replaces_nor_break
     # The final mean reward a person reads is rounded.
     reward = [line for line in result.stderr.splitlines() if line.startswith("final mean reward:")]
     assert reward and re.fullmatch(r"final mean reward: -?\d+\.\d\d", reward[0]), reward
+
+
+@pytest.mark.parametrize(("users", "seen"), [(None, None), ("some-plugin", "some-plugin")], ids=["ours", "the-users"])
+def test_the_trainer_does_not_inherit_the_clis_own_pydantic_plugin_switch(tmp_path, users, seen):
+    # robo-submit turns pydantic's plugins off for its own process (start-up time); the trainer it starts keeps the
+    # user's environment as it was. The "interpreter" is a stand-in that records the environment it was given.
+    stub = tmp_path / "python"
+    stub.write_text(f"#!/bin/sh\nenv > {tmp_path / 'trainer-env.txt'}\nexit 1\n")
+    stub.chmod(0o755)
+    extra = {"ROBO_ISAACLAB_PYTHON": str(stub), **({"PYDANTIC_DISABLE_PLUGINS": users} if users else {})}
+    result = _submit(tmp_path, "--task", "Isaac-Cartpole-Direct", "--physics", "newton_mjwarp", env_extra=extra)
+    assert result.returncode != 0
+    env = dict(line.split("=", 1) for line in (tmp_path / "trainer-env.txt").read_text().splitlines() if "=" in line)
+    assert env.get("ROBO_TASK") == "Isaac-Cartpole-Direct"  # it is the trainer's environment
+    assert env.get("PYDANTIC_DISABLE_PLUGINS") == seen

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from submit.errors import SubmitError
+from submit.models.base import child_environ
 from submit.trainer_contract import trainer_command, trainer_env, trainer_kind
 from training.config import RESULT_PREFIX, is_isaaclab_task
 
@@ -104,7 +104,7 @@ def _local_asset_root() -> str | None:
 
 def run(job: Any, *, python: str, workdir: Path, output_dir: Path, extra_env: dict[str, str]) -> LocalResult:
     """Run the trainer to completion; its stderr streams through, its ROBO_RESULT line is parsed."""
-    environ = dict(os.environ)
+    environ = child_environ()
     uri = tracking_uri(workdir, environ)
     environ.update(trainer_env(job))
     environ.update(extra_env)
