@@ -34,6 +34,7 @@ asked anything (a run refused before it trained) is stopped at once.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import logging
 import os
@@ -79,6 +80,7 @@ class StoreProcess:
         self._lock = threading.Lock()
         self._gone: str | None = None
         self._asked = False  # no request yet: the child has not opened the store, and may be stopped at once
+        self._owner = os.getpid()  # a forked copy of this object (training's fork children) closes nothing
         # No progress bars from the uploads: the child's stderr is the training's log.
         env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
         self._child = subprocess.Popen(
@@ -118,6 +120,8 @@ class StoreProcess:
     def close(self) -> None:
         """Let the child finish and exit (its stdin closes); killed if it does not within `_EXIT_WAIT_S`, or at
         once when it was never asked anything (a run refused before it trained: nothing to finish)."""
+        if os.getpid() != self._owner:
+            return
         with self._lock:
             if self._child.poll() is None and not self._asked:
                 self._child.kill()
@@ -173,6 +177,28 @@ def launch(uri: str) -> StoreProcess:
     if store is None or store._gone is not None:
         store = _started[uri] = StoreProcess(uri)
     return store
+
+
+def _release_in_forked_child() -> None:
+    """A process forked from the trainer (a data-loader worker, an async vector environment) must not hold the
+    store processes' pipes: a store process sees its stdin close only once every holder has closed it, so at
+    the run's end `close` would wait out `_EXIT_WAIT_S` and kill it while a worker lived. The forked child's
+    copies are pointed at /dev/null (no lock is taken: a thread of the parent may have held one at the fork)
+    and it forgets the stores; its copies of them close nothing (`StoreProcess.close`)."""
+    if not _started:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for store in _started.values():
+            for stream in (store._child.stdin, store._child.stdout):
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    os.dup2(null, stream.fileno())
+    finally:
+        os.close(null)
+    _started.clear()
+
+
+os.register_at_fork(after_in_child=_release_in_forked_child)
 
 
 def close_all() -> None:

@@ -159,3 +159,27 @@ def test_a_training_process_killed_takes_its_store_process_with_it_and_leaves_th
 )
 def test_only_an_embedded_store_gets_a_store_process(uri: str | None, served: bool) -> None:
     assert embedded(uri) is served
+
+
+def test_a_process_forked_from_the_trainer_does_not_hold_the_store_process_open(tmp_path: Path) -> None:
+    # A fork (a data-loader worker, an async vector env) inherits the pipes; the store process sees its stdin close
+    # only when every holder closed it. Without the fork hook, close() would wait 30 s and then kill the child.
+    import time
+
+    from training.tracking import store_process
+
+    store = store_process.launch(f"sqlite:///{tmp_path / 'mlruns.db'}")
+    experiment = store.client.create_experiment("forked")  # asked something: close() lets it finish
+    worker = os.fork()
+    if worker == 0:  # the forked "worker": lives on past the parent's close, then leaves without cleanup
+        time.sleep(20)
+        os._exit(0)
+    try:
+        started = time.monotonic()
+        store_process.close_all()
+        assert time.monotonic() - started < 10
+        assert store._child.returncode == 0  # it exited on its own (stdin closed), not killed
+        assert MlflowClient(f"sqlite:///{tmp_path / 'mlruns.db'}").get_experiment(experiment).name == "forked"
+    finally:
+        os.kill(worker, 9)
+        os.waitpid(worker, 0)
