@@ -176,3 +176,19 @@ def test_submit_local_evaluation_rolls_the_version_out_through_the_cli(pusht_ver
     report = json.loads(done.stdout)
     assert report["metrics"]["mean_episode_length"] > 0, report
     assert (report["task"], report["lerobot_env"]) == ("gym_pusht/PushT-v0", "pusht")
+
+
+def test_several_environments_give_each_episode_its_own_seed_and_the_same_returns(pusht_version, offline_env, tmp_path, capfd):
+    # 3 episodes in batches of 2 environments (the second batch's second episode is run and dropped) against one
+    # environment at a time: episode i has seed SEED + i either way, so every row is the same.
+    tables = {}
+    for envs in ("1", "2"):
+        done = evaluate(
+            offline_env, capfd, tmp_path / envs, {"ROBO_LEROBOT_ENV": "pusht"}, "--model-uri",
+            f"models:/{MODEL}/{pusht_version}", "--episodes", "3", "--num-envs", envs, "--seed", str(SEED), "--mlflow", "false",
+        )  # fmt: skip
+        assert done.code == 0, done.err[-3000:]
+        tables[envs] = json.loads((tmp_path / envs / "episodes.json").read_text())
+    assert tables["2"]["env"] == [0, 1, 0] and tables["1"]["env"] == [0, 0, 0]
+    assert tables["2"]["return"] == pytest.approx(tables["1"]["return"], rel=1e-6)
+    assert tables["2"]["length"] == tables["1"]["length"] and tables["2"]["success"] == tables["1"]["success"]
