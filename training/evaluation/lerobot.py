@@ -165,7 +165,7 @@ def evaluate(config: EvalConfig, held_out: HeldOut) -> tuple[list[HeldOutEpisode
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
-    device = _device(config.device, torch)
+    device = lerobot_env.device_of(config.device, torch)
     torch.manual_seed(config.seed)  # a sampling policy (diffusion) draws the same noise each run
     policy_cfg = PreTrainedConfig.from_pretrained(held_out.policy)
     policy_cfg.device = device
@@ -259,12 +259,6 @@ def _check_features(policy_cfg: Any, features: dict[str, Any], repo_id: str) -> 
             raise ConfigError(
                 f"{ENV_PREFIX}DATASET_REPO_ID: {repo_id}'s action is {shape}, the policy's {tuple(feature.shape)}"
             )
-
-
-def _device(setting: str, torch: Any) -> str:
-    if setting != "auto":
-        return setting
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def not_installed() -> RunError:

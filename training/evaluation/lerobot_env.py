@@ -40,6 +40,13 @@ class EnvRollout:
     env_cfg: Any  # lerobot.envs.configs.EnvConfig
 
 
+def device_of(setting: str, torch: Any) -> str:
+    """ROBO_DEVICE for a LeRobot policy: auto is CUDA when there is one."""
+    if setting != "auto":
+        return setting
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def installed_types() -> list[str]:
     """LeRobot's environment types whose gym package is importable here."""
     from lerobot.envs.configs import EnvConfig  # lazy: LeRobot's environment only
@@ -103,9 +110,7 @@ def evaluate(config: EvalConfig, rollout: EnvRollout, output: Path) -> tuple[lis
     from lerobot.envs.factory import make_env, make_env_pre_post_processors
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
-    from training.evaluation.lerobot import _device
-
-    device = _device(config.device, torch)
+    device = device_of(config.device, torch)
     torch.manual_seed(config.seed)
     policy_cfg = PreTrainedConfig.from_pretrained(rollout.policy)
     policy_cfg.device = device
