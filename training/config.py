@@ -56,6 +56,7 @@ _RESERVED_ALIAS = re.compile(r"latest|v[0-9]+", re.IGNORECASE)
 # A correlation id joins the runs of one pipeline (a CI run id, a git sha): no spaces, braces or quotes,
 # since it is a tag value, an environment variable and a spec value on every backend.
 _CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,127}")
+_ENV_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # LeRobot's environment types: pusht, aloha, ...
 EXPORT_FORMATS = ("onnx", "torchscript")
 MAX_EPISODES = 100_000
 
@@ -207,6 +208,15 @@ def _correlation_id(text: str) -> str | None:
         raise ValueError(
             "must be 1 to 128 letters, digits or ._:/@+=- characters, starting with a letter or digit"
         )
+    return value
+
+
+def _env_type(text: str) -> str | None:
+    value = text.strip()
+    if not value:
+        return None
+    if not _ENV_TYPE.fullmatch(value):
+        raise ValueError("must be a LeRobot environment type such as pusht (1 to 64 letters, digits or ._-)")
     return value
 
 
@@ -409,7 +419,7 @@ class EvalConfig:
     heldout_episodes: tuple[int, ...] = setting(
         (), _episode_list, "LeRobot: dataset episodes to evaluate on (default: those training did not use)"
     )
-    lerobot_env: str | None = setting(None, _optional_text, "LeRobot: gym environment type to roll the policy out in")
+    lerobot_env: str | None = setting(None, _env_type, "LeRobot: gym environment type to roll the policy out in")
     headless: bool = _same_as(RLConfig, "headless")
     physics: str | None = _same_as(RLConfig, "physics")
     asset_root: str | None = _same_as(RLConfig, "asset_root")

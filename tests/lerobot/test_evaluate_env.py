@@ -125,8 +125,10 @@ def test_a_version_rolled_out_in_pusht_matches_lerobot_eval_and_is_tagged(
         ({"ROBO_LEROBOT_ENV": "pusht", "ROBO_HELDOUT_EPISODES": "1"}, (),
          "error: ROBO_HELDOUT_EPISODES: is for held-out dataset episodes, and ROBO_LEROBOT_ENV rolls the policy "
          "out in a gym environment; drop one"),
+        ({"ROBO_LEROBOT_ENV": "a" * 100_000}, (),
+         "error: ROBO_LEROBOT_ENV: must be a LeRobot environment type such as pusht (1 to 64 letters, digits or ._-)"),
     ],
-    ids=["not-installed", "unknown", "offline-metric-gate", "held-out-too"],
+    ids=["not-installed", "unknown", "offline-metric-gate", "held-out-too", "100-kB"],
 )
 def test_bad_input_exits_2_on_one_line_with_nothing_written(
     pusht_version, offline_env, tmp_path, capfd, client, settings, args, line

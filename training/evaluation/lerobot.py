@@ -101,10 +101,7 @@ def prepare(config: EvalConfig, target: Target) -> tuple[Plan, HeldOut | EnvRoll
     if config.lerobot_env:
         return prepare_env(config, target, wanted)
     check_gates(wanted, gates.OFFLINE_METRICS, "a LeRobot evaluation on held-out episodes")
-    try:
-        checkpoint = lerobot_plan.find_checkpoint(target.folder)
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace(f"{ENV_PREFIX}CHECKPOINT_URI", SOURCE)) from None
+    checkpoint = _checkpoint(target)
     trained = _trained_dataset(checkpoint.train_config)
     repo_id = config.dataset_repo_id or target.tags.get("dataset") or trained.get("repo_id")
     if not repo_id:
@@ -138,10 +135,7 @@ def prepare_env(config: EvalConfig, target: Target, wanted: list[gates.Gate]) ->
             "policy out in a gym environment; drop one"
         )
     check_gates(wanted, gates.RL_METRICS, "an evaluation in an environment")
-    try:
-        checkpoint = lerobot_plan.find_checkpoint(target.folder)
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace(f"{ENV_PREFIX}CHECKPOINT_URI", SOURCE)) from None
+    checkpoint = _checkpoint(target)
     env_type = config.lerobot_env
     env_cfg = lerobot_env.make_env_config(env_type, checkpoint.pretrained_model)
     trained = target.tags.get("dataset") or _trained_dataset(checkpoint.train_config).get("repo_id")
@@ -201,6 +195,14 @@ def evaluate(config: EvalConfig, held_out: HeldOut) -> tuple[list[HeldOutEpisode
         "action_mae": sum(t[2] for t in sums.values()) / values,
     }
     return rows, produced
+
+
+def _checkpoint(target: Target) -> Any:
+    """The model's LeRobot checkpoint folder; a refusal names ROBO_MODEL_URI, not the training's setting."""
+    try:
+        return lerobot_plan.find_checkpoint(target.folder)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(f"{ENV_PREFIX}CHECKPOINT_URI", SOURCE)) from None
 
 
 def _trained_dataset(train_config: Path) -> dict[str, Any]:

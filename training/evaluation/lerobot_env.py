@@ -75,7 +75,7 @@ def make_env_config(env_type: str, policy_folder: Path) -> Any:
     policy_cfg = PreTrainedConfig.from_pretrained(policy_folder)
     cls = EnvConfig.get_choice_class(env_type)
     options = {}
-    if "obs_type" in getattr(cls, "__dataclass_fields__", {}) and env_type == "pusht":
+    if env_type == "pusht":
         reads_image = any(key.startswith("observation.image") for key in policy_cfg.input_features)
         options["obs_type"] = "pixels_agent_pos" if reads_image else "environment_state_agent_pos"
     env_cfg = cls(**options)
@@ -182,8 +182,8 @@ def _rollout(env: Any, steps: _Steps, seeds: list[int], record: int) -> tuple[li
         live = ~done
         returns[live] += np.asarray(reward, dtype=float)[live]
         lengths[live] += 1
-        for index in np.flatnonzero(live):
-            if reported is not None:
+        if reported is not None:
+            for index in np.flatnonzero(live):
                 success[index] = bool(success[index]) or reported[index]
         done |= np.asarray(terminated) | np.asarray(truncated)
         _capture(env, frames, done)

@@ -167,7 +167,7 @@ def _gate(value: str) -> str:
 
 Gate = Annotated[str, AfterValidator(_gate)]
 Alias = Annotated[str, trainer_rule("evaluate", "promote")]
-EnvType = Annotated[str, pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "must be a LeRobot env type such as aloha or pusht")]
+EnvType = Annotated[str, trainer_rule("evaluate", "lerobot_env")]
 
 
 class EvaluationJob(Strict):

@@ -271,6 +271,8 @@ def test_a_lerobot_flag_makes_it_a_lerobot_evaluation_in_the_lerobot_image(run_c
          "dataset episodes, and --lerobot-env rolls the policy out in a gym environment; drop one"),
         (["--model", "models:/m/1", "--lerobot-env", "pusht", "-d", "lerobot/pusht"], "--dataset-repo-id: is for held-out "
          "dataset episodes, and --lerobot-env rolls the policy out in a gym environment; drop one"),
+        (["--model", "models:/m/1", "--lerobot-env", "gym_pusht/PushT-v0"], "--lerobot-env: must be a LeRobot environment type "
+         "such as pusht (1 to 64 letters, digits or ._-)"),
         (["--model", "models:/m/1", "--heldout-episodes", "4,x"], "--heldout-episodes: must be episode indices, comma-separated, such as 40,41,42"),
         (["--model", "azureml:m:1"], "--task: needed with an azureml: model, a job input that carries no MLflow version tags"),
         (["--model", "models:/m/1", "--model-input-type", "custom_model"], "--model-input-type: only for an azureml:<name>:<version> model; drop it"),
