@@ -81,8 +81,9 @@ if lock_installed; then
 fi
 
 start=$SECONDS
-# The venv is about 6.3 GB, of which 3.5 GB of wheels pass through pip's temporary folder first.
-need_space setup-isaaclab-env "$venv" 7 4
+# Measured here: the venv ends at 6.3 GiB; while pip unpacks, at most 1.9 GiB more is in use (8.1 GiB in
+# all above the free space it started from).
+need_space setup-isaaclab-env "$venv" 7 2
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 "${pip[@]}" install -q "$pip_pin"
 # --no-deps: the lock is complete; see its header. No progress bars: they bury a failure in a CI log.

@@ -62,6 +62,13 @@ lint() {
   .venv/bin/ruff check . || failed+=("lint")
 }
 
+# One line for the log: what the suite will take of the disk it starts with (each step checks its own
+# need before it starts, and says so in one line when short). Measured on 2026-12-04: .venv 2.3 GiB,
+# .venv-lerobot 5.8, .venv-isaaclab 6.3 (each about 2 GiB more while pip unpacks), the two job images
+# about 14 GiB when they are not built yet. A clone's environments stay after the run: remove the
+# clone (or set LEROBOT_VENV / ISAACLAB_VENV to shared folders) to give the disk back.
+echo "test.sh: $(df -Pk "$repo" | awk 'NR == 2 { printf "%.1f", $4 / 1048576 }') GiB free under $repo; a first run takes about 30 GiB of it" >&2
+
 setup ./scripts/setup-venv.sh azure,train,dev \
   && lint \
   && run_tier main .venv/bin/python tests --ignore=tests/lerobot --ignore=tests/isaaclab --ignore=tests/images "$@"
