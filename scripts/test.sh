@@ -67,7 +67,7 @@ lint() {
 # .venv-lerobot 5.8, .venv-isaaclab 6.3 (each about 2 GiB more while pip unpacks), the two job images
 # about 14 GiB when they are not built yet. A clone's environments stay after the run: remove the
 # clone (or set LEROBOT_VENV / ISAACLAB_VENV to shared folders) to give the disk back.
-echo "test.sh: $(df -Pk "$repo" | awk 'NR == 2 { printf "%.1f", $4 / 1048576 }') GiB free under $repo; a first run takes about 30 GiB of it" >&2
+echo "test.sh: $(df -Pk "$repo" | awk 'NR == 2 { printf "%.1f", $4 / 1048576 }') GiB free under $repo; a first run needs about 34 GiB of it at its peak and keeps about 29" >&2
 
 setup ./scripts/setup-venv.sh azure,train,dev \
   && lint \
