@@ -48,13 +48,15 @@ _STORAGE_ERRORS = {
 }
 
 
-def storage_problem(exc: BaseException) -> str | None:
+def storage_problem(exc: BaseException, folder: Path | None = None) -> str | None:
     """'<path>: no space left on the device' for a write the disk refused (the cause chain is searched,
-    so an error a library wrapped is found too), else None."""
+    so an error a library wrapped is found too), else None. A write on an open file raises with no file
+    name: then `folder`, the one the failed write went to, names the place when given."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in _STORAGE_ERRORS:
-            where = f"{seen.filename}: " if seen.filename else ""
+            named = seen.filename or folder
+            where = f"{named}: " if named else ""
             return f"{where}{_STORAGE_ERRORS[seen.errno]}"
         if "database or disk is full" in str(seen):  # sqlite's own wording (an MLflow sqlite store)
             return "the tracking store's disk is full (database or disk is full)"
@@ -79,7 +81,7 @@ def check_writable(folder: Path, what: str) -> None:
 def disk_problem(exc: BaseException, folder: Path) -> str | None:
     """`storage_problem(exc)`, or, for a failure a library worded its own way (torch.save on a full disk
     raises RuntimeError: 'file write failed'), what a probe write in `folder` finds now."""
-    problem = storage_problem(exc)
+    problem = storage_problem(exc, folder)
     if problem or not isinstance(exc, Exception):
         return problem
     try:
